@@ -1,0 +1,11 @@
+/* `frocket inspect`: placeholder until its module lands (owned by the module's developer). */
+#include "cli/cli.h"
+#include <stdio.h>
+
+int fr_cmd_inspect(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fprintf(stderr, "frocket inspect: not built yet\n");
+	return 1;
+}

@@ -1,0 +1,11 @@
+/* `frocket repartition`: placeholder until its module lands (owned by the module's developer). */
+#include "cli/cli.h"
+#include <stdio.h>
+
+int fr_cmd_repartition(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fprintf(stderr, "frocket repartition: not built yet\n");
+	return 1;
+}

@@ -1,0 +1,5 @@
+# src/cli: the `frocket` command.
+bin_PROGRAMS += frocket
+frocket_SOURCES = src/cli/main.c src/cli/cmd_inspect.c src/cli/cmd_gen.c \
+	src/cli/cmd_repartition.c src/cli/cmd_query.c
+noinst_HEADERS += src/cli/cli.h

@@ -1,0 +1,96 @@
+/* Line-oriented logger: one locked write per line so threads never interleave. */
+#include "core/log.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <errno.h>
+#include <time.h>
+
+static fr_log_level g_level = FR_LOG_INFO;
+static FILE *g_out;
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int fr_log_parse_level(const char *s)
+{
+	static const struct { const char *name; int level; } t[] = {
+		{ "debug", FR_LOG_DEBUG }, { "info", FR_LOG_INFO }, { "warning", FR_LOG_WARNING },
+		{ "warn", FR_LOG_WARNING }, { "error", FR_LOG_ERROR }, { "critical", FR_LOG_CRITICAL },
+		{ "fatal", FR_LOG_CRITICAL },
+	};
+	for (size_t i = 0; s && i < sizeof t / sizeof t[0]; i++)
+		if (strcasecmp(s, t[i].name) == 0)
+			return t[i].level;
+	return -1;
+}
+
+int fr_log_init(int use_file, fr_err *err)
+{
+	const char *lv = getenv("FROCKET_LOG_LEVEL");
+	if (lv && *lv) {
+		int l = fr_log_parse_level(lv);
+		if (l < 0)
+			return fr_err_set(err, FR_EINVAL, "FROCKET_LOG_LEVEL: unknown level '%s' "
+				"(use debug, info, warning, error or critical)", lv);
+		g_level = (fr_log_level)l;
+	}
+	const char *file = getenv("FROCKET_LOG_FILE");
+	if (use_file && file && *file) {
+		FILE *f = fopen(file, "a");
+		if (!f)
+			return fr_err_set(err, FR_EIO, "FROCKET_LOG_FILE: cannot open %s: %s", file,
+				strerror(errno));
+		setvbuf(f, NULL, _IOLBF, 0);
+		g_out = f;
+	}
+	return 0;
+}
+
+void fr_log_set_level(fr_log_level level)
+{
+	g_level = level;
+}
+
+int fr_log_enabled(fr_log_level level)
+{
+	return level >= g_level;
+}
+
+static const char *level_name(fr_log_level l)
+{
+	switch (l) {
+	case FR_LOG_DEBUG: return "DEBUG";
+	case FR_LOG_INFO: return "INFO";
+	case FR_LOG_WARNING: return "WARNING";
+	case FR_LOG_ERROR: return "ERROR";
+	default: return "CRITICAL";
+	}
+}
+
+void fr_log(fr_log_level level, const char *component, const char *fmt, ...)
+{
+	if (level < g_level)
+		return;
+	char line[4096];
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	int n = snprintf(line, sizeof line, "%04d-%02d-%02d %02d:%02d:%02d,%03ld %s %s ",
+		tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		ts.tv_nsec / 1000000, component ? component : "frocket", level_name(level));
+	va_list ap;
+	va_start(ap, fmt);
+	if (n > 0 && (size_t)n < sizeof line)
+		vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&g_lock);
+	FILE *out = g_out ? g_out : stderr;
+	fputs(line, out);
+	fputc('\n', out);
+	fflush(out);
+	pthread_mutex_unlock(&g_lock);
+}

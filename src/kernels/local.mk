@@ -1,0 +1,1 @@
+# src/kernels: SIMD kernels over column vectors.

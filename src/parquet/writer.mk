@@ -1,0 +1,1 @@
+# src/parquet (writer side).

@@ -1,0 +1,1 @@
+# src/query: query document, validation, execution, merge, result document.

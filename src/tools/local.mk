@@ -1,0 +1,1 @@
+# src/tools: data tools behind `frocket gen` and `frocket repartition`.

@@ -1,0 +1,1 @@
+# tests/diff: randomized differential tests against a reference evaluator.

@@ -1,4 +1,6 @@
 # src/parquet (reader): Thrift compact decoding, footer, schema, pages, codecs, encodings.
-libfrocket_a_SOURCES += src/parquet/format.c
-noinst_HEADERS += src/parquet/parquet.h src/parquet/format.h
+libfrocket_a_SOURCES += src/parquet/format.c src/parquet/thrift.c src/parquet/footer.c \
+	src/parquet/codec.c src/parquet/decode.c src/parquet/column.c src/parquet/reader.c
+noinst_HEADERS += src/parquet/parquet.h src/parquet/format.h src/parquet/thrift.h \
+	src/parquet/internal.h src/parquet/codec.h src/parquet/decode.h
 include src/parquet/writer.mk

@@ -32,6 +32,16 @@ static void put_double(fr_buf *b, double d)
 {
 	if (isnan(d)) { fr_buf_printf(b, "\"NaN\""); return; }
 	if (isinf(d)) { fr_buf_printf(b, d > 0 ? "\"Infinity\"" : "\"-Infinity\""); return; }
+	/* Integral values print as integers, as in the corpus's expected files (JavaScript
+	 * number formatting); -0.0 keeps its sign. */
+	if (d == 0 && signbit(d)) {
+		fr_buf_printf(b, "-0.0");
+		return;
+	}
+	if (d == floor(d) && fabs(d) < 1e21) {
+		fr_buf_printf(b, "%.0f", d);
+		return;
+	}
 	char s[40];
 	for (int prec = 15; prec <= 17; prec++) {
 		snprintf(s, sizeof s, "%.*g", prec, d);
@@ -329,6 +339,15 @@ static int print_rows(fr_pq_file *f, const char *collist, int64_t limit, fr_err 
 	}
 	for (int i = 0; i < ncols; i++)
 		fr_pq_column_info(f, cols[i], &ci[i]);
+	/* Nested columns are not printed, but a corrupt one still makes the file corrupt. */
+	if (!collist) {
+		for (int c = 0; c < fr_pq_num_columns(f); c++) {
+			fr_pq_colinfo nc;
+			fr_pq_column_info(f, c, &nc);
+			if (nc.nested && (rc = fr_pq_check_column(f, c, err)))
+				goto out;
+		}
+	}
 	int64_t printed = 0;
 	for (int rg = 0; rg < fr_pq_num_row_groups(f) && (limit < 0 || printed < limit); rg++) {
 		fr_arena *a = fr_arena_new(0);

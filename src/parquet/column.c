@@ -837,6 +837,40 @@ static int data_page(load *L, const fr_pq_chunk *ch, const pghdr *h, const uint8
 	return 0;
 }
 
+/* Locates a chunk's bytes (parquet.md §5.1-5.2) and maps or fetches them. */
+static int chunk_bytes(load *L, const fr_pq_chunk *ch, const uint8_t **basep, int64_t *lenp)
+{
+	fr_pq_file *f = L->f;
+	const fr_pq_leaf *lf = L->leaf;
+	int64_t start = ch->data_page_offset;
+	if (ch->dict_page_offset > 0 && ch->dict_page_offset < start)
+		start = ch->dict_page_offset;
+	int64_t len = ch->total_compressed;
+	int64_t data_end = (int64_t)f->size - 8 - f->footer_len;
+	if (start < 4 || len <= 0 || start > data_end || len > data_end - start)
+		return bad(L, "column chunk lies outside the file's data", NULL);
+	/* PARQUET-816: old parquet-mr under-reports the chunk length by the dictionary page
+	 * header; allow reading up to 100 bytes more (never into the footer). */
+	if (f->app == FR_PQ_APP_PARQUET_MR && fr_pq_version_lt(f, 1, 2, 9)) {
+		int64_t pad = data_end - (start + len);
+		len += pad < 100 ? pad : 100;
+	}
+	const uint8_t *base;
+	if (f->map) {
+		base = f->map + start;
+	} else {
+		if (fr_pq_grow(&f->chunkbuf, &f->chunkcap, (size_t)len))
+			return oom(L);
+		if (f->read(f->ctx, (uint64_t)start, (uint64_t)len, f->chunkbuf, L->err))
+			return fr_err_prefix(L->err, "%s: column %s", f->name, lf->name);
+		f->bytes_read += (uint64_t)len;
+		base = f->chunkbuf;
+	}
+	*basep = base;
+	*lenp = len;
+	return 0;
+}
+
 /* Loads one column chunk (row group rg) at L->pos. */
 static int load_chunk(load *L, int rg)
 {
@@ -867,30 +901,10 @@ static int load_chunk(load *L, int rg)
 			"%s: column %s: unsupported compression codec %s", f->name, lf->name,
 			cn ? cn : "(unknown)");
 	}
-	int64_t start = ch->data_page_offset;
-	if (ch->dict_page_offset > 0 && ch->dict_page_offset < start)
-		start = ch->dict_page_offset;
-	int64_t len = ch->total_compressed;
-	int64_t data_end = (int64_t)f->size - 8 - f->footer_len;
-	if (start < 4 || len <= 0 || start > data_end || len > data_end - start)
-		return bad(L, "column chunk lies outside the file's data", NULL);
-	/* PARQUET-816: old parquet-mr under-reports the chunk length by the dictionary page
-	 * header; allow reading up to 100 bytes more (never into the footer). */
-	if (f->app == FR_PQ_APP_PARQUET_MR && fr_pq_version_lt(f, 1, 2, 9)) {
-		int64_t pad = data_end - (start + len);
-		len += pad < 100 ? pad : 100;
-	}
 	const uint8_t *base;
-	if (f->map) {
-		base = f->map + start;
-	} else {
-		if (fr_pq_grow(&f->chunkbuf, &f->chunkcap, (size_t)len))
-			return oom(L);
-		if (f->read(f->ctx, (uint64_t)start, (uint64_t)len, f->chunkbuf, L->err))
-			return fr_err_prefix(L->err, "%s: column %s", f->name, lf->name);
-		f->bytes_read += (uint64_t)len;
-		base = f->chunkbuf;
-	}
+	int64_t len;
+	if (chunk_bytes(L, ch, &base, &len))
+		return -1;
 	int64_t off = 0, seen = 0, rows = g->num_rows;
 	while (seen < rows) {
 		if (off >= len)
@@ -1136,4 +1150,67 @@ int fr_pq_load_column(fr_pq_file *f, int col, const uint8_t *keep, fr_arena *are
 	}
 	load_free(&L);
 	return rc;
+}
+
+/* Walks the page headers of every chunk of one column (nested ones too) without decoding
+ * values: sizes, level lengths and value counts must be consistent. */
+int fr_pq_check_column(fr_pq_file *f, int col, fr_err *err)
+{
+	if (col < 0 || col >= f->nleaves)
+		return fr_err_set(err, FR_EINVAL, "%s: no column number %d", f->name, col);
+	load L;
+	memset(&L, 0, sizeof L);
+	L.f = f;
+	L.leaf = &f->leaves[col];
+	L.err = err;
+	for (int rg = 0; rg < f->nrg; rg++) {
+		const fr_pq_chunk *ch = &f->rgs[rg].cols[col];
+		char where[48];
+		snprintf(where, sizeof where, "row group %d", rg);
+		L.where = where;
+		if (!ch->has_meta)
+			return bad(&L, "column chunk without metadata", NULL);
+		if (ch->type != L.leaf->type)
+			return bad(&L, "column chunk type does not match the schema", NULL);
+		if (ch->num_values < 0)
+			return bad(&L, "negative value count", NULL);
+		if (ch->num_values == 0)
+			continue;
+		const uint8_t *base;
+		int64_t len, off = 0, seen = 0;
+		if (chunk_bytes(&L, ch, &base, &len))
+			return err->code;
+		while (seen < ch->num_values) {
+			if (off >= len)
+				return bad(&L, "column chunk ends before all its values were read", NULL);
+			fr_tr t;
+			fr_tr_init(&t, base + off, (size_t)(len - off));
+			pghdr h;
+			if (dec_page_header(&t, &h))
+				return bad(&L, "corrupt page header", t.err);
+			off = t.p - base;
+			if (h.csize < 0 || h.csize > len - off || h.usize < 0)
+				return bad(&L, "page size out of range", NULL);
+			off += h.csize;
+			if (h.type == FR_PQ_PAGE_DATA_PAGE || h.type == FR_PQ_PAGE_DATA_PAGE_V2) {
+				if (h.type == FR_PQ_PAGE_DATA_PAGE ? !h.has_v1 : !h.has_v2)
+					return bad(&L, "data page without its header", NULL);
+				if (h.nv < 0)
+					return bad(&L, "negative number of values in a data page", NULL);
+				if (h.type == FR_PQ_PAGE_DATA_PAGE_V2 &&
+				    (h.def_len < 0 || h.rep_len < 0 ||
+				     (int64_t)h.def_len + h.rep_len > h.csize ||
+				     (int64_t)h.def_len + h.rep_len > h.usize ||
+				     h.nulls < 0 || h.nulls > h.nv))
+					return bad(&L, "v2 page level lengths out of range", NULL);
+				seen += h.nv;
+			} else if (h.type == FR_PQ_PAGE_DICTIONARY_PAGE) {
+				if (!h.has_dict || h.dict_nv < 0)
+					return bad(&L, "bad dictionary page header", NULL);
+			}
+		}
+		if (seen != ch->num_values)
+			return bad(&L, "data pages hold more values than the column chunk", NULL);
+	}
+	return 0;
 }

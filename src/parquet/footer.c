@@ -473,7 +473,8 @@ static int walk_node(walk *w, int depth, int def, int rep, int nested)
 		if (e->rep == FR_PQ_REP_OPTIONAL) def++;
 		if (e->rep == FR_PQ_REP_REPEATED) { def++; rep++; }
 	}
-	if (e->has_children) {
+	/* DuckDB writes num_children = 0 on leaves: a typed element with no children is a leaf. */
+	if (e->has_children && !(e->has_type && e->num_children == 0)) {
 		if (e->num_children < 0)
 			return fr_tr_fail(t, "negative num_children");
 		if (e->num_children > w->n - w->pos)
@@ -718,7 +719,8 @@ int fr_pq_decode_footer(fr_pq_file *f, fr_err *err)
 	if (t->err) {
 		if (!strcmp(t->err, "out of memory"))
 			return fr_err_set(err, FR_ENOMEM, "%s: out of memory decoding the footer", f->name);
-		return fr_err_set(err, FR_ECORRUPT, "%s: corrupt footer: %s", f->name, t->err);
+		return fr_err_set(err, FR_ECORRUPT, "%s: corrupt footer: %s (at byte %zu of %u)",
+			f->name, t->err, t->err_off, f->footer_len);
 	}
 	if (encrypted)
 		return fr_err_set(err, FR_EUNSUPPORTED, "%s: encrypted parquet files are not supported", f->name);

@@ -4,3 +4,7 @@ libfrocket_a_SOURCES += src/parquet/format.c src/parquet/thrift.c src/parquet/fo
 noinst_HEADERS += src/parquet/parquet.h src/parquet/format.h src/parquet/thrift.h \
 	src/parquet/internal.h src/parquet/codec.h src/parquet/decode.h
 include src/parquet/writer.mk
+
+# Corpus test: every file of tests/data/parquet through `frocket inspect --rows`.
+TESTS += tests/parquet/corpus_test.py
+EXTRA_DIST += tests/parquet/corpus_test.py tests/data/parquet

@@ -91,6 +91,11 @@ typedef struct fr_pq_phys {
 int fr_pq_load_physical(fr_pq_file *f, int col, int rg, fr_arena *arena, fr_pq_phys *out,
 	fr_err *err);
 
+/* Walks the page headers of every chunk of column `col` (nested columns included) without
+ * decoding values, checking sizes, level lengths and value counts.  For tools that must
+ * vouch for a whole file while reading only its flat columns. */
+int fr_pq_check_column(fr_pq_file *f, int col, fr_err *err);
+
 /* Metadata for display (inspect --meta).  Pointers live as long as the file. */
 const char *fr_pq_created_by(const fr_pq_file *f);     /* NULL when absent */
 int fr_pq_version(const fr_pq_file *f);

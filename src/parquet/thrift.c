@@ -3,8 +3,10 @@
 
 int fr_tr_fail(fr_tr *t, const char *why)
 {
-	if (!t->err)
+	if (!t->err) {
 		t->err = why;
+		t->err_off = (size_t)(t->p - t->start);
+	}
 	t->p = t->end;
 	return -1;
 }
@@ -104,7 +106,8 @@ int fr_tr_list(fr_tr *t, int *etype, uint32_t *n)
 	if (size == 15 && fr_tr_varint(t, &size, 5))
 		return -1;
 	*etype = b & 0x0f;
-	if (*etype == 0 || *etype > FR_TT_UUID)
+	/* fastparquet writes empty lists with element type 0. */
+	if ((*etype == 0 && size != 0) || *etype > FR_TT_UUID)
 		return fr_tr_fail(t, "bad list element type");
 	/* Every element takes at least one byte (bools one byte each, structs a STOP). */
 	if (size > (uint64_t)(t->end - t->p))

@@ -19,11 +19,15 @@ typedef struct fr_tr {
 	const uint8_t *p, *end;
 	int depth;
 	const char *err;   /* first problem seen (static text); NULL while all is well */
+	size_t err_off;    /* byte offset of the problem */
+	const uint8_t *start;
 } fr_tr;
 
 static inline void fr_tr_init(fr_tr *t, const uint8_t *p, size_t n)
 {
 	t->p = p;
+	t->start = p;
+	t->err_off = 0;
 	t->end = p + n;
 	t->depth = 0;
 	t->err = NULL;

@@ -1094,7 +1094,10 @@ int fr_pq_load_column(fr_pq_file *f, int col, const uint8_t *keep, fr_arena *are
 		return err->code;
 	fr_pq_colinfo ci;
 	fr_pq_column_info(f, col, &ci);
-	if (ci.type == FR_TYPE_NONE && ci.vec_kind != FR_VEC_BIN)
+	/* Unsupported types are served as raw bytes when they are bytes (UUID, BSON, WKB...);
+	 * anything else (decimals on integers, INTERVAL) has no faithful vector form. */
+	if (ci.type == FR_TYPE_NONE && (ci.vec_kind != FR_VEC_BIN ||
+	    (ci.physical_type != FR_PQ_BYTE_ARRAY && ci.physical_type != FR_PQ_FIXED_LEN_BYTE_ARRAY)))
 		return fr_err_set(err, FR_EUNSUPPORTED, "%s: column %s has an unsupported type",
 			f->name, ci.name);
 	load L;

@@ -8,3 +8,9 @@ include src/parquet/writer.mk
 # Corpus test: every file of tests/data/parquet through `frocket inspect --rows`.
 TESTS += tests/parquet/corpus_test.py
 EXTRA_DIST += tests/parquet/corpus_test.py tests/data/parquet
+
+check_PROGRAMS += tests/unit/test_parquet
+TESTS += tests/unit/test_parquet
+tests_unit_test_parquet_SOURCES = tests/unit/test_parquet.c
+tests_unit_test_parquet_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_parquet_LDADD = $(UNIT_LDADD)

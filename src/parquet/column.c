@@ -12,6 +12,9 @@
 #include <math.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #define MAX_PAGE_SIZE ((int64_t)1 << 30)
 /* Bytes reserved before a fixed-width vector so a page's levels can be decompressed in
@@ -369,6 +372,110 @@ static int emit_spans(load *L, const span *sp, int64_t k, int64_t n)
 	return 0;
 }
 
+/* ---- dictionary gathers (AVX2 where available) ---- */
+
+/* out[i] = dict[min(ix[i], n-1)] for uint32 entries; returns nonzero if an index was >= n.
+ * n must be > 0.  in and out may be the same array. */
+static uint32_t gather32_scalar(uint32_t *out, const uint32_t *ix, const uint32_t *dict,
+	int64_t k, uint32_t n)
+{
+	uint32_t badidx = 0;
+	for (int64_t i = 0; i < k; i++) {
+		uint32_t x = ix[i];
+		badidx |= x >= n;
+		out[i] = dict[x < n ? x : 0];
+	}
+	return badidx;
+}
+
+static uint32_t gather64_scalar(uint64_t *out, const uint32_t *ix, const uint64_t *dict,
+	int64_t k, uint32_t n)
+{
+	uint32_t badidx = 0;
+	for (int64_t i = 0; i < k; i++) {
+		uint32_t x = ix[i];
+		badidx |= x >= n;
+		out[i] = dict[x < n ? x : 0];
+	}
+	return badidx;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) static uint32_t gather32_avx2(uint32_t *out, const uint32_t *ix,
+	const uint32_t *dict, int64_t k, uint32_t n)
+{
+	const __m256i last = _mm256_set1_epi32((int)(n - 1));
+	__m256i badv = _mm256_setzero_si256();
+	int64_t i = 0;
+	for (; i + 8 <= k; i += 8) {
+		__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(ix + i));
+		__m256i c = _mm256_min_epu32(x, last);
+		badv = _mm256_or_si256(badv, _mm256_xor_si256(c, x));
+		__m256i v = _mm256_i32gather_epi32((const int *)dict, c, 4);
+		_mm256_storeu_si256((__m256i *)(void *)(out + i), v);
+	}
+	uint32_t badidx = !_mm256_testz_si256(badv, badv);
+	return badidx | gather32_scalar(out + i, ix + i, dict, k - i, n);
+}
+
+__attribute__((target("avx2"))) static uint32_t gather64_avx2(uint64_t *out, const uint32_t *ix,
+	const uint64_t *dict, int64_t k, uint32_t n)
+{
+	const __m128i last = _mm_set1_epi32((int)(n - 1));
+	__m128i badv = _mm_setzero_si128();
+	int64_t i = 0;
+	for (; i + 4 <= k; i += 4) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(ix + i));
+		__m128i c = _mm_min_epu32(x, last);
+		badv = _mm_or_si128(badv, _mm_xor_si128(c, x));
+		__m256i v = _mm256_i32gather_epi64((const long long *)dict, c, 8);
+		_mm256_storeu_si256((__m256i *)(void *)(out + i), v);
+	}
+	uint32_t badidx = !_mm_testz_si128(badv, badv);
+	return badidx | gather64_scalar(out + i, ix + i, dict, k - i, n);
+}
+#endif
+
+static int use_avx2(void)
+{
+	static int cached = -1;
+	if (cached < 0) {
+		const char *e = getenv("FROCKET_SIMD");
+		int ok = 0;
+#if defined(__x86_64__)
+		ok = __builtin_cpu_supports("avx2");
+#endif
+		if (e && !strcmp(e, "scalar"))
+			ok = 0;
+		cached = ok;
+	}
+	return cached;
+}
+
+static uint32_t gather32(uint32_t *out, const uint32_t *ix, const uint32_t *dict, int64_t k,
+	uint32_t n)
+{
+	if (n == 0)
+		return k > 0;
+#if defined(__x86_64__)
+	if (use_avx2())
+		return gather32_avx2(out, ix, dict, k, n);
+#endif
+	return gather32_scalar(out, ix, dict, k, n);
+}
+
+static uint32_t gather64(uint64_t *out, const uint32_t *ix, const uint64_t *dict, int64_t k,
+	uint32_t n)
+{
+	if (n == 0)
+		return k > 0;
+#if defined(__x86_64__)
+	if (use_avx2())
+		return gather64_avx2(out, ix, dict, k, n);
+#endif
+	return gather64_scalar(out, ix, dict, k, n);
+}
+
 /* ---- page value decoding ---- */
 
 static int parse_plain_bytes(load *L, const uint8_t *v, size_t vn, int64_t k, span *sp,
@@ -392,7 +499,7 @@ static int parse_plain_bytes(load *L, const uint8_t *v, size_t vn, int64_t k, sp
 	return 0;
 }
 
-static int decode_dict_indices(load *L, const uint8_t *v, size_t vn, int64_t k)
+static int decode_dict_indices(load *L, const uint8_t *v, size_t vn, int64_t k, uint32_t *into)
 {
 	if (!L->has_dict)
 		return bad(L, "dictionary-encoded page without a dictionary page", NULL);
@@ -403,9 +510,12 @@ static int decode_dict_indices(load *L, const uint8_t *v, size_t vn, int64_t k)
 	int bw = v[0];
 	if (bw > 32)
 		return bad(L, "dictionary index bit width above 32", NULL);
-	if (GROW(L, L->idx, L->idxcap, k))
-		return oom(L);
-	if (fr_pq_rle_decode(v + 1, vn - 1, bw, L->idx, k) < 0)
+	if (!into) {
+		if (GROW(L, L->idx, L->idxcap, k))
+			return oom(L);
+		into = L->idx;
+	}
+	if (fr_pq_rle_decode(v + 1, vn - 1, bw, into, k) < 0)
 		return bad(L, "corrupt RLE/bit-packed dictionary indices", NULL);
 	/* Indices are range-checked by the gathers (fused: one pass over them). */
 	return 0;
@@ -449,19 +559,16 @@ static int decode_values(load *L, int enc, const uint8_t *v, size_t vn, int64_t 
 		break;
 	case FR_PQ_ENC_PLAIN_DICTIONARY:
 	case FR_PQ_ENC_RLE_DICTIONARY:
-		if (decode_dict_indices(L, v, vn, k))
+		/* String codes: indices are decoded straight into the code vector and mapped to
+		 * the column's dictionary in place. */
+		if (decode_dict_indices(L, v, vn, k, L->mode == M_DICT ? (uint32_t *)(void *)dst : NULL))
 			return -1;
 	{
-		const uint32_t *ix = L->idx, dn = L->dict_n;
+		const uint32_t *ix = L->mode == M_DICT ? (const uint32_t *)(void *)dst : L->idx;
+		const uint32_t dn = L->dict_n;
 		uint32_t badidx = 0;
 		if (L->mode == M_DICT) {
-			uint32_t *codes = (uint32_t *)(void *)dst;
-			const uint32_t *map = L->dict_map;
-			for (int64_t i = 0; i < k; i++) {
-				uint32_t x = ix[i];
-				badidx |= x >= dn;
-				codes[i] = map[x < dn ? x : 0];
-			}
+			badidx = gather32((uint32_t *)(void *)dst, ix, L->dict_map, k, dn);
 		} else if (isbytes) {
 			if (GROW(L, L->spans, L->spanscap, k))
 				return oom(L);
@@ -474,21 +581,11 @@ static int decode_values(load *L, int enc, const uint8_t *v, size_t vn, int64_t 
 				return bad(L, "dictionary index out of range", NULL);
 			return emit_spans(L, L->spans, k, n);
 		} else if (L->ow == 8) {
-			const uint64_t *dv = (const uint64_t *)(void *)L->dict_vals;
-			uint64_t *o = (uint64_t *)(void *)dst;
-			for (int64_t i = 0; i < k; i++) {
-				uint32_t x = ix[i];
-				badidx |= x >= dn;
-				o[i] = dv[x < dn ? x : 0];
-			}
+			badidx = gather64((uint64_t *)(void *)dst, ix, (const uint64_t *)(void *)L->dict_vals,
+				k, dn);
 		} else if (L->ow == 4) {
-			const uint32_t *dv = (const uint32_t *)(void *)L->dict_vals;
-			uint32_t *o = (uint32_t *)(void *)dst;
-			for (int64_t i = 0; i < k; i++) {
-				uint32_t x = ix[i];
-				badidx |= x >= dn;
-				o[i] = dv[x < dn ? x : 0];
-			}
+			badidx = gather32((uint32_t *)(void *)dst, ix, (const uint32_t *)(void *)L->dict_vals,
+				k, dn);
 		} else {
 			for (int64_t i = 0; i < k; i++) {
 				uint32_t x = ix[i];

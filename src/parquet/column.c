@@ -875,6 +875,8 @@ static int page_bytes(load *L, int codec, const uint8_t *src, size_t n, int64_t 
 		*out = src;
 		return 0;
 	}
+	if (fr_pq_size_plausible(codec, src, n, (size_t)want))
+		return bad(L, "page cannot decompress to the size its header declares", NULL);
 	if (fr_pq_grow(&L->f->pagebuf, &L->f->pagecap, (size_t)want + 8))
 		return oom(L);
 	const char *why = NULL;

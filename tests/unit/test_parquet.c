@@ -2,6 +2,8 @@
  * and byte-stream-split decoders (hand-made vectors, truncated and overlong inputs), row-group
  * pruning, the byte-range-callback open, and column loading on corpus files. */
 #include <check.h>
+#include <ftw.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +12,7 @@
 #include "core/arena.h"
 #include "core/vec.h"
 #include "parquet/parquet.h"
+#include "parquet/format.h"
 #include "parquet/thrift.h"
 #include "parquet/decode.h"
 
@@ -599,6 +602,110 @@ START_TEST(open_errors)
 }
 END_TEST
 
+/* ---- high-level vectors agree with physical values, over the whole corpus ---- */
+
+static int compared_files, compared_columns;
+
+static double half(uint16_t h)
+{
+	int sg = h >> 15, e = (h >> 10) & 31, m = h & 1023;
+	double v = e == 0 ? ldexp(m, -24) : e == 31 ? (m ? NAN : INFINITY) : ldexp(m | 1024, e - 25);
+	return sg ? -v : v;
+}
+
+static void compare_column(fr_pq_file *f, int c)
+{
+	fr_pq_colinfo ci;
+	fr_pq_column_info(f, c, &ci);
+	if (ci.nested || ci.type == FR_TYPE_NONE)
+		return;
+	fr_arena *a = fr_arena_new(0);
+	fr_err err = { 0 };
+	fr_vec v;
+	fr_pq_phys p;
+	int r1 = fr_pq_load_column(f, c, NULL, a, &v, &err);
+	int r2 = fr_pq_load_physical(f, c, -1, a, &p, &err);
+	ck_assert_msg((r1 == 0) == (r2 == 0), "%s %s: load %d, physical %d", fr_pq_name(f), ci.name, r1, r2);
+	if (r1) {
+		fr_arena_free(a);
+		return;
+	}
+	ck_assert_int_eq(v.len, p.len);
+	ck_assert_int_eq(v.null_count, p.null_count);
+	for (int64_t i = 0; i < v.len; i++) {
+		int ok = fr_vec_valid(&v, i);
+		ck_assert_int_eq(ok, !p.valid || fr_bit_get(p.valid, i));
+		if (!ok)
+			continue;
+		const uint8_t *d = p.width ? p.data + i * p.width : p.bin.data + p.bin.off[i];
+		switch (v.kind) {
+		case FR_VEC_I64: {
+			int64_t want;
+			if (ci.physical_type == FR_PQ_INT32) {
+				int32_t x; memcpy(&x, d, 4);
+				want = ci.is_unsigned ? (int64_t)(uint32_t)x : x;
+			} else if (ci.physical_type == FR_PQ_INT96) {
+				uint64_t ns; int32_t jd;
+				memcpy(&ns, d, 8); memcpy(&jd, d + 8, 4);
+				want = (int64_t)(ns + (uint64_t)((int64_t)jd - 2440588) * 86400000000000ull);
+			} else {
+				memcpy(&want, d, 8);
+			}
+			ck_assert_msg(v.v.i64[i] == want, "%s %s row %lld", fr_pq_name(f), ci.name, (long long)i);
+			break;
+		}
+		case FR_VEC_F64: {
+			double want;
+			if (ci.physical_type == FR_PQ_FLOAT) { float x; memcpy(&x, d, 4); want = x; }
+			else if (ci.physical_type == FR_PQ_DOUBLE) memcpy(&want, d, 8);
+			else want = half((uint16_t)(p.bin.data[p.bin.off[i]] | p.bin.data[p.bin.off[i] + 1] << 8));
+			ck_assert_msg(memcmp(&v.v.f64[i], &want, 8) == 0 || (isnan(want) && isnan(v.v.f64[i])),
+				"%s %s row %lld", fr_pq_name(f), ci.name, (long long)i);
+			break;
+		}
+		case FR_VEC_BOOL:
+			ck_assert_int_eq(v.v.b[i], d[0]);
+			break;
+		case FR_VEC_DICT: {
+			uint32_t k = v.v.codes[i];
+			ck_assert_uint_lt(k, v.dict.n);
+			int64_t l1 = v.dict.off[k + 1] - v.dict.off[k], l2 = p.bin.off[i + 1] - p.bin.off[i];
+			ck_assert_int_eq(l1, l2);
+			ck_assert(memcmp(v.dict.data + v.dict.off[k], d, (size_t)l1) == 0);
+			break;
+		}
+		case FR_VEC_BIN:
+			break;
+		}
+	}
+	compared_columns++;
+	fr_arena_free(a);
+}
+
+static int visit(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st; (void)ftw;
+	if (type != FTW_F || !strstr(path, ".parquet") || strstr(path, "/expected/"))
+		return 0;
+	fr_err err = { 0 };
+	fr_pq_file *f;
+	if (fr_pq_open_path(path, &f, &err))
+		return 0;
+	for (int c = 0; c < fr_pq_num_columns(f); c++)
+		compare_column(f, c);
+	fr_pq_close(f);
+	compared_files++;
+	return 0;
+}
+
+START_TEST(vectors_match_physical)
+{
+	ck_assert_int_eq(nftw(corpus(""), visit, 16, FTW_PHYS), 0);
+	ck_assert_int_gt(compared_files, 100);
+	ck_assert_int_gt(compared_columns, 300);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("parquet");
@@ -619,6 +726,7 @@ int main(void)
 	tcase_add_test(tf, range_reader_fetches_only_needed);
 	tcase_add_test(tf, load_strings_and_nulls);
 	tcase_add_test(tf, open_errors);
+	tcase_add_test(tf, vectors_match_physical);
 	suite_add_tcase(s, tf);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -563,6 +563,10 @@ static int decode_values(load *L, int enc, const uint8_t *v, size_t vn, int64_t 
 		 * the column's dictionary in place. */
 		if (decode_dict_indices(L, v, vn, k, L->mode == M_DICT ? (uint32_t *)(void *)dst : NULL))
 			return -1;
+		if (k == 0 && isbytes)
+			return emit_spans(L, NULL, 0, n);
+		if (k == 0)
+			break;   /* an all-null page: nothing to gather */
 	{
 		const uint32_t *ix = L->mode == M_DICT ? (const uint32_t *)(void *)dst : L->idx;
 		const uint32_t dn = L->dict_n;
@@ -734,7 +738,7 @@ static int decode_values(load *L, int enc, const uint8_t *v, size_t vn, int64_t 
 			L->f->name, L->leaf->name, L->where, en ? en : "(unknown)");
 	}
 	}
-	if (k < n)
+	if (k < n && dst)
 		scatter(dst, L->ow, L->valid, L->pos, n, k);
 	return 0;
 }

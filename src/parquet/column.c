@@ -1085,8 +1085,11 @@ static int chunk_bytes(load *L, const fr_pq_chunk *ch, const uint8_t **basep, in
 		len += pad < 100 ? pad : 100;
 	}
 	const uint8_t *base;
+	uint64_t tail_start = f->size - f->tail_len;
 	if (f->map) {
 		base = f->map + start;
+	} else if (f->tail && (uint64_t)start >= tail_start) {
+		base = f->tail + ((uint64_t)start - tail_start);   /* fetched with the footer */
 	} else {
 		if (fr_pq_grow(&f->chunkbuf, &f->chunkcap, (size_t)len))
 			return oom(L);

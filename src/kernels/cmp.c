@@ -556,8 +556,7 @@ int fr_kern_cmp_dict(const fr_vec *v, fr_op op, const void *val, size_t val_len,
 {
 	if (v->kind != FR_VEC_DICT)
 		return fr_err_set(err, FR_EINVAL, "string comparison on a non-dictionary vector");
-	uint64_t one = 0;
-	uint64_t *match = v->dict.n ? malloc(FR_BITMAP_WORDS(v->dict.n) * sizeof *match) : &one;
+	uint64_t *match = fr_kern__scratch(FR_SCR_A, (FR_BITMAP_WORDS(v->dict.n) + 1) * 8, 0);
 	if (!match)
 		return fr_err_set(err, FR_ENOMEM, "out of memory for a %u-entry dictionary match",
 		                  v->dict.n);
@@ -565,8 +564,6 @@ int fr_kern_cmp_dict(const fr_vec *v, fr_op op, const void *val, size_t val_len,
 	if (rc == 0)
 		fr_kern_dict_gather(v->v.codes, v->valid, v->len, match, v->dict.n,
 		                    op == FR_OP_NE || op == FR_OP_NOT_CONTAINS, out);
-	if (match != &one)
-		free(match);
 	return rc;
 }
 

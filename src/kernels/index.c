@@ -29,13 +29,10 @@ typedef struct table {
 
 static inline uint64_t hash64(uint64_t x)
 {
-	/* splitmix64 finaliser: sequential, strided and high-bit-only keys all spread */
-	x ^= x >> 31;
-	x *= 0x9E3779B97F4A7C15ULL;
-	x ^= x >> 29;
-	x *= 0xBF58476D1CE4E5B9ULL;
-	x ^= x >> 32;
-	return x;
+	/* Fibonacci hashing of the folded key: one multiply; only the TOP bits are used (table
+	 * index, HyperLogLog register and rank), and those depend on every key bit.  The fold is
+	 * a bijection, so distinct keys never share a hash. */
+	return (x ^ (x >> 32)) * 0x9E3779B97F4A7C15ULL;
 }
 
 /* Slot array in scratch slot FR_SCR_TABLE, keys (in id order) in FR_SCR_KEYS. */
@@ -127,8 +124,6 @@ static int index_hash(const uint64_t *raw, int f64, int64_t len, const uint64_t 
 {
 	block bufs[2];
 	int64_t nw = (int64_t)FR_BITMAP_WORDS(len);
-	uint64_t prev_key = 0;
-	uint32_t prev_id = UINT32_MAX;
 	block_prepare(&bufs[0], raw, f64, len, dom, 0, t);
 	for (int64_t w = 0; w < nw; w++) {
 		block *b = &bufs[w & 1];
@@ -140,21 +135,33 @@ static int index_hash(const uint64_t *raw, int f64, int64_t len, const uint64_t 
 		if (w + 1 < nw)
 			block_prepare(&bufs[(w + 1) & 1], raw, f64, len, dom, w + 1, t);
 		uint64_t m = b->m;
-		if (m != ~(uint64_t)0)
+		if (!m) { /* block_prepare did not hash these rows */
 			for (int j = 0; j < b->cnt; j++)
 				ids[base + j] = FR_KERN_NOGROUP;
+			continue;
+		}
 		/* table fields in locals: with -fno-strict-aliasing every store to ids would otherwise
 		 * force them to be reloaded */
 		slot *const S = t->s;
 		const uint64_t mask = t->mask;
 		const int shift = t->shift;
-		for (; m; m &= m - 1) {
-			int j = __builtin_ctzll(m);
+		/* Phase 1, branch-free: every row looks at its home slot.  The 64 loads are independent,
+		 * so their cache misses overlap instead of each stalling behind a mispredicted branch. */
+		uint64_t hit = 0;
+		for (int j = 0; j < b->cnt; j++) {
+			const slot *sl = &S[b->hs[j] >> shift];
+			uint32_t id1 = sl->id1;
+			hit |= (uint64_t)((sl->key == b->ks[j]) & (id1 != 0)) << j;
+			ids[base + j] = id1 - 1;
+		}
+		if (m != ~(uint64_t)0)
+			for (uint64_t out = ~m & fr_kern__tail_mask(b->cnt); out; out &= out - 1)
+				ids[base + __builtin_ctzll(out)] = FR_KERN_NOGROUP;
+		/* Phase 2, in row order (so ids stay in order of first appearance): rows whose key is
+		 * new or sits past its home slot; their lines are in cache after phase 1. */
+		for (uint64_t miss = m & ~hit; miss; miss &= miss - 1) {
+			int j = __builtin_ctzll(miss);
 			uint64_t k = b->ks[j];
-			if (k == prev_key && prev_id != UINT32_MAX) { /* runs of one key skip the probe */
-				ids[base + j] = prev_id;
-				continue;
-			}
 			uint64_t pos = b->hs[j] >> shift;
 			uint32_t id1;
 			for (;;) {
@@ -171,9 +178,7 @@ static int index_hash(const uint64_t *raw, int f64, int64_t len, const uint64_t 
 				}
 				pos = (pos + 1) & mask;
 			}
-			prev_key = k;
-			prev_id = id1 - 1;
-			ids[base + j] = prev_id;
+			ids[base + j] = id1 - 1;
 		}
 	}
 	return 0;
@@ -190,9 +195,9 @@ static uint64_t estimate_distinct(const uint64_t *raw, int f64, int64_t len, con
 	for (int64_t w = 0; w < nw; w++) {
 		for (uint64_t m = dom[w]; m; m &= m - 1) {
 			uint64_t h = hash64(load_key(raw, w * 64 + __builtin_ctzll(m), f64));
-			uint32_t r = (uint32_t)h & (M - 1);
-			uint64_t rest = h >> P;
-			uint8_t rank = (uint8_t)(rest ? __builtin_ctzll(rest) + 1 : 64 - P + 1);
+			uint32_t r = (uint32_t)(h >> (64 - P));
+			/* leading zeros of the bits below the register index; the sentinel bit caps it */
+			uint8_t rank = (uint8_t)(__builtin_clzll((h << P) | ((uint64_t)1 << (P - 1))) + 1);
 			if (rank > reg[r])
 				reg[r] = rank;
 		}

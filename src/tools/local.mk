@@ -1,1 +1,3 @@
 # src/tools: data tools behind `frocket gen` and `frocket repartition`.
+libfrocket_a_SOURCES += src/tools/args.c src/tools/progress.c src/tools/gen.c
+noinst_HEADERS += src/tools/args.h src/tools/progress.h src/tools/partition.h src/tools/gen.h

@@ -1,1 +1,10 @@
 # src/query: query document, validation, execution, merge, result document.
+libfrocket_a_SOURCES += src/query/parse.c src/query/relation.c src/query/exec.c \
+	src/query/result.c src/query/jw.c src/query/exec_kern_scalar.c
+noinst_HEADERS += src/query/query.h src/query/internal.h src/query/jw.h
+
+check_PROGRAMS += tests/unit/test_query
+TESTS += tests/unit/test_query
+tests_unit_test_query_SOURCES = tests/unit/test_query.c tests/unit/query_testdata.h
+tests_unit_test_query_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_query_LDADD = $(UNIT_LDADD)

@@ -8,3 +8,9 @@ TESTS += tests/unit/test_query
 tests_unit_test_query_SOURCES = tests/unit/test_query.c tests/unit/query_testdata.h
 tests_unit_test_query_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_query_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/test_query_pool
+TESTS += tests/unit/test_query_pool
+tests_unit_test_query_pool_SOURCES = tests/unit/test_query_pool.c
+tests_unit_test_query_pool_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_query_pool_LDADD = $(UNIT_LDADD)

@@ -14,3 +14,4 @@ TESTS += tests/unit/test_query_pool
 tests_unit_test_query_pool_SOURCES = tests/unit/test_query_pool.c
 tests_unit_test_query_pool_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_query_pool_LDADD = $(UNIT_LDADD)
+include tests/fuzz/query.mk

@@ -13,7 +13,7 @@
 
 #define NUL_S ((const char *)0)
 
-static uint64_t *td_valid(fr_arena *a, const int *isnull, int64_t n, int64_t *nulls)
+static inline uint64_t *td_valid(fr_arena *a, const int *isnull, int64_t n, int64_t *nulls)
 {
 	*nulls = 0;
 	for (int64_t i = 0; i < n; i++)
@@ -27,7 +27,7 @@ static uint64_t *td_valid(fr_arena *a, const int *isnull, int64_t n, int64_t *nu
 	return v;
 }
 
-static fr_vec *td_str(fr_arena *a, const char *const *vals, int64_t n)
+static inline fr_vec *td_str(fr_arena *a, const char *const *vals, int64_t n)
 {
 	fr_vec *v = fr_arena_calloc(a, 1, sizeof *v);
 	int *isnull = calloc((size_t)n + 1, sizeof(int));
@@ -67,7 +67,7 @@ static fr_vec *td_str(fr_arena *a, const char *const *vals, int64_t n)
 	return v;
 }
 
-static fr_vec *td_i64(fr_arena *a, const int64_t *vals, const int *isnull, int64_t n)
+static inline fr_vec *td_i64(fr_arena *a, const int64_t *vals, const int *isnull, int64_t n)
 {
 	fr_vec *v = fr_arena_calloc(a, 1, sizeof *v);
 	int *zn = calloc((size_t)n + 1, sizeof(int));
@@ -81,7 +81,7 @@ static fr_vec *td_i64(fr_arena *a, const int64_t *vals, const int *isnull, int64
 	return v;
 }
 
-static fr_vec *td_f64(fr_arena *a, const double *vals, int64_t n)
+static inline fr_vec *td_f64(fr_arena *a, const double *vals, int64_t n)
 {
 	fr_vec *v = fr_arena_calloc(a, 1, sizeof *v);
 	int *isnull = calloc((size_t)n + 1, sizeof(int));
@@ -97,7 +97,7 @@ static fr_vec *td_f64(fr_arena *a, const double *vals, int64_t n)
 	return v;
 }
 
-static fr_vec *td_bool(fr_arena *a, const uint8_t *vals, int64_t n)
+static inline fr_vec *td_bool(fr_arena *a, const uint8_t *vals, int64_t n)
 {
 	fr_vec *v = fr_arena_calloc(a, 1, sizeof *v);
 	v->kind = FR_VEC_BOOL;
@@ -128,7 +128,7 @@ static const char *ev_tag[12] = { "red shoes", "red shoes", "blue hat", "Red Sho
                                   "green", "hat", "blue hat", NUL_S, "shoes", "shoes", "hat" };
 
 /* Rows [from, to) of EV as one part; cols must hold EV_NCOLS pointers. */
-static void ev_part(fr_arena *a, int from, int to, const fr_vec **cols, fr_qpart *p)
+static inline void ev_part(fr_arena *a, int from, int to, const fr_vec **cols, fr_qpart *p)
 {
 	int n = to - from;
 	cols[EV_UID] = td_str(a, ev_uid + from, n);
@@ -150,7 +150,7 @@ static const fr_coltype top_types[TOP_NCOLS] = { FR_TYPE_STRING, FR_TYPE_INT, FR
 static const fr_qschema top_schema = { TOP_NCOLS, top_names, top_types, TOP_G, TOP_TS };
 
 /* Builds a TOP-shaped part from parallel arrays. */
-static void top_part(fr_arena *a, const char **g, const int64_t *ts, const char **k,
+static inline void top_part(fr_arena *a, const char **g, const int64_t *ts, const char **k,
                      const double *v, int n, const fr_vec **cols, fr_qpart *p)
 {
 	cols[TOP_G] = td_str(a, g, n);

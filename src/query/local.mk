@@ -1,6 +1,6 @@
 # src/query: query document, validation, execution, merge, result document.
 libfrocket_a_SOURCES += src/query/parse.c src/query/relation.c src/query/exec.c \
-	src/query/result.c src/query/jw.c src/query/exec_kern_scalar.c
+	src/query/result.c src/query/jw.c
 noinst_HEADERS += src/query/query.h src/query/internal.h src/query/jw.h
 
 check_PROGRAMS += tests/unit/test_query

@@ -15,3 +15,7 @@ tests_unit_test_query_pool_SOURCES = tests/unit/test_query_pool.c
 tests_unit_test_query_pool_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_query_pool_LDADD = $(UNIT_LDADD)
 include tests/fuzz/query.mk
+
+# End to end: `frocket query` shapes and exit codes, and the oracle suite over three splits.
+TESTS += tests/query/cli_test.py
+EXTRA_DIST += tests/query/cli_test.py

@@ -54,7 +54,7 @@ function sqlValue(v, type) {
     case 'INT': return v.toString();
     case 'FLOAT':
       if (Number.isNaN(v)) return "'NaN'::DOUBLE";
-      return `${v.toPrecision(17)}::DOUBLE`;
+      return `'${String(v)}'::DOUBLE`; // a bare decimal literal would go through DECIMAL and round
     case 'BOOL': return v ? 'true' : 'false';
     case 'STRING': return sqlStr(v);
     default: throw new Error(`bad type ${type}`);

@@ -60,7 +60,7 @@ const FLOAT_KINDS = {
 
 // A column: name, logical type, null rate, value generator, optional physical override.
 function genColumn(r, name, type) {
-  const col = { name, type, nullRate: r.pick([0, 0, 0.05, 0.2, 0.5, 1]) };
+  const col = { name, type, nullRate: r.pick([0, 0, 0, 0.05, 0.2, 0.2, 0.5, 1]) };
   switch (type) {
     case 'INT': {
       const kind = r.pick(['tiny', 'tiny', 'small', 'wide', 'huge']);
@@ -106,7 +106,7 @@ function genDataset(r) {
   const gidType = r.pick(['INT', 'STRING']);
   const tsType = r.chance(0.75) ? 'INT' : 'FLOAT';
   // mostly small; now and then big enough for several row groups per part
-  const nGroups = r.chance(0.08) ? r.int(150, 300) : r.pick([1, 2, r.int(3, 10), r.int(10, 40), r.int(30, 80)]);
+  const nGroups = r.chance(0.08) ? r.int(150, 300) : r.pick([1, 2, r.int(3, 10), r.int(10, 40), r.int(10, 40), r.int(30, 80), r.int(30, 80), r.int(30, 80)]);
   const tsBase = r.pick([0, 1000, 1600000000, 1600000000000]);
   const tsSpan = r.pick([3, 10, 50, 1000]); // small spans: many equal timestamps
   const cols = [];
@@ -218,20 +218,23 @@ class QueryGen {
     }
   }
 
-  filter(verboseOnly) {
+  filter(verboseOnly, broad) {
     const r = this.r;
     const col = r.pick(this.colNames);
     const t = this.ds.schema.columns[col];
-    const op = t === 'STRING' ? r.pick(STR_OPS) : t === 'BOOL' ? r.pick(['==', '!=']) : r.pick(NUM_OPS);
+    const ops = broad && r.chance(0.5) ? { STRING: ['!=', 'not contains', 'contains'], BOOL: ['==', '!='], INT: ['!=', '>=', '<='], FLOAT: ['!=', '>=', '<='] }
+      : { STRING: STR_OPS, BOOL: ['==', '!='], INT: NUM_OPS, FLOAT: NUM_OPS };
+    const op = r.pick(ops[t]);
     const value = this.value(col, op);
     if (!verboseOnly && r.chance(0.5)) return [col, op, value];
     return { column: col, op, value };
   }
 
-  step() {
+  // broad: steps of long chains should often match, or deep steps are always empty
+  step(broad) {
     const r = this.r;
-    if (r.chance(0.65)) return { filter: this.filter(false) };
-    return { filters: Array.from({ length: r.int(1, 3) }, () => this.filter(true)) };
+    if (r.chance(0.65)) return { filter: this.filter(false, broad) };
+    return { filters: Array.from({ length: r.pick([1, 1, 2, 3]) }, () => this.filter(true, broad)) };
   }
 
   target() {
@@ -248,7 +251,7 @@ class QueryGen {
       return { t: { type: 'sum', column: col, op, value }, short: r.chance(0.5) };
     }
     const op = r.pick(NUM_OPS);
-    const value = BigInt(r.pick([0, 0, 1, 1, 2, 3, 5]));
+    const value = BigInt(r.pick([0, 0, 1, 1, 1, 2, 3, 5]));
     return { t: { type: 'count', op, value }, short: r.chance(0.5) };
   }
 
@@ -267,8 +270,8 @@ class QueryGen {
   condition() {
     const r = this.r;
     const kind = r.pick(['filter', 'filter', 'filters', 'sequence']);
-    if (kind === 'sequence') return { sequence: Array.from({ length: r.int(1, 4) }, () => this.step()) };
-    const c = kind === 'filter' ? { filter: this.filter(false) } : { filters: Array.from({ length: r.int(1, 3) }, () => this.filter(true)) };
+    if (kind === 'sequence') return { sequence: Array.from({ length: r.pick([1, 2, 2, 3, 4]) }, () => this.step(true)) };
+    const c = kind === 'filter' ? { filter: this.filter(false) } : { filters: Array.from({ length: r.pick([1, 2, 2, 3]) }, () => this.filter(true, true)) };
     if (r.chance(0.7)) {
       const { t, short } = this.target();
       c.target = short ? (t.type === 'count' ? ['count', t.op, t.value] : ['sum', t.column, t.op, t.value]) : t;
@@ -285,7 +288,7 @@ class QueryGen {
     const n = conds.length;
     const choice = r.int(0, 9);
     if (choice <= 2) return undefined;
-    if (choice === 3) return r.pick(['and', 'OR', ' && ', '||', 'And', 'or ']);
+    if (choice <= 4) return r.pick(['and', 'OR', ' && ', '||', 'And', 'or ', 'or', '||']);
     const ref = (i) => {
       const c = conds[i];
       if (c.name && r.chance(0.6)) {
@@ -349,7 +352,7 @@ class QueryGen {
     }
     if (r.chance(0.85)) {
       const qq = {};
-      const n = r.pick([0, 1, 1, 2, 2, 3, 4]);
+      const n = r.pick([0, 1, 1, 1, 2, 2, 3, 4]);
       if (n > 0 || r.chance(0.2)) {
         const conds = Array.from({ length: n }, () => this.condition());
         const used = new Set();
@@ -373,7 +376,7 @@ class QueryGen {
       q.query = qq;
     }
     if (r.chance(0.4)) {
-      const f = { sequence: Array.from({ length: r.int(1, 4) }, () => this.step()) };
+      const f = { sequence: Array.from({ length: r.pick([1, 2, 2, 3, 3, 4]) }, () => this.step(true)) };
       if (r.chance(0.5)) f.stepAggregations = this.aggList(0, 2);
       if (r.chance(0.5)) f.endAggregations = this.aggList(0, 2);
       q.funnel = f;

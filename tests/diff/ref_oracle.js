@@ -54,6 +54,8 @@ function selfCheck() {
     [res(agg({ a: 5n, b: 4n, c: 2n, d: 2n, e: 1n }, true)), act({ a: 5n, b: 4n, e: 1n }), false, 'below the cut'],
     [res(agg({ a: 5n, b: 4n, c: 2n, d: 2n, e: 1n }, true)), act({ a: 5n, b: 4n, c: 2n, d: 2n }), false, 'more than top'],
     [res(agg({ a: 5n }, false)), act({ a: 5 }), false, 'int printed as float'],
+    [res(agg({ a: 2n ** 62n + 3n, b: 2n ** 62n + 2n, c: 2n ** 62n + 1n, d: 1n }, true)), act({ a: 2n ** 62n + 3n, b: 2n ** 62n + 2n, c: 2n ** 62n + 1n }), true, 'huge ints'],
+    [res(agg({ a: 2n ** 62n + 3n, b: 2n ** 62n + 2n, c: 2n ** 62n + 1n, d: 2n ** 62n }, true)), act({ a: 2n ** 62n + 3n, b: 2n ** 62n + 2n, d: 2n ** 62n }), false, 'huge ints: cut past 2^53'],
     [res(agg({ a: 5n }, false)), act({ a: 5n }, { name: 'x' }), false, 'name not null'],
     [res(agg({ a: 5n }, false)), act({ a: 5n }, { approximate: false }), true, 'approximate false'],
     [res(agg({ a: 5n }, false)), act({ a: 5n }, { approximate: true }), false, 'approximate true'],

@@ -2,7 +2,6 @@
  * (key = group-id column) and value index (key = an aggregated column) alike. */
 #include "kernels/internal.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,35 +10,65 @@
  * is usually free, while a smaller table keeps a 2.5M-row part's table inside the L3 cache. */
 #define MAX_LOAD 0.5
 
-/* One slot per cache-line quarter: key and id+1 together so a probe touches one line. */
+/* One slot per cache-line quarter: key and id together so a probe touches one line.  A slot is
+ * occupied iff its epoch is the table's current one, so a retained table is reused without
+ * clearing it: each build (and each growth) takes a new epoch. */
 typedef struct slot {
 	uint64_t key;
-	uint32_t id1; /* id + 1; 0 = empty */
-	uint32_t pad;
+	uint32_t id;
+	uint32_t epoch;
 } slot;
 
 typedef struct table {
 	slot *s;
 	uint64_t mask;
 	int shift;
+	uint32_t epoch;
 	uint32_t count;
 	uint64_t *keys; /* keys[id], grown with the count */
 	uint32_t keys_cap;
 } table;
 
+/* Per thread: the last epoch handed out, and the most keys one build has needed (the starting
+ * size of the next table, so a thread indexing similar parts sizes its table once). */
+static __thread uint32_t tl_epoch;
+static __thread uint32_t tl_hint;
+
+/* A new epoch; on wrap-around (after 2^32 builds) the retained tables are dropped, since fresh
+ * scratch memory is zeroed and epoch 0 is never used. */
+static uint32_t next_epoch(void)
+{
+	if (++tl_epoch == 0) {
+		fr_kern__scratch_drop(FR_SCR_TABLE);
+		fr_kern__scratch_drop(FR_SCR_TABLE2);
+		tl_epoch = 1;
+	}
+	return tl_epoch;
+}
+
+void fr_kern__index_set_epoch(uint32_t epoch, uint32_t hint)
+{
+	/* tables stamped with later epochs would look occupied once the epoch is moved back */
+	fr_kern__scratch_drop(FR_SCR_TABLE);
+	fr_kern__scratch_drop(FR_SCR_TABLE2);
+	tl_epoch = epoch;
+	tl_hint = hint;
+}
+
 static inline uint64_t hash64(uint64_t x)
 {
-	/* Fibonacci hashing of the folded key: one multiply; only the TOP bits are used (table
-	 * index, HyperLogLog register and rank), and those depend on every key bit.  The fold is
-	 * a bijection, so distinct keys never share a hash. */
+	/* Fibonacci hashing of the folded key: one multiply; only the TOP bits are used (the table
+	 * index), and those depend on every key bit.  The fold is a bijection, so distinct keys
+	 * never share a hash. */
 	return (x ^ (x >> 32)) * 0x9E3779B97F4A7C15ULL;
 }
 
-/* Slot array in scratch slot FR_SCR_TABLE, keys (in id order) in FR_SCR_KEYS. */
+/* Slot array in scratch slot FR_SCR_TABLE (never cleared: see slot), keys in FR_SCR_KEYS. */
 static int table_init(table *t, int bits)
 {
 	memset(t, 0, sizeof *t);
-	t->s = fr_kern__scratch_zero(FR_SCR_TABLE, ((size_t)1 << bits) * sizeof *t->s);
+	t->epoch = next_epoch(); /* first: on wrap-around it drops the retained tables */
+	t->s = fr_kern__scratch(FR_SCR_TABLE, ((size_t)1 << bits) * sizeof *t->s, 0);
 	t->keys_cap = 4096;
 	t->keys = fr_kern__scratch(FR_SCR_KEYS, t->keys_cap * sizeof *t->keys, 0);
 	if (!t->s || !t->keys)
@@ -49,26 +78,38 @@ static int table_init(table *t, int bits)
 	return 0;
 }
 
-/* Doubles the slot array (built in FR_SCR_TABLE2, then swapped in); ids stay as they are. */
+/* Doubles the slot array (built in FR_SCR_TABLE2 under a new epoch, then swapped in); ids stay
+ * as they are. */
 static int table_grow(table *t)
 {
 	uint64_t ncap = (t->mask + 1) * 2;
-	slot *ns = fr_kern__scratch_zero(FR_SCR_TABLE2, ncap * sizeof *ns);
+	uint32_t old = t->epoch;
+	/* on wrap-around next_epoch would drop the table being grown: restart the epochs here,
+	 * from fresh zeroed memory, and drop the old table once copied */
+	int wrap = tl_epoch == UINT32_MAX;
+	if (wrap)
+		fr_kern__scratch_drop(FR_SCR_TABLE2);
+	uint32_t ep = wrap ? (tl_epoch = 1) : ++tl_epoch;
+	slot *ns = fr_kern__scratch(FR_SCR_TABLE2, ncap * sizeof *ns, 0);
 	if (!ns)
 		return -1;
 	int nshift = t->shift - 1;
 	for (uint64_t i = 0; i <= t->mask; i++) {
-		if (!t->s[i].id1)
+		if (t->s[i].epoch != old)
 			continue;
 		uint64_t j = hash64(t->s[i].key) >> nshift;
-		while (ns[j].id1)
+		while (ns[j].epoch == ep)
 			j = (j + 1) & (ncap - 1);
 		ns[j] = t->s[i];
+		ns[j].epoch = ep;
 	}
 	fr_kern__scratch_swap(FR_SCR_TABLE, FR_SCR_TABLE2);
+	if (wrap) /* its stale epochs could match the restarted ones */
+		fr_kern__scratch_drop(FR_SCR_TABLE2);
 	t->s = ns;
 	t->mask = ncap - 1;
 	t->shift = nshift;
+	t->epoch = ep;
 	return 0;
 }
 
@@ -145,14 +186,14 @@ static int index_hash(const uint64_t *raw, int f64, int64_t len, const uint64_t 
 		slot *const S = t->s;
 		const uint64_t mask = t->mask;
 		const int shift = t->shift;
+		const uint32_t ep = t->epoch;
 		/* Phase 1, branch-free: every row looks at its home slot.  The 64 loads are independent,
 		 * so their cache misses overlap instead of each stalling behind a mispredicted branch. */
 		uint64_t hit = 0;
 		for (int j = 0; j < b->cnt; j++) {
 			const slot *sl = &S[b->hs[j] >> shift];
-			uint32_t id1 = sl->id1;
-			hit |= (uint64_t)((sl->key == b->ks[j]) & (id1 != 0)) << j;
-			ids[base + j] = id1 - 1;
+			hit |= (uint64_t)((sl->key == b->ks[j]) & (sl->epoch == ep)) << j;
+			ids[base + j] = sl->id;
 		}
 		if (m != ~(uint64_t)0)
 			for (uint64_t out = ~m & fr_kern__tail_mask(b->cnt); out; out &= out - 1)
@@ -163,55 +204,27 @@ static int index_hash(const uint64_t *raw, int f64, int64_t len, const uint64_t 
 			int j = __builtin_ctzll(miss);
 			uint64_t k = b->ks[j];
 			uint64_t pos = b->hs[j] >> shift;
-			uint32_t id1;
+			uint32_t id;
 			for (;;) {
 				slot *sl = &S[pos];
-				id1 = sl->id1;
-				if (sl->key == k && id1)
-					break;
-				if (!id1) {
+				if (sl->epoch != ep) {
 					if (keys_push(t, k))
 						return -1;
 					sl->key = k;
-					sl->id1 = id1 = ++t->count;
+					sl->epoch = ep;
+					sl->id = id = t->count++;
+					break;
+				}
+				if (sl->key == k) {
+					id = sl->id;
 					break;
 				}
 				pos = (pos + 1) & mask;
 			}
-			ids[base + j] = id1 - 1;
+			ids[base + j] = id;
 		}
 	}
 	return 0;
-}
-
-/* Distinct keys among the rows in dom, estimated with a 4096-register HyperLogLog (about 2%
- * error) so the table is sized once instead of being grown and rehashed several times. */
-static uint64_t estimate_distinct(const uint64_t *raw, int f64, int64_t len, const uint64_t *dom)
-{
-	enum { P = 12, M = 1 << P };
-	uint8_t reg[M];
-	memset(reg, 0, sizeof reg);
-	int64_t nw = (int64_t)FR_BITMAP_WORDS(len);
-	for (int64_t w = 0; w < nw; w++) {
-		for (uint64_t m = dom[w]; m; m &= m - 1) {
-			uint64_t h = hash64(load_key(raw, w * 64 + __builtin_ctzll(m), f64));
-			uint32_t r = (uint32_t)(h >> (64 - P));
-			/* leading zeros of the bits below the register index; the sentinel bit caps it */
-			uint8_t rank = (uint8_t)(__builtin_clzll((h << P) | ((uint64_t)1 << (P - 1))) + 1);
-			if (rank > reg[r])
-				reg[r] = rank;
-		}
-	}
-	double sum = 0;
-	int zeros = 0;
-	for (int i = 0; i < M; i++) {
-		sum += ldexp(1.0, -reg[i]);
-		zeros += !reg[i];
-	}
-	double e = 0.7213 / (1 + 1.079 / M) * M * M / sum;
-	if (e <= 2.5 * M && zeros)
-		e = M * log((double)M / zeros); /* linear counting for small cardinalities */
-	return (uint64_t)e;
 }
 
 /* 1 if the keys of the rows in dom never decrease (as int64 or as double). */
@@ -404,10 +417,11 @@ int fr_kern_index_build(const fr_vec *keys, const uint64_t *sel, fr_arena *arena
 			goto nomem;
 		return 0;
 	}
-	/* size for the estimate plus a margin, never more than the rows need */
+	/* Start at the largest key count this thread has needed (parts of a dataset are alike),
+	 * never more than the selected rows can need; growth covers the rest.  A low-cardinality
+	 * build in a big retained table costs nothing extra: it touches few lines. */
 	int64_t rows = fr_kern_bm_popcount(out->domain, len);
-	uint64_t est = estimate_distinct(raw, f64, len, out->domain);
-	uint64_t want = est + est / 8 + 64;
+	uint64_t want = tl_hint;
 	if (want > (uint64_t)rows + 64)
 		want = (uint64_t)rows + 64;
 	int bits = 12;
@@ -417,6 +431,8 @@ int fr_kern_index_build(const fr_vec *keys, const uint64_t *sel, fr_arena *arena
 	if (table_init(&t, bits) || index_hash(raw, f64, len, out->domain, out->ids, &t))
 		goto nomem;
 	out->n = t.count;
+	if (t.count > tl_hint)
+		tl_hint = t.count;
 	void *k = fr_arena_memdup(arena, t.keys, (size_t)t.count * sizeof(uint64_t));
 	if (!k)
 		goto nomem;

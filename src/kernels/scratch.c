@@ -55,11 +55,16 @@ void *fr_kern__scratch(int slot, size_t size, int keep)
 	size_t ncap = size + size / 4;
 	if (ncap < size)
 		ncap = size;
-	void *np = keep ? realloc(s->p[slot], ncap) : malloc(ncap);
+	if (!keep) { /* free first: the old contents are not wanted, the peak stays lower */
+		free(s->p[slot]);
+		s->p[slot] = NULL;
+		s->cap[slot] = 0;
+	}
+	/* fresh memory is zeroed (lazily, by the kernel, for large sizes): epoch-stamped tables
+	 * rely on never seeing garbage */
+	void *np = keep ? realloc(s->p[slot], ncap) : calloc(1, ncap);
 	if (!np)
 		return NULL;
-	if (!keep)
-		free(s->p[slot]);
 	s->p[slot] = np;
 	s->cap[slot] = ncap;
 	return np;
@@ -71,6 +76,16 @@ void *fr_kern__scratch_zero(int slot, size_t size)
 	if (p)
 		memset(p, 0, size);
 	return p;
+}
+
+void fr_kern__scratch_drop(int slot)
+{
+	scratch *s = tls;
+	if (!s)
+		return;
+	free(s->p[slot]);
+	s->p[slot] = NULL;
+	s->cap[slot] = 0;
 }
 
 void fr_kern__scratch_swap(int a, int b)

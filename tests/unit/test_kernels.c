@@ -15,6 +15,7 @@
 #include "core/arena.h"
 #include "core/error.h"
 #include "kernels/kernels.h"
+#include "kernels/internal.h" /* test hooks */
 
 /* Check records every passed ck_assert through its message pipe, which makes assertions in
  * million-iteration loops slow; these only call into Check on failure. */
@@ -642,6 +643,20 @@ START_TEST(index_gaps_release_threads)
 	}
 	fr_kern_scratch_release();
 	fr_kern_scratch_release(); /* twice is harmless */
+	/* retained tables are stamped with an epoch per build and per growth: cross its wrap-around
+	 * with tables left over from earlier builds */
+	int64_t *wide = fr_arena_alloc(ar, (size_t)n * 8);
+	for (int64_t i = 0; i < n; i++)
+		wide[i] = (int64_t)rnd(); /* > 2048 distinct keys: the 4096-slot table grows */
+	fr_vec kw = { .kind = FR_VEC_I64, .len = n, .v.i64 = wide };
+	for (uint32_t start = UINT32_MAX - 3; start != 2; start++) { /* wrap in init and in growth */
+		fr_kern__index_set_epoch(start, 0);
+		for (int r = 0; r < 4; r++) {
+			const fr_vec *kk = r & 2 ? &k : &kw;
+			REQ_EQ(fr_kern_index_build(kk, r & 1 ? sel : NULL, ar, &ix, &e), 0);
+			check_index(kk, r & 1 ? sel : NULL, &ix);
+		}
+	}
 	index_job jobs[2] = { { .k = &k, .sel = sel, .ar = fr_arena_new(0) },
 		                  { .k = &k, .sel = NULL, .ar = fr_arena_new(0) } };
 	pthread_t th[2];

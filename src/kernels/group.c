@@ -227,6 +227,10 @@ int fr_kern_groups_per_value(const uint32_t *vids, uint32_t nvalues, const uint3
 		});
 		return 0;
 	}
+	/* ids come from an index over these rows, so a group count beyond the row count is a
+	 * caller bug; refusing it keeps the scratch below proportional to the input */
+	if ((int64_t)ngroups > len + 1)
+		return fr_err_set(err, FR_EINVAL, "%u groups for %lld rows", ngroups, (long long)len);
 	/* end[g]: after the scatter, one past group g's last value (a counting sort) */
 	uint32_t *end = fr_kern__scratch_zero(FR_SCR_A, ((size_t)ngroups + 1) * sizeof *end);
 	if (!end)

@@ -251,7 +251,8 @@ void fr_kern_groups_to_rows(const uint32_t *ids, int64_t len, uint32_t ngroups,
 
 /* out[v] = number of distinct groups among rows in `rows` with value id v (ids < nvalues and
  * gids < ngroups only).  Uses a (value, group) bit matrix when nvalues * ngroups is small,
- * else a hash set of pairs.  FR_ENOMEM on allocation failure. */
+ * else a counting sort of the values by group.  FR_ENOMEM on allocation failure, FR_EINVAL
+ * when ngroups exceeds the row count (ids must come from an index over these rows). */
 int fr_kern_groups_per_value(const uint32_t *vids, uint32_t nvalues, const uint32_t *gids,
                              uint32_t ngroups, int64_t len, const uint64_t *rows,
                              uint32_t *out, fr_err *err);

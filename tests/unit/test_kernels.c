@@ -853,7 +853,7 @@ START_TEST(groups_per_value_both_paths)
 	uint32_t *v = fr_arena_alloc(ar, n * 4), *g = fr_arena_alloc(ar, n * 4);
 	uint64_t *rows = rand_bm(ar, n, 60);
 	/* small matrix path, then > 2^27 pairs forces the hash path */
-	const uint32_t nvs[2] = { 7, 20000 }, ngs[2] = { 50, 10000 };
+	const uint32_t nvs[2] = { 7, 20000 }, ngs[2] = { 50, 5000 };
 	for (int p = 0; p < 2; p++) {
 		uint32_t nv = nvs[p], ngr = ngs[p];
 		for (int64_t i = 0; i < n; i++) {
@@ -879,6 +879,8 @@ START_TEST(groups_per_value_both_paths)
 			}
 		}
 	}
+	uint32_t few[8];
+	REQ_EQ(fr_kern_groups_per_value(v, 8, g, 1u << 30, n, rows, few, &e), FR_EINVAL);
 	fr_arena_free(ar);
 }
 END_TEST

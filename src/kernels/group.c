@@ -70,27 +70,59 @@ static const uint64_t *with_valid(const uint64_t *rows, const fr_vec *col, int64
 	return m;
 }
 
+/* 128-bit accumulation straight into out: the exact fallback. */
+static void sum_i64_wide(const uint32_t *ids, int64_t len, uint32_t ngroups, const uint64_t *rows,
+                         const fr_vec *col, fr_i128 *out)
+{
+	memset(out, 0, (size_t)ngroups * sizeof *out);
+	const int64_t *v = col->v.i64;
+	const uint64_t *valid = col->valid;
+	FOR_ROWS(rows, len, i, {
+		uint32_t g = ids[i];
+		if (g < ngroups)
+			out[g] += v[i] & -(int64_t)(!valid || fr_bit_get(valid, i));
+	});
+}
+
 void fr_kern_group_sum_i64(const uint32_t *ids, int64_t len, uint32_t ngroups,
                            const uint64_t *rows, const fr_vec *col, fr_i128 *out)
 {
-	memset(out, 0, (size_t)ngroups * sizeof *out);
-	if (len <= 0)
+	if (len <= 0) {
+		memset(out, 0, (size_t)ngroups * sizeof *out);
 		return;
+	}
+	/* 64-bit accumulators halve the randomly accessed state; an overflow anywhere (flags
+	 * OR-ed, no branch) redoes the sum in 128 bits, so the result is exact either way */
+	int64_t *acc = fr_kern__scratch_zero(FR_SCR_B, (size_t)ngroups * sizeof *acc);
+	if (!acc) {
+		sum_i64_wide(ids, len, ngroups, rows, col, out);
+		return;
+	}
 	const int64_t *v = col->v.i64;
-	if (col->valid) {
-		/* null slots hold 0 by the fr_vec contract, but do not rely on it: mask per word */
+	const uint64_t *valid = col->valid;
+	int ovf = 0;
+	if (valid) {
+		/* null slots hold 0 by the fr_vec contract, but do not rely on it: the value is masked
+		 * with its validity bit rather than branched on (nulls are unpredictable) */
 		FOR_ROWS(rows, len, i, {
 			uint32_t g = ids[i];
-			if (g < ngroups && fr_bit_get(col->valid, i))
-				out[g] += v[i];
+			if (g < ngroups)
+				ovf |= __builtin_add_overflow(acc[g], v[i] & -(int64_t)fr_bit_get(valid, i),
+				                              &acc[g]);
 		});
 	} else {
 		FOR_ROWS(rows, len, i, {
 			uint32_t g = ids[i];
 			if (g < ngroups)
-				out[g] += v[i];
+				ovf |= __builtin_add_overflow(acc[g], v[i], &acc[g]);
 		});
 	}
+	if (ovf) {
+		sum_i64_wide(ids, len, ngroups, rows, col, out);
+		return;
+	}
+	for (uint32_t g = 0; g < ngroups; g++)
+		out[g] = acc[g];
 }
 
 int fr_kern_group_sum_f64(const uint32_t *ids, int64_t len, uint32_t ngroups,
@@ -126,28 +158,34 @@ int fr_kern_group_sum_f64(const uint32_t *ids, int64_t len, uint32_t ngroups,
 }
 
 /* The sequence step for one timestamp type; `T` is int64_t or double. */
+/* The sequence step for one timestamp type; `T` is int64_t or double.  Branch-free per row:
+ * the tests on the previous step and on the current minimum read randomly placed groups, and a
+ * mispredicted branch on a cache miss costs the whole miss.  Rows that do not qualify update
+ * group 0 with its own values (a no-op), so every row does the same loads and stores. */
 #define SEQ_STEP(T, name, SKIP) \
 	static void name(const uint32_t *ids, int64_t len, uint32_t ng, const uint64_t *m, \
 	                 const T *ts, const T *prev_ts, const uint64_t *prev_found, T *out_ts, \
 	                 uint64_t *out_found) \
 	{ \
 		memset(out_found, 0, FR_BITMAP_WORDS(ng) * sizeof *out_found); \
+		memset(out_ts, 0, (size_t)ng * sizeof *out_ts); \
+		if (!ng) \
+			return; \
 		FOR_ROWS(m, len, i, { \
 			uint32_t g = ids[i]; \
 			T t = ts[i]; \
-			if (g >= ng || SKIP(t)) \
-				continue; \
-			if (prev_found && !fr_bit_get(prev_found, g)) \
-				continue; \
-			if (prev_ts && !(t > prev_ts[g])) \
-				continue; \
-			uint64_t bit = (uint64_t)1 << (g & 63); \
-			if (!(out_found[g >> 6] & bit)) { \
-				out_found[g >> 6] |= bit; \
-				out_ts[g] = t; \
-			} else if (t < out_ts[g]) { \
-				out_ts[g] = t; \
-			} \
+			int ok = (g < ng) & !SKIP(t); \
+			g = ok ? g : 0; \
+			if (prev_found) \
+				ok &= fr_bit_get(prev_found, g); \
+			if (prev_ts) \
+				ok &= t > prev_ts[g]; \
+			uint64_t *fw = &out_found[g >> 6]; \
+			int had = (int)((*fw >> (g & 63)) & 1); \
+			T cur = out_ts[g]; \
+			int better = ok & (!had | (t < cur)); \
+			out_ts[g] = better ? t : cur; \
+			*fw |= (uint64_t)better << (g & 63); \
 		}); \
 	}
 #define SKIP_NONE(t) 0

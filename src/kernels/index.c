@@ -2,6 +2,7 @@
  * (key = group-id column) and value index (key = an aggregated column) alike. */
 #include "kernels/internal.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +10,8 @@
 /* Linear probing stays short up to this load; four slots share a cache line, so a second probe
  * is usually free, while a smaller table keeps a 2.5M-row part's table inside the L3 cache. */
 #define MAX_LOAD 0.5
+/* Tables up to this many slots (256 KiB) stay in L2: no software prefetch for them. */
+#define PREFETCH_MIN_SLOTS (1u << 14)
 
 /* One slot per cache-line quarter: key and id together so a probe touches one line.  A slot is
  * occupied iff its epoch is the table's current one, so a retained table is reused without
@@ -156,6 +159,8 @@ static void block_prepare(block *b, const uint64_t *raw, int f64, int64_t len,
 		b->ks[j] = load_key(raw, base + j, f64);
 		b->hs[j] = hash64(b->ks[j]);
 	}
+	if (t->mask < PREFETCH_MIN_SLOTS) /* a cache-resident table gains nothing from it */
+		return;
 	for (uint64_t m = b->m; m; m &= m - 1)
 		__builtin_prefetch(&t->s[b->hs[__builtin_ctzll(m)] >> t->shift]);
 }
@@ -225,6 +230,62 @@ static int index_hash(const uint64_t *raw, int f64, int64_t len, const uint64_t 
 		}
 	}
 	return 0;
+}
+
+/* Distinct keys among the rows in dom, estimated with a 4096-register HyperLogLog (about 2%
+ * error): a table sized once avoids growing through ever larger fresh tables, whose page faults
+ * dominate a first build in a microVM. */
+static uint64_t estimate_distinct(const uint64_t *raw, int f64, int64_t len, const uint64_t *dom)
+{
+	enum { P = 12, M = 1 << P };
+	uint8_t reg[M];
+	memset(reg, 0, sizeof reg);
+	int64_t nw = (int64_t)FR_BITMAP_WORDS(len);
+	for (int64_t w = 0; w < nw; w++) {
+		for (uint64_t m = dom[w]; m; m &= m - 1) {
+			uint64_t h = hash64(load_key(raw, w * 64 + __builtin_ctzll(m), f64));
+			uint32_t r = (uint32_t)(h >> (64 - P));
+			/* leading zeros of the bits below the register index; the sentinel bit caps it */
+			uint8_t rank = (uint8_t)(__builtin_clzll((h << P) | ((uint64_t)1 << (P - 1))) + 1);
+			reg[r] = rank > reg[r] ? rank : reg[r];
+		}
+	}
+	double sum = 0;
+	int zeros = 0;
+	for (int i = 0; i < M; i++) {
+		sum += ldexp(1.0, -reg[i]);
+		zeros += !reg[i];
+	}
+	double e = 0.7213 / (1 + 1.079 / M) * M * M / sum;
+	if (e <= 2.5 * M && zeros)
+		e = M * log((double)M / zeros); /* linear counting for small cardinalities */
+	return (uint64_t)e;
+}
+
+/* Distinct keys among the first SAMPLE selected rows (exact, small local set): a cheap test
+ * for low cardinality, where neither the estimate nor a big table is worth it. */
+enum { SAMPLE = 2048, SAMPLE_SET = 4096 };
+static uint32_t sample_distinct(const uint64_t *raw, int f64, int64_t len, const uint64_t *dom)
+{
+	uint64_t set[SAMPLE_SET];
+	uint8_t used[SAMPLE_SET];
+	memset(used, 0, sizeof used);
+	uint32_t d = 0, seen = 0;
+	int64_t nw = (int64_t)FR_BITMAP_WORDS(len);
+	for (int64_t w = 0; w < nw && seen < SAMPLE; w++) {
+		for (uint64_t m = dom[w]; m && seen < SAMPLE; m &= m - 1, seen++) {
+			uint64_t k = load_key(raw, w * 64 + __builtin_ctzll(m), f64);
+			uint32_t j = (uint32_t)(hash64(k) >> 52); /* 4096 slots */
+			while (used[j] && set[j] != k)
+				j = (j + 1) & (SAMPLE_SET - 1);
+			if (!used[j]) {
+				used[j] = 1;
+				set[j] = k;
+				d++;
+			}
+		}
+	}
+	return d;
 }
 
 /* 1 if the keys of the rows in dom never decrease (as int64 or as double). */
@@ -417,11 +478,19 @@ int fr_kern_index_build(const fr_vec *keys, const uint64_t *sel, fr_arena *arena
 			goto nomem;
 		return 0;
 	}
-	/* Start at the largest key count this thread has needed (parts of a dataset are alike),
-	 * never more than the selected rows can need; growth covers the rest.  A low-cardinality
-	 * build in a big retained table costs nothing extra: it touches few lines. */
+	/* Start at the largest key count this thread has needed (parts of a dataset are alike; a
+	 * low-cardinality build in a big retained table costs nothing extra, it touches few lines).
+	 * When that hint may be far too small, size from an estimate instead of growing: a sample
+	 * shows low cardinality cheaply, else a HyperLogLog pass counts.  Never more than the
+	 * selected rows can need. */
 	int64_t rows = fr_kern_bm_popcount(out->domain, len);
 	uint64_t want = tl_hint;
+	if (want < (uint64_t)rows / 8) {
+		uint32_t d = sample_distinct(raw, f64, len, out->domain);
+		uint64_t e = d <= SAMPLE / 4 ? (uint64_t)d * 4 : estimate_distinct(raw, f64, len, out->domain);
+		e += e / 8;
+		want = e > want ? e : want;
+	}
 	if (want > (uint64_t)rows + 64)
 		want = (uint64_t)rows + 64;
 	int bits = 12;

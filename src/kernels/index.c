@@ -8,8 +8,8 @@
 
 #define NEG_ZERO 0x8000000000000000ULL
 /* Linear probing stays short up to this load; four slots share a cache line, so a second probe
- * is usually free, while a smaller table keeps a 2.5M-row part's table inside the L3 cache. */
-#define MAX_LOAD 0.5
+ * is usually free, while a smaller table keeps more of a 2.5M-row part's table in cache. */
+#define MAX_LOAD 0.6
 /* Tables up to this many slots (256 KiB) stay in L2: no software prefetch for them. */
 #define PREFETCH_MIN_SLOTS (1u << 14)
 
@@ -24,8 +24,7 @@ typedef struct slot {
 
 typedef struct table {
 	slot *s;
-	uint64_t mask;
-	int shift;
+	uint64_t cap;   /* slots; any multiple of 64 (positions by multiply-shift, not masking) */
 	uint32_t epoch;
 	uint32_t count;
 	uint64_t *keys; /* keys[id], grown with the count */
@@ -58,6 +57,14 @@ void fr_kern__index_set_epoch(uint32_t epoch, uint32_t hint)
 	tl_hint = hint;
 }
 
+/* Home slot of hash h in a table of cap slots: Lemire's multiply-shift range reduction (the
+ * high half of h * cap, led by the hash's top bits), so the table need not be a power of two
+ * (that wastes up to half the memory, and these tables outgrow the caches). */
+static inline uint64_t home(uint64_t h, uint64_t cap)
+{
+	return (uint64_t)(((unsigned __int128)h * cap) >> 64);
+}
+
 static inline uint64_t hash64(uint64_t x)
 {
 	/* Fibonacci hashing of the folded key: one multiply; only the TOP bits are used (the table
@@ -67,17 +74,16 @@ static inline uint64_t hash64(uint64_t x)
 }
 
 /* Slot array in scratch slot FR_SCR_TABLE (never cleared: see slot), keys in FR_SCR_KEYS. */
-static int table_init(table *t, int bits)
+static int table_init(table *t, uint64_t cap)
 {
 	memset(t, 0, sizeof *t);
 	t->epoch = next_epoch(); /* first: on wrap-around it drops the retained tables */
-	t->s = fr_kern__scratch(FR_SCR_TABLE, ((size_t)1 << bits) * sizeof *t->s, 0);
+	t->s = fr_kern__scratch(FR_SCR_TABLE, cap * sizeof *t->s, 0);
 	t->keys_cap = 4096;
 	t->keys = fr_kern__scratch(FR_SCR_KEYS, t->keys_cap * sizeof *t->keys, 0);
 	if (!t->s || !t->keys)
 		return -1;
-	t->mask = ((uint64_t)1 << bits) - 1;
-	t->shift = 64 - bits;
+	t->cap = cap;
 	return 0;
 }
 
@@ -85,7 +91,7 @@ static int table_init(table *t, int bits)
  * as they are. */
 static int table_grow(table *t)
 {
-	uint64_t ncap = (t->mask + 1) * 2;
+	uint64_t ncap = t->cap * 2;
 	uint32_t old = t->epoch;
 	/* on wrap-around next_epoch would drop the table being grown: restart the epochs here,
 	 * from fresh zeroed memory, and drop the old table once copied */
@@ -96,13 +102,12 @@ static int table_grow(table *t)
 	slot *ns = fr_kern__scratch(FR_SCR_TABLE2, ncap * sizeof *ns, 0);
 	if (!ns)
 		return -1;
-	int nshift = t->shift - 1;
-	for (uint64_t i = 0; i <= t->mask; i++) {
+	for (uint64_t i = 0; i < t->cap; i++) {
 		if (t->s[i].epoch != old)
 			continue;
-		uint64_t j = hash64(t->s[i].key) >> nshift;
+		uint64_t j = home(hash64(t->s[i].key), ncap);
 		while (ns[j].epoch == ep)
-			j = (j + 1) & (ncap - 1);
+			j = j + 1 == ncap ? 0 : j + 1;
 		ns[j] = t->s[i];
 		ns[j].epoch = ep;
 	}
@@ -110,8 +115,7 @@ static int table_grow(table *t)
 	if (wrap) /* its stale epochs could match the restarted ones */
 		fr_kern__scratch_drop(FR_SCR_TABLE2);
 	t->s = ns;
-	t->mask = ncap - 1;
-	t->shift = nshift;
+	t->cap = ncap;
 	t->epoch = ep;
 	return 0;
 }
@@ -159,10 +163,10 @@ static void block_prepare(block *b, const uint64_t *raw, int f64, int64_t len,
 		b->ks[j] = load_key(raw, base + j, f64);
 		b->hs[j] = hash64(b->ks[j]);
 	}
-	if (t->mask < PREFETCH_MIN_SLOTS) /* a cache-resident table gains nothing from it */
+	if (t->cap <= PREFETCH_MIN_SLOTS) /* a cache-resident table gains nothing from it */
 		return;
 	for (uint64_t m = b->m; m; m &= m - 1)
-		__builtin_prefetch(&t->s[b->hs[__builtin_ctzll(m)] >> t->shift]);
+		__builtin_prefetch(&t->s[home(b->hs[__builtin_ctzll(m)], t->cap)]);
 }
 
 static int index_hash(const uint64_t *raw, int f64, int64_t len, const uint64_t *dom,
@@ -175,7 +179,7 @@ static int index_hash(const uint64_t *raw, int f64, int64_t len, const uint64_t 
 		block *b = &bufs[w & 1];
 		int64_t base = w * 64;
 		/* keep the load factor <= MAX_LOAD even if all 64 rows are new */
-		while ((uint64_t)t->count + 64 > (uint64_t)((double)(t->mask + 1) * MAX_LOAD))
+		while ((uint64_t)t->count + 64 > (uint64_t)((double)t->cap * MAX_LOAD))
 			if (table_grow(t))
 				return -1;
 		if (w + 1 < nw)
@@ -189,14 +193,13 @@ static int index_hash(const uint64_t *raw, int f64, int64_t len, const uint64_t 
 		/* table fields in locals: with -fno-strict-aliasing every store to ids would otherwise
 		 * force them to be reloaded */
 		slot *const S = t->s;
-		const uint64_t mask = t->mask;
-		const int shift = t->shift;
+		const uint64_t cap = t->cap;
 		const uint32_t ep = t->epoch;
 		/* Phase 1, branch-free: every row looks at its home slot.  The 64 loads are independent,
 		 * so their cache misses overlap instead of each stalling behind a mispredicted branch. */
 		uint64_t hit = 0;
 		for (int j = 0; j < b->cnt; j++) {
-			const slot *sl = &S[b->hs[j] >> shift];
+			const slot *sl = &S[home(b->hs[j], cap)];
 			hit |= (uint64_t)((sl->key == b->ks[j]) & (sl->epoch == ep)) << j;
 			ids[base + j] = sl->id;
 		}
@@ -208,7 +211,7 @@ static int index_hash(const uint64_t *raw, int f64, int64_t len, const uint64_t 
 		for (uint64_t miss = m & ~hit; miss; miss &= miss - 1) {
 			int j = __builtin_ctzll(miss);
 			uint64_t k = b->ks[j];
-			uint64_t pos = b->hs[j] >> shift;
+			uint64_t pos = home(b->hs[j], cap);
 			uint32_t id;
 			for (;;) {
 				slot *sl = &S[pos];
@@ -224,7 +227,7 @@ static int index_hash(const uint64_t *raw, int f64, int64_t len, const uint64_t 
 					id = sl->id;
 					break;
 				}
-				pos = (pos + 1) & mask;
+				pos = pos + 1 == cap ? 0 : pos + 1;
 			}
 			ids[base + j] = id;
 		}
@@ -493,11 +496,11 @@ int fr_kern_index_build(const fr_vec *keys, const uint64_t *sel, fr_arena *arena
 	}
 	if (want > (uint64_t)rows + 64)
 		want = (uint64_t)rows + 64;
-	int bits = 12;
-	while ((double)((uint64_t)1 << bits) * MAX_LOAD < (double)want)
-		bits++;
+	uint64_t cap = ((uint64_t)((double)want / MAX_LOAD) + 63) & ~(uint64_t)63;
+	if (cap < 4096)
+		cap = 4096;
 	table t;
-	if (table_init(&t, bits) || index_hash(raw, f64, len, out->domain, out->ids, &t))
+	if (table_init(&t, cap) || index_hash(raw, f64, len, out->domain, out->ids, &t))
 		goto nomem;
 	out->n = t.count;
 	if (t.count > tl_hint)

@@ -93,8 +93,9 @@ void *fr_kern__scratch(int slot, size_t size, int keep)
 		return NULL;
 	if (size <= s->cap[slot])
 		return s->p[slot];
-	/* a quarter more than asked, so slowly growing parts do not reallocate every call */
-	size_t ncap = size + size / 4;
+	/* an eighth more than asked, so slowly growing parts do not reallocate every call (not
+	 * more: fresh memory is paid for when it is mapped) */
+	size_t ncap = size + size / 8;
 	if (ncap < size)
 		ncap = size;
 	if (!keep) {

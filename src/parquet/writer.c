@@ -79,6 +79,24 @@ uint64_t fr_pqw_bytes_written(const fr_pqw *w)
 	return w->pos;
 }
 
+void fr_pqw_release_scratch(fr_pqw *w)
+{
+	fr_buf_free(&w->page);
+	fr_buf_free(&w->cpage);
+	fr_buf_free(&w->hdr);
+	free(w->codes);
+	free(w->slots);
+	free(w->ikeys);
+	free(w->sptr);
+	free(w->slen);
+	free(w->shash);
+	free(w->remap);
+	w->codes = w->slots = w->slen = w->shash = w->remap = NULL;
+	w->ikeys = NULL;
+	w->sptr = NULL;
+	w->codes_cap = w->slots_cap = w->ent_cap = w->remap_cap = 0;
+}
+
 static void free_writer(fr_pqw *w)
 {
 	if (!w)
@@ -182,7 +200,7 @@ int fr_pqw_open(const char *path, const fr_pqw_col *cols, int ncols, const fr_pq
 		return err->code;
 	}
 	/* Large stdio buffer: pages go out in few write(2) calls. */
-	setvbuf(w->f, NULL, _IOFBF, 1 << 20);
+	setvbuf(w->f, NULL, _IOFBF, w->o.io_buffer ? w->o.io_buffer : 1 << 20);
 	if (out(w, "PAR1", 4, err)) {
 		fr_pqw_abort(w);
 		return err->code;

@@ -25,6 +25,7 @@ typedef struct fr_pqw_opts {
 	int dictionary;     /* 1 (default): RLE_DICTIONARY for strings and low-cardinality ints */
 	size_t dict_limit;  /* dictionary page bytes past which a chunk falls back to PLAIN */
 	size_t page_size;   /* target uncompressed bytes of values per data page */
+	size_t io_buffer;   /* stdio buffer of the output file, 0 = 1 MiB */
 } fr_pqw_opts;
 
 void fr_pqw_opts_default(fr_pqw_opts *o);
@@ -44,6 +45,10 @@ int fr_pqw_write_row_group(fr_pqw *w, int64_t nrows, const fr_vec *cols, fr_err 
 int fr_pqw_close(fr_pqw *w, fr_err *err);
 /* Frees w and removes the partly written file.  NULL is allowed. */
 void fr_pqw_abort(fr_pqw *w);
+
+/* Frees the encoding scratch (page buffers, dictionary tables) kept between row groups, for
+ * callers holding many writers at once within a memory budget. */
+void fr_pqw_release_scratch(fr_pqw *w);
 
 /* Bytes written so far (header, row groups). */
 uint64_t fr_pqw_bytes_written(const fr_pqw *w);

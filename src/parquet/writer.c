@@ -63,6 +63,7 @@ struct fr_pqw {
 	size_t ent_cap;
 	uint32_t *remap;
 	size_t remap_cap;
+	int failed;                   /* a row group failed half-way: the file is unusable */
 };
 
 void fr_pqw_opts_default(fr_pqw_opts *o)
@@ -928,6 +929,15 @@ static int check_vec(const fr_pqw *w, int col, const fr_vec *v, int64_t nrows, f
 	if (v->kind == FR_VEC_BIN && (int64_t)v->dict.n < nrows)
 		return fr_err_set(err, FR_EINVAL, "%s: column %s: %u strings for %lld rows",
 			w->path, c->name, v->dict.n, (long long)nrows);
+	if (!c->optional && v->valid && count_valid(v->valid, 0, nrows) != nrows)
+		return fr_err_set(err, FR_EINVAL, "%s: column %s is required but has %lld nulls",
+			w->path, c->name, (long long)(nrows - count_valid(v->valid, 0, nrows)));
+	if (c->type == FR_PQ_INT32)
+		for (int64_t r = 0; r < nrows; r++)
+			if ((!v->valid || fr_bit_get(v->valid, r)) &&
+			    (v->v.i64[r] < INT32_MIN || v->v.i64[r] > INT32_MAX))
+				return fr_err_set(err, FR_EINVAL, "%s: column %s: value %lld does not fit "
+					"INT32", w->path, c->name, (long long)v->v.i64[r]);
 	if (v->kind == FR_VEC_DICT) {
 		for (int64_t r = 0; r < nrows; r++)
 			if ((!v->valid || fr_bit_get(v->valid, r)) && v->v.codes[r] >= v->dict.n)
@@ -940,6 +950,8 @@ static int check_vec(const fr_pqw *w, int col, const fr_vec *v, int64_t nrows, f
 
 int fr_pqw_write_row_group(fr_pqw *w, int64_t nrows, const fr_vec *cols, fr_err *err)
 {
+	if (w->failed)
+		return fr_err_set(err, FR_EINVAL, "%s: an earlier row group failed", w->path);
 	if (nrows <= 0 || nrows > INT32_MAX)
 		return fr_err_set(err, FR_EINVAL, "%s: a row group needs 1 to %d rows, not %lld",
 			w->path, INT32_MAX, (long long)nrows);
@@ -963,8 +975,12 @@ int fr_pqw_write_row_group(fr_pqw *w, int64_t nrows, const fr_vec *cols, fr_err 
 	rg->rows = nrows;
 	rg->offset = (int64_t)w->pos;
 	for (int i = 0; i < w->ncols; i++) {
-		if (write_chunk(w, i, &cols[i], nrows, &rg->cols[i], err))
+		if (write_chunk(w, i, &cols[i], nrows, &rg->cols[i], err)) {
+			/* Pages of this row group may be on disk already: the file can only be
+			 * abandoned.  (Input errors, found by check_vec above, leave it usable.) */
+			w->failed = 1;
 			return err->code;
+		}
 		rg->uncomp += rg->cols[i].uncomp;
 		rg->comp += rg->cols[i].comp;
 	}
@@ -1062,6 +1078,11 @@ static void footer(fr_pqw *w, fr_tenc *t)
 
 int fr_pqw_close(fr_pqw *w, fr_err *err)
 {
+	if (w->failed) {
+		fr_err_set(err, FR_EINVAL, "%s: not finished: an earlier row group failed", w->path);
+		fr_pqw_abort(w);
+		return err->code;
+	}
 	fr_buf meta = FR_BUF_INIT;
 	fr_tenc t;
 	fr_tenc_init(&t, &meta);

@@ -34,7 +34,10 @@ void fr_pqw_opts_default(fr_pqw_opts *o);
 int fr_pqw_open(const char *path, const fr_pqw_col *cols, int ncols, const fr_pqw_opts *o,
 	fr_pqw **out, fr_err *err);
 
-/* Appends one row group of nrows rows (nrows > 0).  cols[i] holds column i:
+/* Appends one row group of nrows rows (nrows > 0).  Invalid input (vector kind or length,
+ * dictionary codes, an INT32 value out of range, a null in a required column) is refused
+ * before anything is written and leaves the writer usable; an error while writing (I/O,
+ * memory) makes the file unusable: close then fails and removes it.  cols[i] holds column i:
  *   BOOLEAN <- FR_VEC_BOOL; INT32, INT64 <- FR_VEC_I64 (INT32 values must fit);
  *   FLOAT, DOUBLE <- FR_VEC_F64; BYTE_ARRAY <- FR_VEC_DICT or FR_VEC_BIN.
  * Only rows 0..nrows-1 are read (the vectors may be longer).  A required column must have

@@ -12,4 +12,5 @@ check_PROGRAMS += tests/writer/maxrss
 tests_writer_maxrss_SOURCES = tests/writer/maxrss.c
 tests_writer_maxrss_LDADD =
 TESTS += tests/writer/repartition.sh
-EXTRA_DIST += tests/writer/repartition.sh tests/writer/repart_check.js
+EXTRA_DIST += tests/writer/repartition.sh tests/writer/repart_check.js \
+	tests/data/oracle/README.md tests/data/oracle/data

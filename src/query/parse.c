@@ -1120,7 +1120,13 @@ static int validate(ctx *c, const json_t *root)
 	/* 13. dataset checks */
 	const fr_qschema *s = c->schema;
 	q->used[s->group_col] = 1;
-	q->used[s->ts_col] = 1;
+	/* The timestamp is read only by the timeframe and by sequences: other queries skip
+	 * decoding it. */
+	int need_ts = q->has_from || q->has_to || q->has_funnel;
+	for (int i = 0; i < q->nconds; i++)
+		need_ts |= q->conds[i].kind == FR_COND_SEQUENCE;
+	if (need_ts)
+		q->used[s->ts_col] = 1;
 	if (check_all_filters(c, 1) || check_all_filters(c, 0))
 		return -1;
 	for (int l = 0; l < 3; l++)

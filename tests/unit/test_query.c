@@ -871,6 +871,34 @@ START_TEST(tc_simd_scalar_agree)
 }
 END_TEST
 
+/* Queries without timeframe, sequence or funnel do not read the timestamp column. */
+START_TEST(tc_no_timestamp_needed)
+{
+	const fr_vec *cols[EV_NCOLS];
+	fr_qpart p;
+	memcpy(cols, ev_cols_all, sizeof cols);
+	cols[EV_TS] = NULL;
+	p.nrows = 12;
+	p.cols = cols;
+	fr_qerror qe;
+	char *got = run_text(&ev_schema, &p, 1, C1(V), &qe, 0);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_ptr_nonnull(strstr(got, "\"matchingGroups\": 4"));
+	free(got);
+	/* a sequence needs it: the part is reported, not read out of bounds */
+	fr_arena *a = fr_arena_new(0);
+	fr_query *q;
+	char *doc = dq(SEQ(V "," B));
+	ck_assert_int_eq(fr_query_parse(doc, strlen(doc), &ev_schema, a, &q, &qe), 0);
+	fr_qresult *r;
+	fr_err err = { 0 };
+	ck_assert_int_ne(fr_query_exec(q, &p, &r, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "ts"));
+	free(doc);
+	fr_arena_free(a);
+}
+END_TEST
+
 static Suite *query_suite(void)
 {
 	Suite *s = suite_create("query");
@@ -895,6 +923,7 @@ static Suite *query_suite(void)
 	tcase_add_test(tc, tc_json_text);
 	tcase_add_test(tc, tc_pretty_output);
 	tcase_add_test(tc, tc_simd_scalar_agree);
+	tcase_add_test(tc, tc_no_timestamp_needed);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -154,6 +154,8 @@ static int get_string(ctx *c, const json_t *v, const char *path, const char **ou
 		jdesc(v, d, sizeof d);
 		return qfail(c, FR_QERR_SCHEMA, "%s: %s is not of type 'string'", path, d);
 	}
+	if (strlen(json_string_value(v)) != json_string_length(v))
+		return qfail(c, FR_QERR_SCHEMA, "%s: names may not contain a NUL character", path);
 	*out = fr_arena_strndup(c->arena, json_string_value(v), json_string_length(v));
 	if (!*out)
 		return qfail(c, FR_QERR_UNEXPECTED, "out of memory");

@@ -779,6 +779,9 @@ START_TEST(tc_bad_input)
 	               FR_QERR_SCHEMA, "top");
 	expect_invalid("group-not-numeric", C1("{'filter':['uid','>',3]}"), FR_QERR_TYPE_MISMATCH,
 	               NULL);
+	expect_invalid("nul-name", C1("{'filter':['event\\u0000x','==','view']}"), FR_QERR_SCHEMA,
+	               "NUL");
+	expect_gr("nul-value", C1("{'filter':['event','==','view\\u0000']}"), 0, 0);
 	expect_gr("int64-min", C1("{'filter':['qty','>',-9223372036854775808]}"), 5, 12);
 	/* deep nesting and a huge relation */
 	char *deep = malloc(100000);

@@ -206,9 +206,10 @@ class QueryGen {
       case 'BOOL': return r.chance(0.5);
       case 'STRING': {
         if (typeof o === 'string') {
-          if (op.includes('contains') && o.length > 1 && r.chance(0.5)) {
-            const a = r.int(0, o.length - 1);
-            return o.slice(a, r.int(a, o.length));
+          const cps = Array.from(o); // by code point: half a surrogate pair is not a string
+          if (op.includes('contains') && cps.length > 1 && r.chance(0.5)) {
+            const a = r.int(0, cps.length - 1);
+            return cps.slice(a, r.int(a, cps.length)).join('');
           }
           return o;
         }

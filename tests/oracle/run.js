@@ -86,7 +86,7 @@ function judge(exp, r) {
     const d = [];
     if (r.code !== 2) d.push(`expected exit 2 (invalid query: ${kind}), got ${r.code}`);
     if (doc === null || typeof doc !== 'object' || doc.success !== false) d.push(`expected "success": false, got ${json.stringify(doc && doc.success)}`);
-    else if (doc.errorKind !== kind) d.push(`expected errorKind ${kind}, got ${json.stringify(doc.errorKind)} (${json.stringify(doc.errorMessage)})`);
+    else if (String(doc.errorKind).replace(/^ValidationErrorKind\./, '') !== kind) d.push(`expected errorKind ${kind}, got ${json.stringify(doc.errorKind)} (${json.stringify(doc.errorMessage)})`);
     return d;
   }
   const d = compareResult(exp.result, doc);

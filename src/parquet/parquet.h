@@ -40,6 +40,18 @@ typedef struct fr_pq_colinfo {
 	int optional;             /* max definition level > 0 */
 	fr_coltype type;          /* dataset type this column maps to, FR_TYPE_NONE if unsupported */
 	fr_vec_kind vec_kind;     /* what fr_pq_load_column produces for it */
+	/* Annotations, for tools (inspect) that show physical values. */
+	int type_length;          /* FIXED_LEN_BYTE_ARRAY width, else 0 */
+	int converted;            /* ConvertedType, -1 when absent or unknown */
+	int logical;              /* LogicalType member id, 0 absent, -1 unknown to this reader */
+	int time_unit;            /* TIME/TIMESTAMP logical unit: 1 ms, 2 us, 3 ns, else 0 */
+	int utc;                  /* TIME/TIMESTAMP isAdjustedToUTC */
+	int scale, precision;     /* DECIMAL */
+	int is_unsigned;          /* UINT_* / INTEGER(unsigned): read the bits as unsigned */
+	int is_decimal;
+	int is_float16;
+	int is_string;            /* UTF8/STRING, ENUM or JSON text */
+	int repetition;           /* 0 REQUIRED, 1 OPTIONAL, 2 REPEATED */
 } fr_pq_colinfo;
 
 int fr_pq_column_info(const fr_pq_file *f, int col, fr_pq_colinfo *out);
@@ -59,5 +71,55 @@ int fr_pq_prune_range(const fr_pq_file *f, int col, int has_from, int64_t from, 
  * in parallel; one file is used by one thread at a time. */
 int fr_pq_load_column(fr_pq_file *f, int col, const uint8_t *keep, fr_arena *arena,
 	fr_vec *out, fr_err *err);
+
+/* Physical values of one column, for tools that must show exactly what is stored (inspect
+ * --rows): no type conversion at all. */
+typedef struct fr_pq_phys {
+	int physical_type;
+	int64_t len;              /* rows */
+	int64_t null_count;
+	const uint64_t *valid;    /* NULL when no row is null */
+	int width;                /* bytes per value in `data`: BOOLEAN 1 (0/1), INT32 4, INT64 8,
+	                           * INT96 12, FLOAT 4, DOUBLE 8 (little-endian); 0 for BYTE_ARRAY
+	                           * and FIXED_LEN_BYTE_ARRAY, whose values are in `bin` */
+	const uint8_t *data;
+	fr_strtab bin;            /* one entry per row (empty for null rows) */
+} fr_pq_phys;
+
+/* Loads the physical values of column `col` in row group `rg` (-1: all row groups) into
+ * *out, allocated in `arena`.  Same checks and errors as fr_pq_load_column. */
+int fr_pq_load_physical(fr_pq_file *f, int col, int rg, fr_arena *arena, fr_pq_phys *out,
+	fr_err *err);
+
+/* Walks the page headers of every chunk of column `col` (nested columns included) without
+ * decoding values, checking sizes, level lengths and value counts.  For tools that must
+ * vouch for a whole file while reading only its flat columns. */
+int fr_pq_check_column(fr_pq_file *f, int col, fr_err *err);
+
+/* Metadata for display (inspect --meta).  Pointers live as long as the file. */
+const char *fr_pq_created_by(const fr_pq_file *f);     /* NULL when absent */
+int fr_pq_version(const fr_pq_file *f);
+int fr_pq_num_kv(const fr_pq_file *f);
+void fr_pq_kv_get(const fr_pq_file *f, int i, const char **key, const char **value);
+
+typedef struct fr_pq_chunkinfo {
+	int codec;
+	uint32_t encodings;       /* bit e set = Encoding e listed in the chunk metadata */
+	int64_t num_values;
+	int64_t compressed_size, uncompressed_size;
+	int64_t data_page_offset, dictionary_page_offset;   /* -1 when absent */
+	int has_stats;
+	int has_min, has_max;     /* statistics usable as typed values (see fr_pq_stat_*) */
+	const uint8_t *min, *max; /* raw PLAIN bytes (no length prefix) */
+	uint32_t min_len, max_len;
+	int has_null_count;
+	int64_t null_count;
+	int min_exact, max_exact; /* -1 unknown */
+} fr_pq_chunkinfo;
+
+int fr_pq_chunk_info(const fr_pq_file *f, int rg, int col, fr_pq_chunkinfo *out);
+
+/* Bytes fetched through the range callback since the file was opened (0 for mmap). */
+uint64_t fr_pq_bytes_read(const fr_pq_file *f);
 
 #endif

@@ -1,0 +1,267 @@
+/* Per-group kernels: counts, any, exact int sums, compensated double sums, sequence steps,
+ * group bitmap -> row bitmap, distinct groups per value.  Scatter loops over random ids are
+ * latency-bound rather than SIMD-friendly, so one tight scalar loop serves every mode; the
+ * row bitmap is consumed a 64-row word at a time (empty words skipped, full words unmasked). */
+#include "kernels/internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Runs the body (the variadic tail) with i = for every row i < len set in rows (every row when rows is NULL). */
+#define FOR_ROWS(rows, len, i, ...) \
+	do { \
+		int64_t fr_nw_ = (int64_t)FR_BITMAP_WORDS(len); \
+		for (int64_t fr_w_ = 0; fr_w_ < fr_nw_; fr_w_++) { \
+			int64_t fr_base_ = fr_w_ * 64; \
+			uint64_t fr_m_ = (rows) ? (rows)[fr_w_] : ~(uint64_t)0; \
+			if (fr_base_ + 64 > (len)) \
+				fr_m_ &= fr_kern__tail_mask(len); \
+			if (fr_m_ == ~(uint64_t)0) { \
+				for (int64_t i = fr_base_; i < fr_base_ + 64; i++) { __VA_ARGS__; } \
+			} else { \
+				for (; fr_m_; fr_m_ &= fr_m_ - 1) { \
+					int64_t i = fr_base_ + __builtin_ctzll(fr_m_); \
+					__VA_ARGS__; \
+				} \
+			} \
+		} \
+	} while (0)
+
+void fr_kern_group_count(const uint32_t *ids, int64_t len, uint32_t ngroups,
+                         const uint64_t *rows, uint32_t *out)
+{
+	memset(out, 0, (size_t)ngroups * sizeof *out);
+	if (len <= 0)
+		return;
+	FOR_ROWS(rows, len, i, {
+		uint32_t g = ids[i];
+		if (g < ngroups)
+			out[g]++;
+	});
+}
+
+void fr_kern_group_any(const uint32_t *ids, int64_t len, uint32_t ngroups,
+                       const uint64_t *rows, uint64_t *out)
+{
+	memset(out, 0, FR_BITMAP_WORDS(ngroups) * sizeof *out);
+	if (len <= 0)
+		return;
+	FOR_ROWS(rows, len, i, {
+		uint32_t g = ids[i];
+		if (g < ngroups)
+			out[g >> 6] |= (uint64_t)1 << (g & 63);
+	});
+}
+
+/* rows & col->valid into scratch when the column has nulls; returns the bitmap to use. */
+static const uint64_t *with_valid(const uint64_t *rows, const fr_vec *col, int64_t len)
+{
+	if (!col->valid)
+		return rows;
+	size_t nw = FR_BITMAP_WORDS(len);
+	uint64_t *m = fr_kern__scratch(FR_SCR_A, nw ? nw * sizeof *m : 8, 0);
+	if (!m)
+		return NULL;
+	if (rows)
+		fr_kern_bm_and(m, rows, col->valid, len);
+	else
+		memcpy(m, col->valid, nw * sizeof *m);
+	return m;
+}
+
+void fr_kern_group_sum_i64(const uint32_t *ids, int64_t len, uint32_t ngroups,
+                           const uint64_t *rows, const fr_vec *col, fr_i128 *out)
+{
+	memset(out, 0, (size_t)ngroups * sizeof *out);
+	if (len <= 0)
+		return;
+	const int64_t *v = col->v.i64;
+	if (col->valid) {
+		/* null slots hold 0 by the fr_vec contract, but do not rely on it: mask per word */
+		FOR_ROWS(rows, len, i, {
+			uint32_t g = ids[i];
+			if (g < ngroups && fr_bit_get(col->valid, i))
+				out[g] += v[i];
+		});
+	} else {
+		FOR_ROWS(rows, len, i, {
+			uint32_t g = ids[i];
+			if (g < ngroups)
+				out[g] += v[i];
+		});
+	}
+}
+
+int fr_kern_group_sum_f64(const uint32_t *ids, int64_t len, uint32_t ngroups,
+                          const uint64_t *rows, const fr_vec *col, double *out, fr_err *err)
+{
+	if (len <= 0) {
+		memset(out, 0, (size_t)ngroups * sizeof *out);
+		return 0;
+	}
+	/* sum and compensation side by side: one cache line per group update */
+	typedef struct { double s, c; } acc;
+	acc *a = fr_kern__scratch_zero(FR_SCR_B, (size_t)ngroups * sizeof *a);
+	const uint64_t *m = with_valid(rows, col, len);
+	if (!a || (col->valid && !m))
+		return fr_err_set(err, FR_ENOMEM, "out of memory summing %u groups", ngroups);
+	const double *v = col->v.f64;
+	FOR_ROWS(m, len, i, {
+		uint32_t g = ids[i];
+		double x = v[i];
+		if (g < ngroups && x == x) {
+			/* Neumaier summation with the error of each addition from Knuth's branch-free
+			 * TwoSum (the same exact error Neumaier's magnitude test selects): a branch on the
+			 * loaded sum would stall on every cache miss it mispredicts */
+			double s = a[g].s, t = s + x;
+			double z = t - s;
+			a[g].c += (s - (t - z)) + (x - z);
+			a[g].s = t;
+		}
+	});
+	for (uint32_t g = 0; g < ngroups; g++) /* an infinite sum makes the compensation NaN */
+		out[g] = isfinite(a[g].s) ? a[g].s + a[g].c : a[g].s;
+	return 0;
+}
+
+/* The sequence step for one timestamp type; `T` is int64_t or double. */
+#define SEQ_STEP(T, name, SKIP) \
+	static void name(const uint32_t *ids, int64_t len, uint32_t ng, const uint64_t *m, \
+	                 const T *ts, const T *prev_ts, const uint64_t *prev_found, T *out_ts, \
+	                 uint64_t *out_found) \
+	{ \
+		memset(out_found, 0, FR_BITMAP_WORDS(ng) * sizeof *out_found); \
+		FOR_ROWS(m, len, i, { \
+			uint32_t g = ids[i]; \
+			T t = ts[i]; \
+			if (g >= ng || SKIP(t)) \
+				continue; \
+			if (prev_found && !fr_bit_get(prev_found, g)) \
+				continue; \
+			if (prev_ts && !(t > prev_ts[g])) \
+				continue; \
+			uint64_t bit = (uint64_t)1 << (g & 63); \
+			if (!(out_found[g >> 6] & bit)) { \
+				out_found[g >> 6] |= bit; \
+				out_ts[g] = t; \
+			} else if (t < out_ts[g]) { \
+				out_ts[g] = t; \
+			} \
+		}); \
+	}
+#define SKIP_NONE(t) 0
+#define SKIP_NAN(t) ((t) != (t))
+SEQ_STEP(int64_t, seq_step_i64, SKIP_NONE)
+SEQ_STEP(double, seq_step_f64, SKIP_NAN)
+
+int fr_kern_seq_step(const uint32_t *ids, int64_t len, uint32_t ngroups, const uint64_t *rows,
+                     const fr_vec *ts, const void *prev_ts, const uint64_t *prev_found,
+                     void *out_ts, uint64_t *out_found, fr_err *err)
+{
+	if (ts->kind != FR_VEC_I64 && ts->kind != FR_VEC_F64)
+		return fr_err_set(err, FR_EINVAL, "timestamps must be INT or FLOAT");
+	size_t esz = ts->kind == FR_VEC_I64 ? sizeof(int64_t) : sizeof(double);
+	size_t fw = FR_BITMAP_WORDS(ngroups);
+	/* in-place steps: the previous values must survive until every row has been seen */
+	int alias = (prev_ts && out_ts == prev_ts) || (prev_found && out_found == prev_found);
+	void *nts = out_ts;
+	uint64_t *nfound = out_found;
+	const uint64_t *m = with_valid(rows, ts, len > 0 ? len : 0);
+	if (ts->valid && !m)
+		return fr_err_set(err, FR_ENOMEM, "out of memory for a sequence step");
+	if (alias) {
+		nts = fr_kern__scratch(FR_SCR_B, ngroups ? (size_t)ngroups * esz : 1, 0);
+		nfound = fr_kern__scratch(FR_SCR_C, fw ? fw * sizeof *nfound : 1, 0);
+		if (!nts || !nfound)
+			return fr_err_set(err, FR_ENOMEM, "out of memory for a sequence step over %u groups",
+			                  ngroups);
+	}
+	if (len <= 0)
+		memset(nfound, 0, fw * sizeof *nfound);
+	else if (ts->kind == FR_VEC_I64)
+		seq_step_i64(ids, len, ngroups, m, ts->v.i64, prev_ts, prev_found, nts, nfound);
+	else
+		seq_step_f64(ids, len, ngroups, m, ts->v.f64, prev_ts, prev_found, nts, nfound);
+	if (alias) {
+		memcpy(out_ts, nts, (size_t)ngroups * esz);
+		memcpy(out_found, nfound, fw * sizeof *nfound);
+	}
+	return 0;
+}
+
+void fr_kern_groups_to_rows(const uint32_t *ids, int64_t len, uint32_t ngroups,
+                            const uint64_t *groups, uint64_t *out)
+{
+	/* the same lookup as a dictionary gather: bit ids[i] of the group bitmap */
+	fr_kern_dict_gather(ids, NULL, len, groups, ngroups, 0, out);
+}
+
+/* ---- groups per value ----------------------------------------------------------------- */
+
+/* (value, group) bit matrix up to this many bits (2 MiB, cache-resident); beyond, the values
+ * are bucketed by group (counting sort) and each group's values deduplicated with a
+ * last-group-seen mark per value: linear time and no hash set of pairs. */
+#define PAIR_MATRIX_MAX_BITS ((uint64_t)1 << 24)
+
+int fr_kern_groups_per_value(const uint32_t *vids, uint32_t nvalues, const uint32_t *gids,
+                             uint32_t ngroups, int64_t len, const uint64_t *rows,
+                             uint32_t *out, fr_err *err)
+{
+	memset(out, 0, (size_t)nvalues * sizeof *out);
+	if (len <= 0 || !nvalues || !ngroups)
+		return 0;
+	uint64_t bits = (uint64_t)nvalues * ngroups;
+	if (bits <= PAIR_MATRIX_MAX_BITS) {
+		uint64_t *mat = fr_kern__scratch_zero(FR_SCR_A, FR_BITMAP_WORDS(bits) * sizeof *mat);
+		if (!mat)
+			goto nomem;
+		FOR_ROWS(rows, len, i, {
+			uint32_t v = vids[i], g = gids[i];
+			if (v < nvalues && g < ngroups) {
+				uint64_t b = (uint64_t)v * ngroups + g;
+				uint64_t bit = (uint64_t)1 << (b & 63);
+				out[v] += !(mat[b >> 6] & bit);
+				mat[b >> 6] |= bit;
+			}
+		});
+		return 0;
+	}
+	/* end[g]: after the scatter, one past group g's last value (a counting sort) */
+	uint32_t *end = fr_kern__scratch_zero(FR_SCR_A, ((size_t)ngroups + 1) * sizeof *end);
+	if (!end)
+		goto nomem;
+	FOR_ROWS(rows, len, i, {
+		uint32_t v = vids[i], g = gids[i];
+		if (v < nvalues && g < ngroups)
+			end[g]++;
+	});
+	uint32_t total = 0;
+	for (uint32_t g = 0; g < ngroups; g++) { /* exclusive prefix sums: start of each group */
+		uint32_t c = end[g];
+		end[g] = total;
+		total += c;
+	}
+	uint32_t *vals = fr_kern__scratch(FR_SCR_B, (size_t)(total ? total : 1) * sizeof *vals, 0);
+	uint32_t *last = fr_kern__scratch(FR_SCR_C, (size_t)nvalues * sizeof *last, 0);
+	if (!vals || !last)
+		goto nomem;
+	FOR_ROWS(rows, len, i, {
+		uint32_t v = vids[i], g = gids[i];
+		if (v < nvalues && g < ngroups)
+			vals[end[g]++] = v;
+	});
+	memset(last, 0xff, (size_t)nvalues * sizeof *last);
+	uint32_t start = 0;
+	for (uint32_t g = 0; g < ngroups; g++) {
+		for (uint32_t k = start; k < end[g]; k++) {
+			uint32_t v = vals[k];
+			out[v] += last[v] != g;
+			last[v] = g;
+		}
+		start = end[g];
+	}
+	return 0;
+nomem:
+	return fr_err_set(err, FR_ENOMEM, "out of memory counting distinct groups per value");
+}

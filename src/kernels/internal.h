@@ -1,0 +1,48 @@
+/* Private to src/kernels: the selected SIMD mode and target attributes shared by the kernel
+ * files.  The mode is read once per kernel call, never per element. */
+#ifndef FR_KERNELS_INTERNAL_H
+#define FR_KERNELS_INTERNAL_H
+
+#include "kernels/kernels.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#define FR_KERN_X86 1
+#define FR_AVX2 __attribute__((target("avx2,bmi,bmi2,popcnt")))
+#include <immintrin.h>
+#endif
+#if defined(__aarch64__)
+#define FR_KERN_ARM 1
+#include <arm_neon.h>
+#endif
+
+/* -1 until selected; then an fr_simd_mode. */
+extern int fr_kern__mode;
+void fr_kern__select(void);
+
+static inline fr_simd_mode fr_kern__get(void)
+{
+	int m = __atomic_load_n(&fr_kern__mode, __ATOMIC_RELAXED);
+	if (__builtin_expect(m < 0, 0)) {
+		fr_kern__select();
+		m = __atomic_load_n(&fr_kern__mode, __ATOMIC_RELAXED);
+	}
+	return (fr_simd_mode)m;
+}
+
+/* Per-thread scratch slots (scratch.c), reused across calls.  A kernel owns the slots it
+ * uses for the duration of one call; kernels that call other kernels use disjoint slots. */
+enum { FR_SCR_TABLE, FR_SCR_TABLE2, FR_SCR_KEYS, FR_SCR_A, FR_SCR_B, FR_SCR_C, FR_SCR__COUNT };
+/* At least size bytes (contents undefined unless keep: then the old contents are preserved,
+ * like realloc); NULL on allocation failure.  Valid until the next call for the same slot. */
+void *fr_kern__scratch(int slot, size_t size, int keep);
+void *fr_kern__scratch_zero(int slot, size_t size);
+/* Exchanges two slots (a table being grown into its successor). */
+void fr_kern__scratch_swap(int a, int b);
+
+/* Mask of the valid bits of the last word of an n-row bitmap (all ones when n % 64 == 0). */
+static inline uint64_t fr_kern__tail_mask(int64_t n)
+{
+	return (n & 63) ? (((uint64_t)1 << (n & 63)) - 1) : ~(uint64_t)0;
+}
+
+#endif

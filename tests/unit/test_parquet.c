@@ -1,0 +1,628 @@
+/* Unit tests of the Parquet reader: Thrift compact decoding, RLE/bit-packed hybrid, delta
+ * and byte-stream-split decoders (hand-made vectors, truncated and overlong inputs), row-group
+ * pruning, the byte-range-callback open, and column loading on corpus files. */
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/vec.h"
+#include "parquet/parquet.h"
+#include "parquet/thrift.h"
+#include "parquet/decode.h"
+
+static char *corpus(const char *rel)
+{
+	static char buf[4096];
+	const char *top = getenv("FR_TOP_SRCDIR");
+	snprintf(buf, sizeof buf, "%s/tests/data/parquet/%s", top ? top : ".", rel);
+	return buf;
+}
+
+/* ---- Thrift ---- */
+
+START_TEST(thrift_ints)
+{
+	/* zigzag: 0 -> 0, 1 -> -1, 2 -> 1, 3 -> -2; 300 = ac 02 */
+	static const uint8_t b[] = { 0x00, 0x01, 0x02, 0x03, 0xd8, 0x04, 0xfe, 0xff, 0xff, 0xff, 0x0f };
+	fr_tr t;
+	int32_t v;
+	fr_tr_init(&t, b, sizeof b);
+	ck_assert_int_eq(fr_tr_i32(&t, &v), 0); ck_assert_int_eq(v, 0);
+	ck_assert_int_eq(fr_tr_i32(&t, &v), 0); ck_assert_int_eq(v, -1);
+	ck_assert_int_eq(fr_tr_i32(&t, &v), 0); ck_assert_int_eq(v, 1);
+	ck_assert_int_eq(fr_tr_i32(&t, &v), 0); ck_assert_int_eq(v, -2);
+	ck_assert_int_eq(fr_tr_i32(&t, &v), 0); ck_assert_int_eq(v, 300);
+	ck_assert_int_eq(fr_tr_i32(&t, &v), 0); ck_assert_int_eq(v, 2147483647);
+	/* truncated varint */
+	static const uint8_t tr[] = { 0x80, 0x80 };
+	fr_tr_init(&t, tr, sizeof tr);
+	ck_assert_int_eq(fr_tr_i32(&t, &v), -1);
+	ck_assert_ptr_nonnull(t.err);
+	/* overlong: 6 continuation bytes for an i32 */
+	static const uint8_t ol[] = { 0x80, 0x80, 0x80, 0x80, 0x80, 0x01 };
+	fr_tr_init(&t, ol, sizeof ol);
+	ck_assert_int_eq(fr_tr_i32(&t, &v), -1);
+	/* i64 takes up to 10 bytes */
+	static const uint8_t l64[] = { 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01 };
+	int64_t w;
+	fr_tr_init(&t, l64, sizeof l64);
+	ck_assert_int_eq(fr_tr_i64(&t, &w), 0);
+	ck_assert(w == INT64_MAX);
+}
+END_TEST
+
+START_TEST(thrift_fields_and_skip)
+{
+	/* struct { 1: i32 5, 3: bool true, 32767: binary "ab" (long form), 4: list<i32>[1,2],
+	 *          20: struct { 1: i64 7, 2: map<i32,i32>{1:2} } (long form), stop } */
+	static const uint8_t b[] = {
+		0x15, 0x0a,                 /* field 1 i32 = 5 */
+		0x21,                       /* field 3 bool true (delta 2, type 1) */
+		0x08, 0xfe, 0xff, 0x03, 0x02, 'a', 'b',   /* long form id 32767, binary */
+		0x09, 0x08, 0x22, 0x02, 0x04, /* long form id 4: list<i32> size 2: 1, 2 */
+		0x0c, 0x28,                 /* long form id 20, struct */
+		0x16, 0x0e,                 /* field 1 i64 7 */
+		0x1b, 0x01, 0x55, 0x02, 0x04, /* field 2 map size 1 <i32,i32> 1:2 */
+		0x00,                       /* end inner */
+		0x00,                       /* end outer */
+	};
+	fr_tr t;
+	fr_tr_init(&t, b, sizeof b);
+	int16_t last = 0, id;
+	int ty;
+	int32_t v;
+	ck_assert_int_eq(fr_tr_field(&t, &last, &ty, &id), 0);
+	ck_assert_int_eq(id, 1); ck_assert_int_eq(ty, FR_TT_I32);
+	ck_assert_int_eq(fr_tr_i32(&t, &v), 0); ck_assert_int_eq(v, 5);
+	ck_assert_int_eq(fr_tr_field(&t, &last, &ty, &id), 0);
+	ck_assert_int_eq(id, 3); ck_assert_int_eq(ty, FR_TT_TRUE);
+	ck_assert_int_eq(fr_tr_field(&t, &last, &ty, &id), 0);
+	ck_assert_int_eq(id, 32767); ck_assert_int_eq(ty, FR_TT_BINARY);
+	ck_assert_int_eq(fr_tr_skip(&t, ty), 0);
+	ck_assert_int_eq(fr_tr_field(&t, &last, &ty, &id), 0);
+	ck_assert_int_eq(id, 4); ck_assert_int_eq(ty, FR_TT_LIST);
+	ck_assert_int_eq(fr_tr_skip(&t, ty), 0);
+	ck_assert_int_eq(fr_tr_field(&t, &last, &ty, &id), 0);
+	ck_assert_int_eq(id, 20); ck_assert_int_eq(ty, FR_TT_STRUCT);
+	ck_assert_int_eq(fr_tr_skip(&t, ty), 0);
+	ck_assert_int_eq(fr_tr_field(&t, &last, &ty, &id), 0);
+	ck_assert_int_eq(ty, FR_TT_STOP);
+	ck_assert_ptr_null(t.err);
+	ck_assert(t.p == b + sizeof b);
+
+	/* Every strict prefix must fail cleanly when skipped as a struct. */
+	for (size_t n = 0; n < sizeof b; n++) {
+		uint8_t *cp = malloc(n ? n : 1);
+		memcpy(cp, b, n);
+		fr_tr_init(&t, cp, n);
+		ck_assert_int_eq(fr_tr_skip(&t, FR_TT_STRUCT), -1);
+		free(cp);
+	}
+}
+END_TEST
+
+START_TEST(thrift_limits)
+{
+	fr_tr t;
+	/* A list claiming more elements than there are bytes. */
+	static const uint8_t big[] = { 0xf5, 0xff, 0xff, 0xff, 0xff, 0x07, 0x00 };
+	int et;
+	uint32_t n;
+	fr_tr_init(&t, big, sizeof big);
+	ck_assert_int_eq(fr_tr_list(&t, &et, &n), -1);
+	/* A string longer than the buffer. */
+	static const uint8_t str[] = { 0x10, 'a' };
+	const uint8_t *p;
+	uint32_t len;
+	fr_tr_init(&t, str, sizeof str);
+	ck_assert_int_eq(fr_tr_bin(&t, &p, &len), -1);
+	/* Bad type ids 14 and 15. */
+	static const uint8_t badty[] = { 0x1e, 0x00 };
+	int16_t last = 0, id;
+	int ty;
+	fr_tr_init(&t, badty, sizeof badty);
+	ck_assert_int_eq(fr_tr_field(&t, &last, &ty, &id), -1);
+	/* Structs nested 1000 deep: refused by the depth limit, not the stack. */
+	uint8_t deep[2000];
+	for (int i = 0; i < 1000; i++)
+		deep[i] = 0x1c;          /* field +1, struct */
+	memset(deep + 1000, 0, 1000);
+	fr_tr_init(&t, deep, sizeof deep);
+	ck_assert_int_eq(fr_tr_skip(&t, FR_TT_STRUCT), -1);
+	ck_assert_str_eq(t.err, "metadata nested too deeply");
+	/* Struct without STOP. */
+	static const uint8_t nostop[] = { 0x15, 0x02 };
+	fr_tr_init(&t, nostop, sizeof nostop);
+	ck_assert_int_eq(fr_tr_skip(&t, FR_TT_STRUCT), -1);
+	/* Bool list elements: 1 true; 0 and 2 false (Go writers). */
+	static const uint8_t bools[] = { 0x31, 0x01, 0x02, 0x00 };
+	int v;
+	fr_tr_init(&t, bools, sizeof bools);
+	ck_assert_int_eq(fr_tr_list(&t, &et, &n), 0);
+	ck_assert_int_eq(n, 3);
+	fr_tr_bool_elem(&t, &v); ck_assert_int_eq(v, 1);
+	fr_tr_bool_elem(&t, &v); ck_assert_int_eq(v, 0);
+	fr_tr_bool_elem(&t, &v); ck_assert_int_eq(v, 0);
+	/* Empty list with element type 0 (fastparquet) is accepted. */
+	static const uint8_t empty0[] = { 0x00 };
+	fr_tr_init(&t, empty0, 1);
+	ck_assert_int_eq(fr_tr_list(&t, &et, &n), 0);
+	ck_assert_int_eq(n, 0);
+}
+END_TEST
+
+/* ---- RLE / bit-packed hybrid ---- */
+
+START_TEST(rle_hybrid)
+{
+	/* RLE run of 5 x 3 (bw 2), then a bit-packed group of 8 values 0..7 (bw 3). */
+	static const uint8_t rle[] = { 0x0a, 0x03 };
+	uint32_t out[64];
+	ck_assert_int_eq(fr_pq_rle_decode(rle, sizeof rle, 2, out, 5), 2);
+	for (int i = 0; i < 5; i++)
+		ck_assert_uint_eq(out[i], 3);
+	/* bit-packed 0..7 at bw 3: 0x88 0xc6 0xfa per Encodings.md */
+	static const uint8_t bp[] = { 0x03, 0x88, 0xc6, 0xfa };
+	ck_assert_int_eq(fr_pq_rle_decode(bp, sizeof bp, 3, out, 8), 4);
+	for (int i = 0; i < 8; i++)
+		ck_assert_uint_eq(out[i], (uint32_t)i);
+	/* Only 6 needed from the padded group. */
+	ck_assert_int_eq(fr_pq_rle_decode(bp, sizeof bp, 3, out, 6), 4);
+	ck_assert_uint_eq(out[5], 5);
+	/* Truncated: the group needs 3 bytes, 2 given, and all 8 values wanted. */
+	ck_assert_int_eq(fr_pq_rle_decode(bp, 3, 3, out, 8), -1);
+	/* A short final run that still holds the needed values is accepted (old Polars). */
+	ck_assert_int_eq(fr_pq_rle_decode(bp, 3, 3, out, 4), 3);
+	ck_assert_uint_eq(out[3], 3);
+	/* Too few values in the stream. */
+	ck_assert_int_eq(fr_pq_rle_decode(rle, sizeof rle, 2, out, 6), -1);
+	/* Zero-length runs are refused (no infinite loop). */
+	static const uint8_t zero[] = { 0x00, 0x01, 0x01 };
+	ck_assert_int_eq(fr_pq_rle_decode(zero, sizeof zero, 1, out, 1), -1);
+	ck_assert_int_eq(fr_pq_rle_decode(zero + 1, 2, 1, out, 1), -1);   /* 0x01: 0 groups */
+	/* RLE value wider than the bit width. */
+	static const uint8_t wide[] = { 0x02, 0x05 };
+	ck_assert_int_eq(fr_pq_rle_decode(wide, sizeof wide, 2, out, 1), -1);
+	/* bw 0: every value 0, RLE runs carry no value bytes. */
+	static const uint8_t bw0[] = { 0x14 };
+	out[0] = 99;
+	ck_assert_int_eq(fr_pq_rle_decode(bw0, sizeof bw0, 0, out, 10), 1);
+	ck_assert_uint_eq(out[9], 0);
+	/* bw above 32 */
+	ck_assert_int_eq(fr_pq_rle_decode(rle, sizeof rle, 33, out, 1), -1);
+	/* Overlong header varint. */
+	static const uint8_t ol[] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01 };
+	ck_assert_int_eq(fr_pq_rle_decode(ol, sizeof ol, 1, out, 1), -1);
+}
+END_TEST
+
+START_TEST(unpack_all_widths)
+{
+	/* Pack 100 pseudo-random values at every width and unpack them back. */
+	for (int bw = 1; bw <= 32; bw++) {
+		uint32_t in[100], out[100];
+		uint8_t buf[100 * 4 + 8];
+		memset(buf, 0, sizeof buf);
+		uint64_t x = 88172645463325252ull;
+		for (int i = 0; i < 100; i++) {
+			x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+			in[i] = (uint32_t)(bw == 32 ? x : x & ((1ull << bw) - 1));
+			for (int b = 0; b < bw; b++)
+				if (in[i] >> b & 1)
+					buf[(i * bw + b) / 8] |= (uint8_t)(1 << ((i * bw + b) % 8));
+		}
+		size_t bytes = (size_t)(100 * bw + 7) / 8;
+		uint8_t *exact = malloc(bytes);
+		memcpy(exact, buf, bytes);
+		ck_assert_int_eq(fr_pq_unpack32(exact, bytes, bw, out, 100), 0);
+		for (int i = 0; i < 100; i++)
+			ck_assert_uint_eq(out[i], in[i]);
+		ck_assert_int_eq(fr_pq_unpack32(exact, bytes - 1, bw, out, 100), -1);
+		free(exact);
+	}
+}
+END_TEST
+
+START_TEST(rle_bits_levels)
+{
+	/* 3 ones (RLE), then a bit-packed group 10110010, then RLE of 70 zeros, 10 ones. */
+	static const uint8_t b[] = { 0x06, 0x01, 0x03, 0x4d, 0x8c, 0x01, 0x00, 0x14, 0x01 };
+	uint64_t bm[4] = { 0 };
+	int64_t ones;
+	int64_t used = fr_pq_rle_bits(b, sizeof b, bm, 5, 91, &ones);
+	ck_assert_int_eq(used, (int64_t)sizeof b);
+	ck_assert_int_eq(ones, 3 + 4 + 10);
+	for (int i = 5; i < 8; i++)
+		ck_assert_int_eq(fr_bit_get(bm, i), 1);
+	static const int pat[8] = { 1, 0, 1, 1, 0, 0, 1, 0 };
+	for (int i = 0; i < 8; i++)
+		ck_assert_int_eq(fr_bit_get(bm, 8 + i), pat[i]);
+	for (int i = 16; i < 86; i++)
+		ck_assert_int_eq(fr_bit_get(bm, i), 0);
+	for (int i = 86; i < 96; i++)
+		ck_assert_int_eq(fr_bit_get(bm, i), 1);
+	ck_assert_int_eq(fr_bit_get(bm, 96), 0);
+	/* A level of 2 in a bw-1 stream is refused. */
+	static const uint8_t two[] = { 0x02, 0x02 };
+	memset(bm, 0, sizeof bm);
+	ck_assert_int_eq(fr_pq_rle_bits(two, 2, bm, 0, 1, &ones), -1);
+	/* Truncated. */
+	ck_assert_int_eq(fr_pq_rle_bits(b, 4, bm, 0, 91, &ones), -1);
+}
+END_TEST
+
+/* ---- DELTA_BINARY_PACKED ---- */
+
+static size_t put_uleb(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+	do {
+		uint8_t c = v & 0x7f;
+		v >>= 7;
+		p[n++] = c | (v ? 0x80 : 0);
+	} while (v);
+	return n;
+}
+
+/* Reference encoder: block 128, 4 miniblocks of 32. */
+static size_t delta_encode(const int64_t *v, int n, uint8_t *out)
+{
+	size_t o = 0;
+	o += put_uleb(out + o, 128);
+	o += put_uleb(out + o, 4);
+	o += put_uleb(out + o, (uint64_t)n);
+	o += put_uleb(out + o, n ? ((uint64_t)v[0] << 1) ^ (uint64_t)(v[0] >> 63) : 0);
+	for (int i = 1; i < n; i += 128) {
+		int cnt = n - i < 128 ? n - i : 128;
+		uint64_t d[128];
+		int64_t mn = INT64_MAX;
+		for (int k = 0; k < cnt; k++) {
+			d[k] = (uint64_t)v[i + k] - (uint64_t)v[i + k - 1];
+			if ((int64_t)d[k] < mn)
+				mn = (int64_t)d[k];
+		}
+		o += put_uleb(out + o, ((uint64_t)mn << 1) ^ (uint64_t)(mn >> 63));
+		uint8_t widths[4] = { 0 };
+		size_t wpos = o;
+		o += 4;
+		for (int m = 0; m < 4 && m * 32 < cnt; m++) {
+			int w = 0;
+			for (int k = m * 32; k < cnt && k < m * 32 + 32; k++) {
+				uint64_t r = d[k] - (uint64_t)mn;
+				while (w < 64 && (r >> w))
+					w++;
+			}
+			widths[m] = (uint8_t)w;
+			uint8_t *mb = out + o;
+			memset(mb, 0, (size_t)w * 4);
+			for (int k = 0; k < 32; k++) {
+				uint64_t r = m * 32 + k < cnt ? d[m * 32 + k] - (uint64_t)mn : 0;
+				for (int b = 0; b < w; b++)
+					if (r >> b & 1)
+						mb[(k * w + b) / 8] |= (uint8_t)(1 << ((k * w + b) % 8));
+			}
+			o += (size_t)w * 4;
+		}
+		memcpy(out + wpos, widths, 4);
+	}
+	return o;
+}
+
+START_TEST(delta_roundtrip)
+{
+	static int64_t v[1000];
+	static uint8_t buf[1000 * 9 + 1000];
+	uint64_t out[1000];
+	uint64_t x = 1;
+	for (int i = 0; i < 1000; i++) {
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		v[i] = i % 7 == 0 ? (int64_t)x : (int64_t)(x >> (i % 60));
+	}
+	v[3] = INT64_MIN;
+	v[4] = INT64_MAX;
+	int sizes[] = { 0, 1, 2, 31, 33, 128, 129, 1000 };
+	for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+		int n = sizes[s];
+		size_t len = delta_encode(v, n, buf);
+		int64_t total;
+		uint8_t *exact = malloc(len);
+		memcpy(exact, buf, len);
+		int64_t used = fr_pq_delta_decode(exact, len, 64, out, n, &total);
+		ck_assert_int_eq(used, (int64_t)len);
+		ck_assert_int_eq(total, n);
+		for (int i = 0; i < n; i++)
+			ck_assert(out[i] == (uint64_t)v[i]);
+		/* Truncations fail, unless only the padding of the last miniblock was cut (accepted
+		 * on purpose): then every value must still be right. */
+		for (size_t cut = 0; cut < len; cut++) {
+			uint8_t *c2 = malloc(cut ? cut : 1);
+			memcpy(c2, exact, cut);
+			int64_t r = fr_pq_delta_decode(c2, cut, 64, out, n, &total);
+			if (r >= 0) {
+				ck_assert_int_eq(r, (int64_t)cut);
+				for (int i = 0; i < n; i++)
+					ck_assert(out[i] == (uint64_t)v[i]);
+			}
+			free(c2);
+		}
+		/* More values than the caller expects is refused. */
+		if (n > 1)
+			ck_assert_int_eq(fr_pq_delta_decode(exact, len, 64, out, n - 1, &total), -1);
+		free(exact);
+	}
+}
+END_TEST
+
+START_TEST(delta_bad_headers)
+{
+	uint64_t out[8];
+	int64_t total;
+	/* block size not a multiple of 128 */
+	static const uint8_t b1[] = { 0x64, 0x04, 0x01, 0x00 };
+	ck_assert_int_eq(fr_pq_delta_decode(b1, sizeof b1, 64, out, 8, &total), -1);
+	/* zero miniblocks */
+	static const uint8_t b2[] = { 0x80, 0x01, 0x00, 0x01, 0x00 };
+	ck_assert_int_eq(fr_pq_delta_decode(b2, sizeof b2, 64, out, 8, &total), -1);
+	/* miniblock size not a multiple of 32 (128 / 3) */
+	static const uint8_t b3[] = { 0x80, 0x01, 0x03, 0x01, 0x00 };
+	ck_assert_int_eq(fr_pq_delta_decode(b3, sizeof b3, 64, out, 8, &total), -1);
+	/* bit width 33 on INT32 */
+	static const uint8_t b4[] = { 0x80, 0x01, 0x04, 0x02, 0x00, 0x00, 33, 0, 0, 0 };
+	ck_assert_int_eq(fr_pq_delta_decode(b4, sizeof b4, 32, out, 8, &total), -1);
+	/* bit width 65 on INT64 */
+	static const uint8_t b5[] = { 0x80, 0x01, 0x04, 0x02, 0x00, 0x00, 65, 0, 0, 0 };
+	ck_assert_int_eq(fr_pq_delta_decode(b5, sizeof b5, 64, out, 8, &total), -1);
+	/* Spec example: 7, 5, 3, 1, 2, 3, 4, 5 (min delta -2, width 2). */
+	static const uint8_t ok[] = { 0x80, 0x01, 0x04, 0x08, 0x0e, 0x03, 0x02, 0x00, 0x00, 0x00,
+		0xc0, 0x3f, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00 };
+	int64_t used = fr_pq_delta_decode(ok, sizeof ok, 64, out, 8, &total);
+	ck_assert_int_eq(used, (int64_t)sizeof ok);
+	static const int64_t want[] = { 7, 5, 3, 1, 2, 3, 4, 5 };
+	for (int i = 0; i < 8; i++)
+		ck_assert_int_eq((int64_t)out[i], want[i]);
+}
+END_TEST
+
+START_TEST(bss)
+{
+	/* Two floats 1.0f (00 00 80 3f) and -2.0f (00 00 00 c0), split into 4 streams. */
+	static const uint8_t src[] = { 0x00, 0x00, 0x00, 0x00, 0x80, 0x00, 0x3f, 0xc0 };
+	uint8_t dst[8];
+	fr_pq_bss_decode(src, 2, 4, dst);
+	float f[2];
+	memcpy(f, dst, 8);
+	ck_assert(f[0] == 1.0f && f[1] == -2.0f);
+	/* Width 3 (FLBA): generic path. */
+	static const uint8_t s3[] = { 1, 2, 3, 4, 5, 6 };
+	uint8_t d3[6];
+	fr_pq_bss_decode(s3, 2, 3, d3);
+	static const uint8_t w3[] = { 1, 3, 5, 2, 4, 6 };
+	ck_assert_mem_eq(d3, w3, 6);
+}
+END_TEST
+
+/* ---- files ---- */
+
+START_TEST(prune_range)
+{
+	fr_err err = { 0 };
+	fr_pq_file *f;
+	/* seq 0..9999 in 10 row groups of 1000, min/max statistics on each. */
+	ck_assert_int_eq(fr_pq_open_path(corpus("duckdb/file_row_number.parquet"), &f, &err), 0);
+	int col = fr_pq_column_index(f, "seq");
+	ck_assert_int_ge(col, 0);
+	uint8_t keep[10];
+	ck_assert_int_eq(fr_pq_prune_range(f, col, 1, 1500, 1, 3000, keep, &err), 0);
+	for (int r = 0; r < 10; r++)
+		ck_assert_int_eq(keep[r], r == 1 || r == 2);
+	/* Bounds: [999, 1000) keeps only row group 0; to is exclusive. */
+	fr_pq_prune_range(f, col, 1, 999, 1, 1000, keep, &err);
+	for (int r = 0; r < 10; r++)
+		ck_assert_int_eq(keep[r], r == 0);
+	/* Only a lower bound. */
+	fr_pq_prune_range(f, col, 1, 9000, 0, 0, keep, &err);
+	for (int r = 0; r < 10; r++)
+		ck_assert_int_eq(keep[r], r == 9);
+	/* No bounds keeps everything. */
+	fr_pq_prune_range(f, col, 0, 0, 0, 0, keep, &err);
+	for (int r = 0; r < 10; r++)
+		ck_assert_int_eq(keep[r], 1);
+	/* Property: loading only the kept row groups never loses a row in the range. */
+	fr_arena *a = fr_arena_new(0);
+	fr_vec all;
+	ck_assert_int_eq(fr_pq_load_column(f, col, NULL, a, &all, &err), 0);
+	ck_assert_int_eq(all.len, 10000);
+	for (int64_t from = -500; from < 10500; from += 777) {
+		int64_t to = from + 1234;
+		fr_vec part;
+		fr_pq_prune_range(f, col, 1, from, 1, to, keep, &err);
+		ck_assert_int_eq(fr_pq_load_column(f, col, keep, a, &part, &err), 0);
+		int64_t n1 = 0, n2 = 0;
+		for (int64_t i = 0; i < all.len; i++)
+			n1 += all.v.i64[i] >= from && all.v.i64[i] < to;
+		for (int64_t i = 0; i < part.len; i++)
+			n2 += part.v.i64[i] >= from && part.v.i64[i] < to;
+		ck_assert_int_eq(n1, n2);
+	}
+	/* The statistics switch turns pruning off. */
+	setenv("FROCKET_PARQUET_STATS", "off", 1);
+	fr_pq_prune_range(f, col, 1, 1500, 1, 3000, keep, &err);
+	for (int r = 0; r < 10; r++)
+		ck_assert_int_eq(keep[r], 1);
+	unsetenv("FROCKET_PARQUET_STATS");
+	fr_arena_free(a);
+	fr_pq_close(f);
+
+	/* UINT_8 column whose statistics are out of range: never pruned. */
+	ck_assert_int_eq(fr_pq_open_path(corpus("duckdb/out_of_range_stats.parquet"), &f, &err), 0);
+	uint8_t k1[1];
+	fr_pq_prune_range(f, 0, 1, 255, 1, 256, k1, &err);
+	ck_assert_int_eq(k1[0], 1);
+	fr_pq_close(f);
+}
+END_TEST
+
+typedef struct counting {
+	FILE *fp;
+	uint64_t bytes, calls;
+} counting;
+
+static int count_read(void *ctx, uint64_t off, uint64_t len, void *dst, fr_err *err)
+{
+	counting *c = ctx;
+	c->bytes += len;
+	c->calls++;
+	if (fseek(c->fp, (long)off, SEEK_SET) || fread(dst, 1, len, c->fp) != len)
+		return fr_err_set(err, FR_EIO, "short read");
+	return 0;
+}
+
+START_TEST(range_reader_fetches_only_needed)
+{
+	const char *path = corpus("parquet-testing/data/geospatial/geography-points.parquet");
+	counting c = { fopen(path, "rb"), 0, 0 };
+	ck_assert_ptr_nonnull(c.fp);
+	fseek(c.fp, 0, SEEK_END);
+	uint64_t size = (uint64_t)ftell(c.fp);
+	uint8_t tail[8];
+	fseek(c.fp, (long)size - 8, SEEK_SET);
+	ck_assert_int_eq(fread(tail, 1, 8, c.fp), 8);
+	uint32_t footer = (uint32_t)tail[0] | (uint32_t)tail[1] << 8 | (uint32_t)tail[2] << 16 |
+		(uint32_t)tail[3] << 24;
+	fr_err err = { 0 };
+	fr_pq_file *f;
+	ck_assert_int_eq(fr_pq_open_reader("geo", size, count_read, &c, &f, &err), 0);
+	ck_assert_uint_eq(c.bytes, 12 + footer);
+	int col = fr_pq_column_index(f, "id");
+	ck_assert_int_ge(col, 0);
+	uint64_t chunks = 0;
+	for (int rg = 0; rg < fr_pq_num_row_groups(f); rg++) {
+		fr_pq_chunkinfo k;
+		fr_pq_chunk_info(f, rg, col, &k);
+		chunks += (uint64_t)k.compressed_size;
+	}
+	fr_arena *a = fr_arena_new(0);
+	fr_vec v;
+	ck_assert_int_eq(fr_pq_load_column(f, col, NULL, a, &v, &err), 0);
+	ck_assert_int_eq(v.len, 500);
+	ck_assert_uint_eq(c.bytes, 12 + footer + chunks);
+	ck_assert_uint_eq(fr_pq_bytes_read(f), c.bytes);
+	uint64_t other = 0;
+	for (int rg = 0; rg < fr_pq_num_row_groups(f); rg++) {
+		fr_pq_chunkinfo k;
+		fr_pq_chunk_info(f, rg, fr_pq_column_index(f, "geometry"), &k);
+		other += (uint64_t)k.compressed_size;
+	}
+	ck_assert_uint_le(c.bytes, size - other);
+	/* With pruning, only the kept row groups' chunks are fetched. */
+	uint8_t keep[50] = { 0 };
+	keep[3] = 1;
+	uint64_t before = c.bytes;
+	fr_pq_chunkinfo k3;
+	fr_pq_chunk_info(f, 3, col, &k3);
+	ck_assert_int_eq(fr_pq_load_column(f, col, keep, a, &v, &err), 0);
+	ck_assert_int_eq(v.len, 10);
+	ck_assert_uint_eq(c.bytes - before, (uint64_t)k3.compressed_size);
+	fr_arena_free(a);
+	fr_pq_close(f);
+	fclose(c.fp);
+}
+END_TEST
+
+START_TEST(load_strings_and_nulls)
+{
+	fr_err err = { 0 };
+	fr_pq_file *f;
+	/* sort_columns: a INT64 with nulls, b STRING, 2 row groups of 3 rows. */
+	ck_assert_int_eq(fr_pq_open_path(corpus("parquet-testing/data/sort_columns.parquet"), &f, &err), 0);
+	fr_arena *a = fr_arena_new(0);
+	fr_vec va, vb;
+	ck_assert_int_eq(fr_pq_load_column(f, 0, NULL, a, &va, &err), 0);
+	ck_assert_int_eq(fr_pq_load_column(f, 1, NULL, a, &vb, &err), 0);
+	ck_assert_int_eq(va.kind, FR_VEC_I64);
+	ck_assert_int_eq(va.len, 6);
+	ck_assert_int_eq(va.null_count, 2);
+	ck_assert_ptr_nonnull(va.valid);
+	for (int64_t i = 0; i < va.len; i++)
+		if (!fr_vec_valid(&va, i))
+			ck_assert_int_eq(va.v.i64[i], 0);
+	ck_assert_int_eq(vb.kind, FR_VEC_DICT);
+	ck_assert_int_eq(vb.len, 6);
+	/* One dictionary for both row groups, entries distinct. */
+	for (uint32_t i = 0; i < vb.dict.n; i++)
+		for (uint32_t j = i + 1; j < vb.dict.n; j++) {
+			int64_t li = vb.dict.off[i + 1] - vb.dict.off[i];
+			int64_t lj = vb.dict.off[j + 1] - vb.dict.off[j];
+			ck_assert(li != lj || memcmp(vb.dict.data + vb.dict.off[i],
+				vb.dict.data + vb.dict.off[j], (size_t)li));
+		}
+	for (int64_t i = 0; i < vb.len; i++)
+		ck_assert_uint_lt(vb.v.codes[i], vb.dict.n);
+	ck_assert_uint_le(vb.dict.n, 3);
+	fr_pq_colinfo ci;
+	ck_assert_int_eq(fr_pq_column_info(f, 1, &ci), 0);
+	ck_assert_int_eq(ci.type, FR_TYPE_STRING);
+	ck_assert_int_eq(fr_pq_column_index(f, "nope"), -1);
+	fr_arena_free(a);
+	fr_pq_close(f);
+
+	/* Nested columns: a clear error naming the column; flat ones still load. */
+	ck_assert_int_eq(fr_pq_open_path(corpus("parquet-testing/data/datapage_v2.snappy.parquet"), &f, &err), 0);
+	a = fr_arena_new(0);
+	int e = fr_pq_column_index(f, "e.list.element");
+	ck_assert_int_ge(e, 0);
+	ck_assert_int_ne(fr_pq_load_column(f, e, NULL, a, &va, &err), 0);
+	ck_assert_str_eq(strstr(err.msg, "nested"), "nested columns are not supported: e.list.element");
+	ck_assert_int_eq(fr_pq_load_column(f, fr_pq_column_index(f, "d"), NULL, a, &va, &err), 0);
+	ck_assert_int_eq(va.kind, FR_VEC_BOOL);
+	ck_assert_int_eq(va.len, 5);
+	fr_arena_free(a);
+	fr_pq_close(f);
+}
+END_TEST
+
+START_TEST(open_errors)
+{
+	fr_err err = { 0 };
+	fr_pq_file *f;
+	ck_assert_int_ne(fr_pq_open_path(corpus("no/such/file.parquet"), &f, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "No such file"));
+	ck_assert_int_ne(fr_pq_open_path(corpus("duckdb/footer_broken/twomarkers.parquet"), &f, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "twomarkers.parquet"));
+	ck_assert_int_ne(fr_pq_open_path(corpus("parquet-testing/data/uniform_encryption.parquet.encrypted"), &f, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "encrypted parquet files are not supported"));
+	ck_assert_int_ne(fr_pq_open_path(corpus("parquet-testing/data/encrypt_columns_plaintext_footer.parquet.encrypted"), &f, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "encrypted"));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("parquet");
+	TCase *tc = tcase_create("decode");
+	tcase_add_test(tc, thrift_ints);
+	tcase_add_test(tc, thrift_fields_and_skip);
+	tcase_add_test(tc, thrift_limits);
+	tcase_add_test(tc, rle_hybrid);
+	tcase_add_test(tc, unpack_all_widths);
+	tcase_add_test(tc, rle_bits_levels);
+	tcase_add_test(tc, delta_roundtrip);
+	tcase_add_test(tc, delta_bad_headers);
+	tcase_add_test(tc, bss);
+	suite_add_tcase(s, tc);
+	TCase *tf = tcase_create("files");
+	tcase_set_timeout(tf, 60);
+	tcase_add_test(tf, prune_range);
+	tcase_add_test(tf, range_reader_fetches_only_needed);
+	tcase_add_test(tf, load_strings_and_nulls);
+	tcase_add_test(tf, open_errors);
+	suite_add_tcase(s, tf);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

@@ -1,11 +1,467 @@
-/* `frocket query`: placeholder until its module lands (owned by the module's developer). */
+/* `frocket query`: runs a query over Parquet files directly (no registration), one part per
+ * file on a thread pool, loading only the columns the query uses; prints the response. */
 #include "cli/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/error.h"
+#include "core/pool.h"
+#include "parquet/parquet.h"
+#include "query/jw.h"
+#include "query/query.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+	        "usage: frocket query --group-id COL --timestamp COL\n"
+	        "                     (--file FILE | --string JSON | --empty) [--nopretty] PATH...\n"
+	        "\n"
+	        "Runs a query document over Parquet files, one part per file, and prints the\n"
+	        "response as JSON on stdout.\n"
+	        "  -g, --group-id COL    group id column (INT or STRING)\n"
+	        "  -t, --timestamp COL   timestamp column (INT or FLOAT)\n"
+	        "  -f, --file FILE       read the query document from FILE ('-' = stdin)\n"
+	        "  -s, --string JSON     the query document itself (also --string-s)\n"
+	        "  -e, --empty           the empty query {}\n"
+	        "      --nopretty        print the response on one line\n"
+	        "Environment: FROCKET_LOCAL_THREADS (default: number of cores),\n"
+	        "FROCKET_AGGREGATIONS_TOP_DEFAULT_COUNT, FROCKET_AGGREGATIONS_TOP_GRACE_FACTOR,\n"
+	        "FROCKET_AGGREGATIONS_EXACT_LIMIT, FROCKET_SIMD=scalar.\n"
+	        "Exit status: 0 success, 1 a part or file could not be read, 2 usage error or\n"
+	        "invalid query.\n");
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Reads the whole query file; one byte past the document limit is enough to reject it. */
+static int read_query_file(const char *path, fr_buf *b, fr_err *err)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	if (!f)
+		return fr_err_set(err, FR_EIO, "%s: %s", path, strerror(errno));
+	char chunk[65536];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+		if (fr_buf_append(b, chunk, n)) {
+			if (f != stdin)
+				fclose(f);
+			return fr_err_set(err, FR_ENOMEM, "%s: out of memory", path);
+		}
+		if (b->len > FR_QUERY_MAX_DOC_BYTES)
+			break;
+	}
+	int bad = ferror(f);
+	if (f != stdin)
+		fclose(f);
+	if (bad)
+		return fr_err_set(err, FR_EIO, "%s: read error", path);
+	return 0;
+}
+
+typedef struct part {
+	const char *path;
+	fr_pq_file *f;
+	fr_qresult *res;
+	fr_err err;
+	double load_s, run_s;
+} part;
+
+typedef struct job {
+	const fr_query *q;
+	const fr_qschema *schema;
+	part *parts;
+} job;
+
+static int load_and_run(job *j, part *p)
+{
+	const fr_query *q = j->q;
+	const fr_qschema *s = j->schema;
+	int nrg = fr_pq_num_row_groups(p->f);
+	uint8_t *keep = calloc((size_t)(nrg > 0 ? nrg : 1), 1);
+	const fr_vec **cols = calloc((size_t)s->ncols, sizeof *cols);
+	fr_vec *vecs = calloc((size_t)s->ncols, sizeof *vecs);
+	fr_arena *a = fr_arena_new(0);
+	int rc = 0;
+	double t0 = now_s();
+	if (!keep || !cols || !vecs || !a) {
+		rc = fr_err_set(&p->err, FR_ENOMEM, "out of memory");
+		goto out;
+	}
+	memset(keep, 1, (size_t)(nrg > 0 ? nrg : 1));
+	int tscol = fr_pq_column_index(p->f, s->names[s->ts_col]);
+	if (tscol < 0) {
+		rc = fr_err_set(&p->err, FR_ENOTFOUND, "no column %s", s->names[s->ts_col]);
+		goto out;
+	}
+	if ((q->has_from || q->has_to) && s->types[s->ts_col] == FR_TYPE_INT &&
+	    (rc = fr_pq_prune_range(p->f, tscol, q->has_from, q->from, q->has_to, q->to, keep,
+	                            &p->err)))
+		goto out;
+	int any = 0;
+	for (int i = 0; i < nrg; i++)
+		any |= keep[i];
+	if (!any) {
+		/* Every row group lies outside the timeframe: nothing to load. */
+		rc = fr_qresult_new(q, &p->res, &p->err);
+		goto out;
+	}
+	int64_t nrows = -1;
+	for (int c = 0; c < s->ncols; c++) {
+		if (!q->used[c])
+			continue;
+		int fc = fr_pq_column_index(p->f, s->names[c]);
+		fr_pq_colinfo ci;
+		if (fc < 0) {
+			rc = fr_err_set(&p->err, FR_ENOTFOUND, "no column %s", s->names[c]);
+			goto out;
+		}
+		if ((rc = fr_pq_column_info(p->f, fc, &ci))) {
+			fr_err_set(&p->err, FR_ECORRUPT, "cannot read column %s", s->names[c]);
+			goto out;
+		}
+		if (ci.type != s->types[c]) {
+			rc = fr_err_set(&p->err, FR_EINVAL, "column %s is %s here but %s in the first "
+			                "part", s->names[c], fr_coltype_name(ci.type),
+			                fr_coltype_name(s->types[c]));
+			goto out;
+		}
+		if ((rc = fr_pq_load_column(p->f, fc, keep, a, &vecs[c], &p->err)))
+			goto out;
+		if (nrows >= 0 && vecs[c].len != nrows) {
+			rc = fr_err_set(&p->err, FR_ECORRUPT, "column %s has %lld rows, others %lld",
+			                s->names[c], (long long)vecs[c].len, (long long)nrows);
+			goto out;
+		}
+		nrows = vecs[c].len;
+		cols[c] = &vecs[c];
+	}
+	double t1 = now_s();
+	p->load_s = t1 - t0;
+	fr_qpart qp = { .nrows = nrows < 0 ? 0 : nrows, .cols = cols };
+	rc = fr_query_exec(q, &qp, &p->res, &p->err);
+	p->run_s = now_s() - t1;
+out:
+	/* The part's columns go as soon as its result is built. */
+	fr_arena_free(a);
+	free(vecs);
+	free(cols);
+	free(keep);
+	return rc;
+}
+
+static void run_task(void *arg, int i)
+{
+	job *j = arg;
+	part *p = &j->parts[i];
+	if (load_and_run(j, p) && !p->err.code)
+		fr_err_set(&p->err, FR_EIO, "failed");
+}
+
+/* Dataset schema from the first part (query.md §0: Parquet types -> dataset types). */
+static int build_schema(fr_pq_file *f, fr_qschema *s, const char *gid, const char *ts,
+                        fr_err *err)
+{
+	int n = fr_pq_num_columns(f);
+	const char **names = calloc((size_t)(n > 0 ? n : 1), sizeof *names);
+	fr_coltype *types = calloc((size_t)(n > 0 ? n : 1), sizeof *types);
+	if (!names || !types) {
+		free(names);
+		free(types);
+		return fr_err_set(err, FR_ENOMEM, "out of memory");
+	}
+	s->ncols = 0;
+	s->group_col = s->ts_col = -1;
+	for (int c = 0; c < n; c++) {
+		fr_pq_colinfo ci;
+		if (fr_pq_column_info(f, c, &ci)) {
+			free(names);
+			free(types);
+			return fr_err_set(err, FR_ECORRUPT, "%s: cannot read column %d", fr_pq_name(f), c);
+		}
+		if (ci.nested || ci.type == FR_TYPE_NONE)
+			continue;
+		if (!strcmp(ci.name, gid))
+			s->group_col = s->ncols;
+		if (!strcmp(ci.name, ts))
+			s->ts_col = s->ncols;
+		names[s->ncols] = ci.name;
+		types[s->ncols++] = ci.type;
+	}
+	s->names = names;
+	s->types = types;
+	if (s->group_col < 0)
+		return fr_err_set(err, FR_ENOTFOUND, "group id column '%s' is not a supported column "
+		                  "of %s", gid, fr_pq_name(f));
+	if (s->ts_col < 0)
+		return fr_err_set(err, FR_ENOTFOUND, "timestamp column '%s' is not a supported column "
+		                  "of %s", ts, fr_pq_name(f));
+	fr_coltype gt = types[s->group_col], tt = types[s->ts_col];
+	if (gt != FR_TYPE_INT && gt != FR_TYPE_STRING)
+		return fr_err_set(err, FR_EINVAL, "group id column '%s' is %s; it must be INT or "
+		                  "STRING", gid, fr_coltype_name(gt));
+	if (tt != FR_TYPE_INT && tt != FR_TYPE_FLOAT)
+		return fr_err_set(err, FR_EINVAL, "timestamp column '%s' is %s; it must be INT or "
+		                  "FLOAT", ts, fr_coltype_name(tt));
+	return 0;
+}
+
+static void print_doc(fr_buf *b)
+{
+	fwrite(b->data, 1, b->len, stdout);
+	fputc('\n', stdout);
+	fflush(stdout);
+}
+
+static int print_invalid(const fr_qerror *qe, int pretty)
+{
+	fr_buf b = FR_BUF_INIT;
+	fr_jw w;
+	fr_jw_init(&w, &b, pretty);
+	fr_jw_open(&w, '{');
+	fr_jw_key(&w, "errorKind");
+	fr_jw_str(&w, fr_qerr_kind_name(qe->kind));
+	fr_jw_key(&w, "errorMessage");
+	fr_jw_str(&w, qe->msg);
+	fr_jw_key(&w, "success");
+	fr_jw_bool(&w, 0);
+	fr_jw_close(&w, '}');
+	print_doc(&b);
+	fr_buf_free(&b);
+	return 2;
+}
+
+static void write_timing(fr_jw *w, const char *key, const part *parts, int n, int load)
+{
+	double mn = 0, mx = 0, sum = 0;
+	for (int i = 0; i < n; i++) {
+		double v = load ? parts[i].load_s : parts[i].run_s;
+		if (i == 0 || v < mn)
+			mn = v;
+		if (i == 0 || v > mx)
+			mx = v;
+		sum += v;
+	}
+	if (n == 0)
+		return;
+	fr_jw_key(w, key);
+	fr_jw_open(w, '{');
+	fr_jw_key(w, "max");
+	fr_jw_double(w, mx);
+	fr_jw_key(w, "mean");
+	fr_jw_double(w, sum / n);
+	fr_jw_key(w, "min");
+	fr_jw_double(w, mn);
+	fr_jw_close(w, '}');
+}
 
 int fr_cmd_query(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "frocket query: not built yet\n");
-	return 1;
+	static const struct option opts[] = {
+		{ "group-id", required_argument, NULL, 'g' },
+		{ "timestamp", required_argument, NULL, 't' },
+		{ "file", required_argument, NULL, 'f' },
+		{ "string", required_argument, NULL, 's' },
+		{ "string-s", required_argument, NULL, 's' },
+		{ "empty", no_argument, NULL, 'e' },
+		{ "nopretty", no_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *gid = NULL, *ts = NULL, *file = NULL, *str = NULL;
+	int empty = 0, sources = 0, pretty = 1, c;
+	optind = 1;
+	opterr = 1;
+	while ((c = getopt_long(argc, argv, "g:t:f:s:eh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'g': gid = optarg; break;
+		case 't': ts = optarg; break;
+		case 'f': file = optarg; sources++; break;
+		case 's': str = optarg; sources++; break;
+		case 'e': empty = 1; sources++; break;
+		case 'P': pretty = 0; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	int nparts = argc - optind;
+	if (!gid || !ts || sources != 1 || nparts < 1) {
+		fprintf(stderr, "frocket query: %s\n",
+		        !gid ? "--group-id is required" : !ts ? "--timestamp is required" :
+		        sources != 1 ? "exactly one of --file, --string, --empty is required" :
+		        "at least one Parquet file is required");
+		usage(stderr);
+		return 2;
+	}
+	double t_start = now_s();
+	int rc = 1;
+	fr_err err = { 0 };
+	fr_buf text = FR_BUF_INIT;
+	fr_qschema schema = { 0 };
+	fr_arena *qa = NULL;
+	fr_pool *pool = NULL;
+	fr_qresult *acc = NULL;
+	part *parts = calloc((size_t)nparts, sizeof *parts);
+	if (!parts) {
+		fprintf(stderr, "frocket query: out of memory\n");
+		return 1;
+	}
+	if (file) {
+		if (read_query_file(file, &text, &err)) {
+			fprintf(stderr, "frocket query: %s\n", err.msg);
+			goto done;
+		}
+	} else if (fr_buf_append(&text, empty ? "{}" : str, strlen(empty ? "{}" : str))) {
+		fprintf(stderr, "frocket query: out of memory\n");
+		goto done;
+	}
+	uint64_t total_size = 0;
+	for (int i = 0; i < nparts; i++) {
+		parts[i].path = argv[optind + i];
+		if (fr_pq_open_path(parts[i].path, &parts[i].f, &parts[i].err)) {
+			fprintf(stderr, "frocket query: %s\n", parts[i].err.msg);
+			goto done;
+		}
+		FILE *sf = fopen(parts[i].path, "rb");
+		if (sf) {
+			if (!fseek(sf, 0, SEEK_END) && ftell(sf) > 0)
+				total_size += (uint64_t)ftell(sf);
+			fclose(sf);
+		}
+	}
+	if (build_schema(parts[0].f, &schema, gid, ts, &err)) {
+		fprintf(stderr, "frocket query: %s\n", err.msg);
+		rc = 2;
+		goto done;
+	}
+	qa = fr_arena_new(0);
+	fr_query *q;
+	fr_qerror qe;
+	if (!qa) {
+		fprintf(stderr, "frocket query: out of memory\n");
+		goto done;
+	}
+	if (fr_query_parse(text.data ? (const char *)text.data : "", text.len, &schema, qa, &q,
+	                   &qe)) {
+		rc = print_invalid(&qe, pretty);
+		goto done;
+	}
+	int threads = fr_pool_default_threads(&err);
+	if (threads < 0) {
+		fprintf(stderr, "frocket query: %s\n", err.msg);
+		rc = 2;
+		goto done;
+	}
+	if (threads > nparts)
+		threads = nparts;
+	if (fr_pool_new(threads, &pool, &err)) {
+		fprintf(stderr, "frocket query: %s\n", err.msg);
+		goto done;
+	}
+	job j = { .q = q, .schema = &schema, .parts = parts };
+	fr_pool_run(pool, nparts, run_task, &j);
+	if (fr_qresult_new(q, &acc, &err)) {
+		fprintf(stderr, "frocket query: %s\n", err.msg);
+		goto done;
+	}
+	int failed = 0;
+	for (int i = 0; i < nparts; i++) {
+		if (parts[i].err.code || !parts[i].res) {
+			fr_buf b = FR_BUF_INIT;
+			fr_jw w;
+			char msg[FR_ERR_MSG_MAX + 256];
+			snprintf(msg, sizeof msg, "%s: %s", parts[i].path, parts[i].err.msg);
+			fprintf(stderr, "frocket query: %s\n", msg);
+			if (!failed) {
+				fr_jw_init(&w, &b, pretty);
+				fr_jw_open(&w, '{');
+				fr_jw_key(&w, "errorMessage");
+				fr_jw_str(&w, msg);
+				fr_jw_key(&w, "success");
+				fr_jw_bool(&w, 0);
+				fr_jw_close(&w, '}');
+				print_doc(&b);
+				fr_buf_free(&b);
+			}
+			failed = 1;
+			continue;
+		}
+		if (!failed && fr_qresult_merge(q, acc, parts[i].res, &err)) {
+			fprintf(stderr, "frocket query: %s\n", err.msg);
+			goto done;
+		}
+	}
+	if (failed)
+		goto done;
+	fr_buf out = FR_BUF_INIT;
+	fr_jw w;
+	fr_jw_init(&w, &out, pretty);
+	fr_jw_open(&w, '{');
+	if (fr_qresult_write(q, acc, &w)) {
+		fr_buf_free(&out);
+		fprintf(stderr, "frocket query: out of memory writing the response\n");
+		goto done;
+	}
+	fr_jw_key(&w, "stats");
+	fr_jw_open(&w, '{');
+	fr_jw_key(&w, "dataset");
+	fr_jw_open(&w, '{');
+	fr_jw_key(&w, "parts");
+	fr_jw_int(&w, nparts);
+	fr_jw_key(&w, "totalSize");
+	fr_jw_int(&w, (int64_t)total_size);
+	fr_jw_close(&w, '}');
+	fr_jw_key(&w, "invoker");
+	fr_jw_open(&w, '{');
+	fr_jw_key(&w, "failedTasks");
+	fr_jw_int(&w, 0);
+	fr_jw_key(&w, "totalTasks");
+	fr_jw_int(&w, nparts);
+	fr_jw_close(&w, '}');
+	fr_jw_key(&w, "totalTime");
+	fr_jw_double(&w, now_s() - t_start);
+	fr_jw_key(&w, "worker");
+	fr_jw_open(&w, '{');
+	write_timing(&w, "loadTime", parts, nparts, 1);
+	fr_jw_key(&w, "scannedGroups");
+	fr_jw_int(&w, acc->scanned_groups);
+	fr_jw_key(&w, "scannedRows");
+	fr_jw_int(&w, acc->scanned_rows);
+	write_timing(&w, "totalTime", parts, nparts, 0);
+	fr_jw_close(&w, '}');
+	fr_jw_close(&w, '}');
+	fr_jw_key(&w, "success");
+	fr_jw_bool(&w, 1);
+	fr_jw_close(&w, '}');
+	if (fr_jw_status(&w)) {
+		fprintf(stderr, "frocket query: out of memory writing the response\n");
+	} else {
+		print_doc(&out);
+		rc = 0;
+	}
+	fr_buf_free(&out);
+done:
+	fr_qresult_free(acc);
+	fr_pool_free(pool);
+	for (int i = 0; i < nparts; i++) {
+		fr_qresult_free(parts[i].res);
+		fr_pq_close(parts[i].f);
+	}
+	free(parts);
+	fr_arena_free(qa);
+	free((void *)schema.names);
+	free((void *)schema.types);
+	fr_buf_free(&text);
+	return rc;
 }

@@ -343,6 +343,53 @@ static void cmp_true_neon(const uint8_t *v, int64_t n, uint64_t *out)
 	if (n % 64)
 		cmp_true_scalar(v + full * 64, n % 64, 0, out + full);
 }
+
+/* 16 bytes of 0x00/0xff -> 16 bits. */
+static inline uint64_t neon_bits16(uint8x16_t m)
+{
+	static const uint8_t wts[16] = { 1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128 };
+	uint8x16_t b = vandq_u8(m, vld1q_u8(wts));
+	return (uint64_t)vaddv_u8(vget_low_u8(b)) | ((uint64_t)vaddv_u8(vget_high_u8(b)) << 8);
+}
+
+/* Dictionaries of up to 64 entries: the match bitmap expanded to a 64-byte table, codes
+ * narrowed with saturation to byte indexes, and TBL looks them up (indexes >= 64, including
+ * saturated out-of-range codes, read as 0).  Larger dictionaries fall back to scalar. */
+static int gather_neon(const uint32_t *codes, int64_t n, const uint64_t *match, uint32_t ndict,
+                       uint64_t *out)
+{
+	if (ndict > 64)
+		return 0;
+	uint8_t tab[64];
+	uint64_t mw = ndict ? match[0] : 0;
+	for (int i = 0; i < 64; i++)
+		tab[i] = ((mw >> i) & 1) ? 0xff : 0;
+	uint8x16x4_t t = { { vld1q_u8(tab), vld1q_u8(tab + 16), vld1q_u8(tab + 32),
+		                 vld1q_u8(tab + 48) } };
+	int64_t full = n / 64;
+	for (int64_t w = 0; w < full; w++) {
+		const uint32_t *p = codes + w * 64;
+		uint64_t bits = 0;
+		for (int j = 0; j < 64; j += 16) {
+			uint16x8_t lo = vcombine_u16(vqmovn_u32(vld1q_u32(p + j)), vqmovn_u32(vld1q_u32(p + j + 4)));
+			uint16x8_t hi = vcombine_u16(vqmovn_u32(vld1q_u32(p + j + 8)),
+			                             vqmovn_u32(vld1q_u32(p + j + 12)));
+			uint8x16_t idx = vcombine_u8(vqmovn_u16(lo), vqmovn_u16(hi));
+			bits |= neon_bits16(vqtbl4q_u8(t, idx)) << j;
+		}
+		out[w] = bits;
+	}
+	if (n % 64) {
+		uint64_t bits = 0;
+		for (int64_t i = full * 64; i < n; i++) {
+			uint32_t c = codes[i];
+			bits |= (c < ndict ? (match[0] >> c) & 1 : 0) << (i % 64);
+		}
+		out[full] = bits;
+	}
+	return 1;
+}
+
 #endif
 
 /* ---- public --------------------------------------------------------------------------- */
@@ -547,6 +594,9 @@ void fr_kern_dict_gather(const uint32_t *codes, const uint64_t *valid, int64_t n
 		gather_avx2(codes, n, match, ndict, out);
 	else
 #endif
+#ifdef FR_KERN_ARM
+	if (fr_kern__get() != FR_SIMD_NEON || !gather_neon(codes, n, match, ndict, out))
+#endif
 		gather_scalar(codes, n, match, ndict, out);
 	apply_validity(out, valid, n, null_match);
 }
@@ -556,8 +606,7 @@ int fr_kern_cmp_dict(const fr_vec *v, fr_op op, const void *val, size_t val_len,
 {
 	if (v->kind != FR_VEC_DICT)
 		return fr_err_set(err, FR_EINVAL, "string comparison on a non-dictionary vector");
-	uint64_t one = 0;
-	uint64_t *match = v->dict.n ? malloc(FR_BITMAP_WORDS(v->dict.n) * sizeof *match) : &one;
+	uint64_t *match = fr_kern__scratch(FR_SCR_A, (FR_BITMAP_WORDS(v->dict.n) + 1) * 8, 0);
 	if (!match)
 		return fr_err_set(err, FR_ENOMEM, "out of memory for a %u-entry dictionary match",
 		                  v->dict.n);
@@ -565,8 +614,6 @@ int fr_kern_cmp_dict(const fr_vec *v, fr_op op, const void *val, size_t val_len,
 	if (rc == 0)
 		fr_kern_dict_gather(v->v.codes, v->valid, v->len, match, v->dict.n,
 		                    op == FR_OP_NE || op == FR_OP_NOT_CONTAINS, out);
-	if (match != &one)
-		free(match);
 	return rc;
 }
 
@@ -605,6 +652,25 @@ FR_AVX2 static void notnan_avx2(const double *v, int64_t n, uint64_t *out)
 }
 #endif
 
+#ifdef FR_KERN_ARM
+static void notnan_neon(const double *v, int64_t n, uint64_t *out)
+{
+	const uint64_t wts[2] = { 1, 2 };
+	uint64x2_t wt = vld1q_u64(wts);
+	int64_t full = n / 64;
+	for (int64_t w = 0; w < full; w++) {
+		uint64_t bits = 0;
+		for (int j = 0; j < 64; j += 2) {
+			float64x2_t x = vld1q_f64(v + w * 64 + j);
+			bits |= (uint64_t)vaddvq_u64(vandq_u64(vceqq_f64(x, x), wt)) << j;
+		}
+		out[w] = bits;
+	}
+	if (n % 64)
+		notnan_scalar(v + full * 64, n % 64, 0, out + full);
+}
+#endif
+
 void fr_kern_notnull(const fr_vec *v, uint64_t *out)
 {
 	int64_t n = v->len;
@@ -615,6 +681,11 @@ void fr_kern_notnull(const fr_vec *v, uint64_t *out)
 #ifdef FR_KERN_X86
 		if (fr_kern__get() == FR_SIMD_AVX2)
 			notnan_avx2(v->v.f64, n, out);
+		else
+#endif
+#ifdef FR_KERN_ARM
+		if (fr_kern__get() == FR_SIMD_NEON)
+			notnan_neon(v->v.f64, n, out);
 		else
 #endif
 			notnan_scalar(v->v.f64, n, 0, out);

@@ -55,21 +55,18 @@ void fr_kern_group_any(const uint32_t *ids, int64_t len, uint32_t ngroups,
 }
 
 /* rows & col->valid into scratch when the column has nulls; returns the bitmap to use. */
-static const uint64_t *with_valid(const uint64_t *rows, const fr_vec *col, int64_t len,
-                                  uint64_t **scratch)
+static const uint64_t *with_valid(const uint64_t *rows, const fr_vec *col, int64_t len)
 {
-	*scratch = NULL;
 	if (!col->valid)
 		return rows;
 	size_t nw = FR_BITMAP_WORDS(len);
-	uint64_t *m = malloc(nw * sizeof *m);
+	uint64_t *m = fr_kern__scratch(FR_SCR_A, nw ? nw * sizeof *m : 8, 0);
 	if (!m)
 		return NULL;
 	if (rows)
 		fr_kern_bm_and(m, rows, col->valid, len);
 	else
 		memcpy(m, col->valid, nw * sizeof *m);
-	*scratch = m;
 	return m;
 }
 
@@ -99,36 +96,32 @@ void fr_kern_group_sum_i64(const uint32_t *ids, int64_t len, uint32_t ngroups,
 int fr_kern_group_sum_f64(const uint32_t *ids, int64_t len, uint32_t ngroups,
                           const uint64_t *rows, const fr_vec *col, double *out, fr_err *err)
 {
-	memset(out, 0, (size_t)ngroups * sizeof *out);
-	if (len <= 0)
+	if (len <= 0) {
+		memset(out, 0, (size_t)ngroups * sizeof *out);
 		return 0;
-	double *comp = calloc(ngroups ? ngroups : 1, sizeof *comp);
-	uint64_t *scratch;
-	const uint64_t *m = with_valid(rows, col, len, &scratch);
-	if (!comp || (col->valid && !m)) {
-		free(comp);
-		free(scratch);
-		return fr_err_set(err, FR_ENOMEM, "out of memory summing %u groups", ngroups);
 	}
+	/* sum and compensation side by side: one cache line per group update */
+	typedef struct { double s, c; } acc;
+	acc *a = fr_kern__scratch_zero(FR_SCR_B, (size_t)ngroups * sizeof *a);
+	const uint64_t *m = with_valid(rows, col, len);
+	if (!a || (col->valid && !m))
+		return fr_err_set(err, FR_ENOMEM, "out of memory summing %u groups", ngroups);
 	const double *v = col->v.f64;
 	FOR_ROWS(m, len, i, {
 		uint32_t g = ids[i];
 		double x = v[i];
 		if (g < ngroups && x == x) {
-			/* Neumaier: the compensation keeps the low-order bits lost by each addition */
-			double s = out[g], t = s + x;
-			if (fabs(s) >= fabs(x))
-				comp[g] += (s - t) + x;
-			else
-				comp[g] += (x - t) + s;
-			out[g] = t;
+			/* Neumaier summation with the error of each addition from Knuth's branch-free
+			 * TwoSum (the same exact error Neumaier's magnitude test selects): a branch on the
+			 * loaded sum would stall on every cache miss it mispredicts */
+			double s = a[g].s, t = s + x;
+			double z = t - s;
+			a[g].c += (s - (t - z)) + (x - z);
+			a[g].s = t;
 		}
 	});
-	for (uint32_t g = 0; g < ngroups; g++)
-		if (isfinite(out[g])) /* an infinite sum makes the compensation NaN: keep plain sum */
-			out[g] += comp[g];
-	free(comp);
-	free(scratch);
+	for (uint32_t g = 0; g < ngroups; g++) /* an infinite sum makes the compensation NaN */
+		out[g] = isfinite(a[g].s) ? a[g].s + a[g].c : a[g].s;
 	return 0;
 }
 
@@ -174,20 +167,15 @@ int fr_kern_seq_step(const uint32_t *ids, int64_t len, uint32_t ngroups, const u
 	int alias = (prev_ts && out_ts == prev_ts) || (prev_found && out_found == prev_found);
 	void *nts = out_ts;
 	uint64_t *nfound = out_found;
-	uint64_t *scratch;
-	const uint64_t *m = with_valid(rows, ts, len > 0 ? len : 0, &scratch);
+	const uint64_t *m = with_valid(rows, ts, len > 0 ? len : 0);
 	if (ts->valid && !m)
 		return fr_err_set(err, FR_ENOMEM, "out of memory for a sequence step");
 	if (alias) {
-		nts = malloc(ngroups ? (size_t)ngroups * esz : 1);
-		nfound = malloc(fw ? fw * sizeof *nfound : 1);
-		if (!nts || !nfound) {
-			free(nts);
-			free(nfound);
-			free(scratch);
+		nts = fr_kern__scratch(FR_SCR_B, ngroups ? (size_t)ngroups * esz : 1, 0);
+		nfound = fr_kern__scratch(FR_SCR_C, fw ? fw * sizeof *nfound : 1, 0);
+		if (!nts || !nfound)
 			return fr_err_set(err, FR_ENOMEM, "out of memory for a sequence step over %u groups",
 			                  ngroups);
-		}
 	}
 	if (len <= 0)
 		memset(nfound, 0, fw * sizeof *nfound);
@@ -198,10 +186,7 @@ int fr_kern_seq_step(const uint32_t *ids, int64_t len, uint32_t ngroups, const u
 	if (alias) {
 		memcpy(out_ts, nts, (size_t)ngroups * esz);
 		memcpy(out_found, nfound, fw * sizeof *nfound);
-		free(nts);
-		free(nfound);
 	}
-	free(scratch);
 	return 0;
 }
 
@@ -214,16 +199,10 @@ void fr_kern_groups_to_rows(const uint32_t *ids, int64_t len, uint32_t ngroups,
 
 /* ---- groups per value ----------------------------------------------------------------- */
 
-/* (value, group) bit matrix up to this many bits (16 MiB); a hash set of pairs beyond. */
-#define PAIR_MATRIX_MAX_BITS ((uint64_t)1 << 27)
-
-static inline uint64_t pair_hash(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	return x;
-}
+/* (value, group) bit matrix up to this many bits (2 MiB, cache-resident); beyond, the values
+ * are bucketed by group (counting sort) and each group's values deduplicated with a
+ * last-group-seen mark per value: linear time and no hash set of pairs. */
+#define PAIR_MATRIX_MAX_BITS ((uint64_t)1 << 24)
 
 int fr_kern_groups_per_value(const uint32_t *vids, uint32_t nvalues, const uint32_t *gids,
                              uint32_t ngroups, int64_t len, const uint64_t *rows,
@@ -234,67 +213,55 @@ int fr_kern_groups_per_value(const uint32_t *vids, uint32_t nvalues, const uint3
 		return 0;
 	uint64_t bits = (uint64_t)nvalues * ngroups;
 	if (bits <= PAIR_MATRIX_MAX_BITS) {
-		uint64_t *mat = calloc(FR_BITMAP_WORDS(bits), sizeof *mat);
+		uint64_t *mat = fr_kern__scratch_zero(FR_SCR_A, FR_BITMAP_WORDS(bits) * sizeof *mat);
 		if (!mat)
-			return fr_err_set(err, FR_ENOMEM, "out of memory for %u x %u value/group pairs",
-			                  nvalues, ngroups);
+			goto nomem;
 		FOR_ROWS(rows, len, i, {
 			uint32_t v = vids[i], g = gids[i];
 			if (v < nvalues && g < ngroups) {
 				uint64_t b = (uint64_t)v * ngroups + g;
 				uint64_t bit = (uint64_t)1 << (b & 63);
-				if (!(mat[b >> 6] & bit)) {
-					mat[b >> 6] |= bit;
-					out[v]++;
-				}
+				out[v] += !(mat[b >> 6] & bit);
+				mat[b >> 6] |= bit;
 			}
 		});
-		free(mat);
 		return 0;
 	}
-	/* hash set of v<<32|g + 1 (0 = empty), linear probing, load <= 1/2 */
-	uint64_t cap = 1 << 12, count = 0;
-	uint64_t *set = calloc(cap, sizeof *set);
-	if (!set)
+	/* end[g]: after the scatter, one past group g's last value (a counting sort) */
+	uint32_t *end = fr_kern__scratch_zero(FR_SCR_A, ((size_t)ngroups + 1) * sizeof *end);
+	if (!end)
 		goto nomem;
-	uint64_t last = 0;
 	FOR_ROWS(rows, len, i, {
 		uint32_t v = vids[i], g = gids[i];
-		if (v >= nvalues || g >= ngroups)
-			continue;
-		uint64_t key = ((uint64_t)v << 32 | g) + 1;
-		if (key == last) /* runs of one pair skip the probe */
-			continue;
-		last = key;
-		if (count + 1 > cap / 2) {
-			uint64_t ncap = cap * 2;
-			uint64_t *ns = calloc(ncap, sizeof *ns);
-			if (!ns)
-				goto nomem;
-			for (uint64_t j = 0; j < cap; j++) {
-				if (!set[j])
-					continue;
-				uint64_t h = pair_hash(set[j]) & (ncap - 1);
-				while (ns[h])
-					h = (h + 1) & (ncap - 1);
-				ns[h] = set[j];
-			}
-			free(set);
-			set = ns;
-			cap = ncap;
-		}
-		uint64_t h = pair_hash(key) & (cap - 1);
-		while (set[h] && set[h] != key)
-			h = (h + 1) & (cap - 1);
-		if (!set[h]) {
-			set[h] = key;
-			count++;
-			out[v]++;
-		}
+		if (v < nvalues && g < ngroups)
+			end[g]++;
 	});
-	free(set);
+	uint32_t total = 0;
+	for (uint32_t g = 0; g < ngroups; g++) { /* exclusive prefix sums: start of each group */
+		uint32_t c = end[g];
+		end[g] = total;
+		total += c;
+	}
+	uint32_t *vals = fr_kern__scratch(FR_SCR_B, (size_t)(total ? total : 1) * sizeof *vals, 0);
+	uint32_t *last = fr_kern__scratch(FR_SCR_C, (size_t)nvalues * sizeof *last, 0);
+	if (!vals || !last)
+		goto nomem;
+	FOR_ROWS(rows, len, i, {
+		uint32_t v = vids[i], g = gids[i];
+		if (v < nvalues && g < ngroups)
+			vals[end[g]++] = v;
+	});
+	memset(last, 0xff, (size_t)nvalues * sizeof *last);
+	uint32_t start = 0;
+	for (uint32_t g = 0; g < ngroups; g++) {
+		for (uint32_t k = start; k < end[g]; k++) {
+			uint32_t v = vals[k];
+			out[v] += last[v] != g;
+			last[v] = g;
+		}
+		start = end[g];
+	}
 	return 0;
 nomem:
-	free(set);
 	return fr_err_set(err, FR_ENOMEM, "out of memory counting distinct groups per value");
 }

@@ -2,10 +2,14 @@
  * (key = group-id column) and value index (key = an aggregated column) alike. */
 #include "kernels/internal.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define NEG_ZERO 0x8000000000000000ULL
+/* Linear probing stays short up to this load; four slots share a cache line, so a second probe
+ * is usually free, while a smaller table keeps a 2.5M-row part's table inside the L3 cache. */
+#define MAX_LOAD 0.5
 
 /* One slot per cache-line quarter: key and id+1 together so a probe touches one line. */
 typedef struct slot {
@@ -25,21 +29,19 @@ typedef struct table {
 
 static inline uint64_t hash64(uint64_t x)
 {
-	/* multiply-xorshift-multiply (splitmix finaliser): sequential and strided keys spread */
-	x ^= x >> 31;
-	x *= 0x9E3779B97F4A7C15ULL;
-	x ^= x >> 29;
-	x *= 0xBF58476D1CE4E5B9ULL;
-	x ^= x >> 32;
-	return x;
+	/* Fibonacci hashing of the folded key: one multiply; only the TOP bits are used (table
+	 * index, HyperLogLog register and rank), and those depend on every key bit.  The fold is
+	 * a bijection, so distinct keys never share a hash. */
+	return (x ^ (x >> 32)) * 0x9E3779B97F4A7C15ULL;
 }
 
+/* Slot array in scratch slot FR_SCR_TABLE, keys (in id order) in FR_SCR_KEYS. */
 static int table_init(table *t, int bits)
 {
 	memset(t, 0, sizeof *t);
-	t->s = calloc((size_t)1 << bits, sizeof *t->s);
-	t->keys_cap = 1024;
-	t->keys = malloc(t->keys_cap * sizeof *t->keys);
+	t->s = fr_kern__scratch_zero(FR_SCR_TABLE, ((size_t)1 << bits) * sizeof *t->s);
+	t->keys_cap = 4096;
+	t->keys = fr_kern__scratch(FR_SCR_KEYS, t->keys_cap * sizeof *t->keys, 0);
 	if (!t->s || !t->keys)
 		return -1;
 	t->mask = ((uint64_t)1 << bits) - 1;
@@ -47,17 +49,11 @@ static int table_init(table *t, int bits)
 	return 0;
 }
 
-static void table_free(table *t)
-{
-	free(t->s);
-	free(t->keys);
-}
-
-/* Doubles the slot array; ids stay as they are. */
+/* Doubles the slot array (built in FR_SCR_TABLE2, then swapped in); ids stay as they are. */
 static int table_grow(table *t)
 {
 	uint64_t ncap = (t->mask + 1) * 2;
-	slot *ns = calloc(ncap, sizeof *ns);
+	slot *ns = fr_kern__scratch_zero(FR_SCR_TABLE2, ncap * sizeof *ns);
 	if (!ns)
 		return -1;
 	int nshift = t->shift - 1;
@@ -69,7 +65,7 @@ static int table_grow(table *t)
 			j = (j + 1) & (ncap - 1);
 		ns[j] = t->s[i];
 	}
-	free(t->s);
+	fr_kern__scratch_swap(FR_SCR_TABLE, FR_SCR_TABLE2);
 	t->s = ns;
 	t->mask = ncap - 1;
 	t->shift = nshift;
@@ -80,7 +76,7 @@ static int keys_push(table *t, uint64_t key)
 {
 	if (t->count == t->keys_cap) {
 		uint32_t ncap = t->keys_cap > UINT32_MAX / 2 ? UINT32_MAX : t->keys_cap * 2;
-		uint64_t *nk = realloc(t->keys, (size_t)ncap * sizeof *nk);
+		uint64_t *nk = fr_kern__scratch(FR_SCR_KEYS, (size_t)ncap * sizeof *nk, 1);
 		if (!nk)
 			return -1;
 		t->keys = nk;
@@ -88,25 +84,6 @@ static int keys_push(table *t, uint64_t key)
 	}
 	t->keys[t->count] = key;
 	return 0;
-}
-
-/* id of key, inserting it; UINT32_MAX on allocation failure. */
-static inline uint32_t table_get(table *t, uint64_t key, uint64_t h)
-{
-	uint64_t j = h >> t->shift;
-	for (;;) {
-		slot *s = &t->s[j];
-		if (!s->id1) {
-			if (keys_push(t, key))
-				return UINT32_MAX;
-			s->key = key;
-			s->id1 = ++t->count;
-			return s->id1 - 1;
-		}
-		if (s->key == key)
-			return s->id1 - 1;
-		j = (j + 1) & t->mask;
-	}
 }
 
 static inline uint64_t load_key(const uint64_t *raw, int64_t i, int f64)
@@ -117,53 +94,124 @@ static inline uint64_t load_key(const uint64_t *raw, int64_t i, int f64)
 	return k;
 }
 
-/* Hash path over the rows in dom; 64 rows per bitmap word, hashes of a word computed first so
- * the probes of the next rows can be prefetched while the current one resolves. */
+/* Hash path over the rows in dom, a 64-row bitmap word per block.  Software-pipelined: the keys
+ * of block w+1 are hashed and their slots prefetched before block w is probed, so each probe
+ * finds its line already on the way (the table of a 2.5M-row part outgrows the caches). */
+typedef struct block {
+	uint64_t ks[64], hs[64];
+	uint64_t m;
+	int cnt;
+} block;
+
+static void block_prepare(block *b, const uint64_t *raw, int f64, int64_t len,
+                          const uint64_t *dom, int64_t w, const table *t)
+{
+	int64_t base = w * 64;
+	b->cnt = (int)(len - base < 64 ? len - base : 64);
+	b->m = dom[w];
+	if (!b->m)
+		return;
+	for (int j = 0; j < b->cnt; j++) {
+		b->ks[j] = load_key(raw, base + j, f64);
+		b->hs[j] = hash64(b->ks[j]);
+	}
+	for (uint64_t m = b->m; m; m &= m - 1)
+		__builtin_prefetch(&t->s[b->hs[__builtin_ctzll(m)] >> t->shift]);
+}
+
 static int index_hash(const uint64_t *raw, int f64, int64_t len, const uint64_t *dom,
                       uint32_t *ids, table *t)
 {
-	enum { AHEAD = 16 };
-	uint64_t hs[64], ks[64];
+	block bufs[2];
 	int64_t nw = (int64_t)FR_BITMAP_WORDS(len);
-	uint64_t prev_key = 0;
-	uint32_t prev_id = UINT32_MAX;
+	block_prepare(&bufs[0], raw, f64, len, dom, 0, t);
 	for (int64_t w = 0; w < nw; w++) {
-		uint64_t m = dom[w];
+		block *b = &bufs[w & 1];
 		int64_t base = w * 64;
-		int cnt = (int)(len - base < 64 ? len - base : 64);
-		if (!m) {
-			for (int j = 0; j < cnt; j++)
+		/* keep the load factor <= MAX_LOAD even if all 64 rows are new */
+		while ((uint64_t)t->count + 64 > (uint64_t)((double)(t->mask + 1) * MAX_LOAD))
+			if (table_grow(t))
+				return -1;
+		if (w + 1 < nw)
+			block_prepare(&bufs[(w + 1) & 1], raw, f64, len, dom, w + 1, t);
+		uint64_t m = b->m;
+		if (!m) { /* block_prepare did not hash these rows */
+			for (int j = 0; j < b->cnt; j++)
 				ids[base + j] = FR_KERN_NOGROUP;
 			continue;
 		}
-		/* keep the load factor <= 1/2 even if all 64 rows are new */
-		while ((uint64_t)t->count + 64 > (t->mask + 1) / 2)
-			if (table_grow(t))
-				return -1;
-		for (int j = 0; j < cnt; j++) {
-			ks[j] = load_key(raw, base + j, f64);
-			hs[j] = hash64(ks[j]);
+		/* table fields in locals: with -fno-strict-aliasing every store to ids would otherwise
+		 * force them to be reloaded */
+		slot *const S = t->s;
+		const uint64_t mask = t->mask;
+		const int shift = t->shift;
+		/* Phase 1, branch-free: every row looks at its home slot.  The 64 loads are independent,
+		 * so their cache misses overlap instead of each stalling behind a mispredicted branch. */
+		uint64_t hit = 0;
+		for (int j = 0; j < b->cnt; j++) {
+			const slot *sl = &S[b->hs[j] >> shift];
+			uint32_t id1 = sl->id1;
+			hit |= (uint64_t)((sl->key == b->ks[j]) & (id1 != 0)) << j;
+			ids[base + j] = id1 - 1;
 		}
-		for (int j = 0; j < AHEAD && j < cnt; j++)
-			__builtin_prefetch(&t->s[hs[j] >> t->shift]);
-		for (int j = 0; j < cnt; j++) {
-			if (j + AHEAD < cnt)
-				__builtin_prefetch(&t->s[hs[j + AHEAD] >> t->shift]);
-			if (!((m >> j) & 1)) {
-				ids[base + j] = FR_KERN_NOGROUP;
-				continue;
+		if (m != ~(uint64_t)0)
+			for (uint64_t out = ~m & fr_kern__tail_mask(b->cnt); out; out &= out - 1)
+				ids[base + __builtin_ctzll(out)] = FR_KERN_NOGROUP;
+		/* Phase 2, in row order (so ids stay in order of first appearance): rows whose key is
+		 * new or sits past its home slot; their lines are in cache after phase 1. */
+		for (uint64_t miss = m & ~hit; miss; miss &= miss - 1) {
+			int j = __builtin_ctzll(miss);
+			uint64_t k = b->ks[j];
+			uint64_t pos = b->hs[j] >> shift;
+			uint32_t id1;
+			for (;;) {
+				slot *sl = &S[pos];
+				id1 = sl->id1;
+				if (sl->key == k && id1)
+					break;
+				if (!id1) {
+					if (keys_push(t, k))
+						return -1;
+					sl->key = k;
+					sl->id1 = id1 = ++t->count;
+					break;
+				}
+				pos = (pos + 1) & mask;
 			}
-			uint64_t k = ks[j];
-			if (k != prev_key || prev_id == UINT32_MAX) { /* runs of one key skip the probe */
-				prev_id = table_get(t, k, hs[j]);
-				if (prev_id == UINT32_MAX)
-					return -1;
-				prev_key = k;
-			}
-			ids[base + j] = prev_id;
+			ids[base + j] = id1 - 1;
 		}
 	}
 	return 0;
+}
+
+/* Distinct keys among the rows in dom, estimated with a 4096-register HyperLogLog (about 2%
+ * error) so the table is sized once instead of being grown and rehashed several times. */
+static uint64_t estimate_distinct(const uint64_t *raw, int f64, int64_t len, const uint64_t *dom)
+{
+	enum { P = 12, M = 1 << P };
+	uint8_t reg[M];
+	memset(reg, 0, sizeof reg);
+	int64_t nw = (int64_t)FR_BITMAP_WORDS(len);
+	for (int64_t w = 0; w < nw; w++) {
+		for (uint64_t m = dom[w]; m; m &= m - 1) {
+			uint64_t h = hash64(load_key(raw, w * 64 + __builtin_ctzll(m), f64));
+			uint32_t r = (uint32_t)(h >> (64 - P));
+			/* leading zeros of the bits below the register index; the sentinel bit caps it */
+			uint8_t rank = (uint8_t)(__builtin_clzll((h << P) | ((uint64_t)1 << (P - 1))) + 1);
+			if (rank > reg[r])
+				reg[r] = rank;
+		}
+	}
+	double sum = 0;
+	int zeros = 0;
+	for (int i = 0; i < M; i++) {
+		sum += ldexp(1.0, -reg[i]);
+		zeros += !reg[i];
+	}
+	double e = 0.7213 / (1 + 1.079 / M) * M * M / sum;
+	if (e <= 2.5 * M && zeros)
+		e = M * log((double)M / zeros); /* linear counting for small cardinalities */
+	return (uint64_t)e;
 }
 
 /* 1 if the keys of the rows in dom never decrease (as int64 or as double). */
@@ -206,51 +254,62 @@ static int keys_sorted(const uint64_t *raw, int f64, int64_t len, const uint64_t
 	return 1;
 }
 
-/* Sorted path: a new id at every key change, no hashing.  Two passes (count, then assign)
- * so keys can be allocated exactly. */
+/* Sorted path: a new id at every key change, no hashing.  Two branch-free passes (count the
+ * changes, then assign) so keys can be allocated exactly.  `prev` starts as the complement of
+ * the first selected key, so the first row always opens id 0. */
+static uint32_t sorted_pass(const uint64_t *raw, int f64, int64_t len, const uint64_t *dom,
+                            uint64_t first, uint32_t *ids, uint64_t *keys)
+{
+	uint32_t id = UINT32_MAX;
+	uint64_t prev = ~first;
+	int64_t nw = (int64_t)FR_BITMAP_WORDS(len);
+	for (int64_t w = 0; w < nw; w++) {
+		uint64_t m = dom[w];
+		int64_t base = w * 64;
+		if (m == ~(uint64_t)0) {
+			for (int64_t i = base; i < base + 64; i++) {
+				uint64_t k = load_key(raw, i, f64);
+				id += k != prev;
+				prev = k;
+				if (ids) {
+					ids[i] = id;
+					keys[id] = k; /* the last write per id is that id's key too */
+				}
+			}
+			continue;
+		}
+		int cnt = (int)(len - base < 64 ? len - base : 64);
+		if (ids)
+			for (int j = 0; j < cnt; j++)
+				ids[base + j] = FR_KERN_NOGROUP;
+		for (; m; m &= m - 1) {
+			int64_t i = base + __builtin_ctzll(m);
+			uint64_t k = load_key(raw, i, f64);
+			id += k != prev;
+			prev = k;
+			if (ids) {
+				ids[i] = id;
+				keys[id] = k;
+			}
+		}
+	}
+	return id + 1; /* 0 when nothing was selected */
+}
+
 static int index_sorted(const uint64_t *raw, int f64, int64_t len, const uint64_t *dom,
                         uint32_t *ids, fr_arena *arena, fr_kern_index *out)
 {
-	uint32_t n = 0;
-	uint64_t prev = 0;
-	for (int pass = 0; pass < 2; pass++) {
-		uint32_t id = UINT32_MAX;
-		int64_t nw = (int64_t)FR_BITMAP_WORDS(len);
-		for (int64_t w = 0; w < nw; w++) {
-			uint64_t m = dom[w];
-			int64_t base = w * 64;
-			int cnt = (int)(len - base < 64 ? len - base : 64);
-			for (int j = 0; j < cnt; j++) {
-				if (!((m >> j) & 1)) {
-					if (pass)
-						ids[base + j] = FR_KERN_NOGROUP;
-					continue;
-				}
-				uint64_t k = load_key(raw, base + j, f64);
-				if (id == UINT32_MAX || k != prev) {
-					id++;
-					prev = k;
-					if (pass) {
-						if (f64)
-							memcpy(&out->key_f64[id], &k, sizeof k);
-						else
-							out->key_i64[id] = (int64_t)k;
-					}
-				}
-				if (pass)
-					ids[base + j] = id;
-			}
-		}
-		if (!pass) {
-			n = id + 1; /* id wraps to 0 groups when nothing was selected */
-			if (f64)
-				out->key_f64 = fr_arena_alloc(arena, (size_t)n * sizeof(double));
-			else
-				out->key_i64 = fr_arena_alloc(arena, (size_t)n * sizeof(int64_t));
-			if (!(f64 ? (void *)out->key_f64 : (void *)out->key_i64))
-				return -1;
-		}
-	}
+	int64_t first_row = fr_kern_bm_next(dom, len, 0);
+	uint64_t first = first_row >= 0 ? load_key(raw, first_row, f64) : 0;
+	uint32_t n = sorted_pass(raw, f64, len, dom, first, NULL, NULL);
+	uint64_t *keys = fr_arena_alloc(arena, (size_t)n * sizeof *keys);
+	if (!keys)
+		return -1;
+	sorted_pass(raw, f64, len, dom, first, ids, keys);
+	if (f64)
+		out->key_f64 = (double *)keys;
+	else
+		out->key_i64 = (int64_t *)keys;
 	out->n = n;
 	out->sorted = 1;
 	return 0;
@@ -262,15 +321,11 @@ static int index_direct(const fr_vec *v, const uint64_t *dom_in, uint64_t *dom, 
 {
 	int64_t len = v->len;
 	uint32_t ncodes = v->kind == FR_VEC_BOOL ? 2 : v->dict.n;
-	uint32_t *map = malloc(((size_t)ncodes + 1) * sizeof *map);
-	if (!map)
+	uint32_t *map = fr_kern__scratch(FR_SCR_A, ((size_t)ncodes + 1) * sizeof *map, 0);
+	uint32_t *first = fr_kern__scratch(FR_SCR_B, ((size_t)ncodes + 1) * sizeof *first, 0);
+	if (!map || !first)
 		return -1;
 	memset(map, 0xff, ((size_t)ncodes + 1) * sizeof *map); /* FR_KERN_NOGROUP */
-	uint32_t *first = malloc(((size_t)ncodes + 1) * sizeof *first);
-	if (!first) {
-		free(map);
-		return -1;
-	}
 	uint32_t n = 0;
 	int64_t nw = (int64_t)FR_BITMAP_WORDS(len);
 	for (int64_t w = 0; w < nw; w++) {
@@ -311,8 +366,6 @@ static int index_direct(const fr_vec *v, const uint64_t *dom_in, uint64_t *dom, 
 		if (!out->key_code)
 			rc = -1;
 	}
-	free(first);
-	free(map);
 	return rc;
 }
 
@@ -351,18 +404,20 @@ int fr_kern_index_build(const fr_vec *keys, const uint64_t *sel, fr_arena *arena
 			goto nomem;
 		return 0;
 	}
+	/* size for the estimate plus a margin, never more than the rows need */
+	int64_t rows = fr_kern_bm_popcount(out->domain, len);
+	uint64_t est = estimate_distinct(raw, f64, len, out->domain);
+	uint64_t want = est + est / 8 + 64;
+	if (want > (uint64_t)rows + 64)
+		want = (uint64_t)rows + 64;
+	int bits = 12;
+	while ((double)((uint64_t)1 << bits) * MAX_LOAD < (double)want)
+		bits++;
 	table t;
-	if (table_init(&t, 12)) {
-		table_free(&t);
+	if (table_init(&t, bits) || index_hash(raw, f64, len, out->domain, out->ids, &t))
 		goto nomem;
-	}
-	if (index_hash(raw, f64, len, out->domain, out->ids, &t)) {
-		table_free(&t);
-		goto nomem;
-	}
 	out->n = t.count;
 	void *k = fr_arena_memdup(arena, t.keys, (size_t)t.count * sizeof(uint64_t));
-	table_free(&t);
 	if (!k)
 		goto nomem;
 	if (f64)

@@ -7,8 +7,10 @@
  *   Every bitmap a kernel WRITES has its bits past `len` cleared; bitmaps it READS may have
  *   garbage past `len` only where stated.  A NULL input row bitmap means "every row".
  * - Outputs are caller-allocated and fully overwritten (no need to zero them first) unless a
- *   prototype says otherwise.  Scratch memory is malloc'ed and freed inside the call; results
- *   that the kernel sizes itself (indexes, keys) are allocated in the caller's arena.
+ *   prototype says otherwise.  Results that the kernel sizes itself (indexes, keys) are
+ *   allocated in the caller's arena.  Scratch (hash tables, temporaries) comes from a per-thread
+ *   cache that is kept between calls, because touching fresh pages costs more than the kernels
+ *   themselves in a microVM; fr_kern_scratch_release frees it (it is also freed at thread exit).
  * - Row counts are limited to FR_KERN_MAX_ROWS so that row counts and ids fit in uint32_t.
  * - Kernels never read or write out of bounds even when an id array is inconsistent with the
  *   counts given: ids >= n_groups are skipped.  Functions that cannot fail return void.
@@ -16,7 +18,13 @@
  * Timeframe decision: the engine does NOT compact rows.  It builds the group index over the
  * rows selected by the timeframe bitmap (fr_kern_index_build with `sel`); rows outside get
  * FR_KERN_NOGROUP and are skipped by every per-group kernel.  The engine AND-s the timeframe
- * bitmap into the row bitmaps it passes (filters, R_M), which keeps counts exact. */
+ * bitmap into the row bitmaps it passes (filters, R_M), which keeps counts exact.
+ *
+ * Cost note: an unsorted high-cardinality group index is by far the dearest kernel (one random
+ * hash-table access per row; ~20 ns/row for 500k groups in 2.5M rows on the dev VM, against
+ * ~0.5 ns/row for a compare).  A worker that keeps loaded parts should keep the index built with
+ * sel == NULL next to them and apply each query's timeframe as a row bitmap instead
+ * (groups present = fr_kern_group_any(ids, ..., timeframe)). */
 #ifndef FR_KERNELS_KERNELS_H
 #define FR_KERNELS_KERNELS_H
 
@@ -57,6 +65,9 @@ fr_simd_mode fr_kern_simd_get(void);
 const char *fr_kern_simd_name(fr_simd_mode mode);
 /* 1 if this CPU and build can run `mode` (scalar always can). */
 int fr_kern_simd_available(fr_simd_mode mode);
+
+/* Frees the calling thread's scratch cache (e.g. a worker going idle).  Always safe. */
+void fr_kern_scratch_release(void);
 
 /* ------------------------------------------------------------------------------------------
  * Bitmaps.  n = rows.  dst may alias a or b. */
@@ -141,7 +152,7 @@ int fr_kern_cmp_i128(const fr_i128 *v, int64_t n, fr_op op, fr_i128 c, uint64_t 
  *    contains.  Comparison is literal and byte-wise; an empty `val` is contained in every entry.
  * 2. fr_kern_dict_gather sets bit i = match[codes[i]] for valid rows, `null_match` for null
  *    rows.  Codes >= ndict (corrupt input) never match.
- * fr_kern_cmp_dict does both for an FR_VEC_DICT vector (scratch from malloc). */
+ * fr_kern_cmp_dict does both for an FR_VEC_DICT vector. */
 int fr_kern_dict_match(const fr_strtab *dict, fr_op op, const void *val, size_t val_len,
                        uint64_t *match, fr_err *err);
 void fr_kern_dict_gather(const uint32_t *codes, const uint64_t *valid, int64_t n,
@@ -169,9 +180,9 @@ void fr_kern_notnull(const fr_vec *v, uint64_t *out);
  * aggregated column).  Built only over the rows in `sel` (NULL = all rows) that are non-null
  * (and not NaN); every other row gets FR_KERN_NOGROUP, which all per-group kernels skip.
  *
- * I64 and F64 keys go through an open-addressing hash table (power-of-two, multiplicative hash,
- * batched prefetching probes); a column already sorted (non-decreasing over the selected rows)
- * takes a hash-free path.  F64 keys: -0.0 and 0.0 are one key.  DICT keys use a direct
+ * I64 and F64 keys go through an open-addressing hash table (power-of-two, linear probing,
+ * Fibonacci hash, sized by a HyperLogLog estimate, probes prefetched a 64-row block ahead); a
+ * column already sorted (non-decreasing over the selected rows) takes a hash-free path.  F64 keys: -0.0 and 0.0 are one key.  DICT keys use a direct
  * code -> id table (codes are already dense), BOOL keys a two-entry table.
  *
  * Memory: ids, keys and domain are allocated in `arena` (owned by it); the hash table is scratch. */

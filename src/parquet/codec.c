@@ -92,8 +92,16 @@ static int lz4_hadoop(const uint8_t *src, size_t n, uint8_t *dst, size_t want)
 	return op == want ? 0 : -1;
 }
 
-int fr_pq_decompress(int codec, const uint8_t *src, size_t n, uint8_t *dst, size_t want,
-	const char **why)
+void fr_pq_dctx_free(fr_pq_dctx *ctx)
+{
+	if (ctx && ctx->zstd) {
+		ZSTD_freeDCtx(ctx->zstd);
+		ctx->zstd = NULL;
+	}
+}
+
+int fr_pq_decompress(fr_pq_dctx *ctx, int codec, const uint8_t *src, size_t n, uint8_t *dst,
+	size_t want, const char **why)
 {
 	if (want > 0x7fffffffu || n > 0x7fffffffu) {
 		*why = "page too large";
@@ -127,7 +135,11 @@ int fr_pq_decompress(int codec, const uint8_t *src, size_t n, uint8_t *dst, size
 	case FR_PQ_CODEC_GZIP:
 		return gunzip(src, n, dst, want, why);
 	case FR_PQ_CODEC_ZSTD: {
-		size_t r = ZSTD_decompress(dst, want, src, n);
+		/* A reused context saves its allocation and setup on every page. */
+		if (ctx && !ctx->zstd)
+			ctx->zstd = ZSTD_createDCtx();
+		size_t r = ctx && ctx->zstd ? ZSTD_decompressDCtx(ctx->zstd, dst, want, src, n) :
+			ZSTD_decompress(dst, want, src, n);
 		if (ZSTD_isError(r)) {
 			*why = ZSTD_getErrorCode(r) == ZSTD_error_dstSize_tooSmall ?
 				"zstd: page decompresses to more bytes than its header says" :

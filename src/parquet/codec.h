@@ -7,8 +7,15 @@
 
 /* Decompresses src[0..n) with `codec` into exactly dst[0..want).  Returns 0, or -1 with *why
  * set to a static message (corrupt data, size mismatch, unsupported codec). */
-int fr_pq_decompress(int codec, const uint8_t *src, size_t n, uint8_t *dst, size_t want,
-	const char **why);
+/* Reusable decompression state (one per open file; not thread-safe).  Zero-initialise; free
+ * with fr_pq_dctx_free. */
+typedef struct fr_pq_dctx {
+	void *zstd;
+} fr_pq_dctx;
+
+int fr_pq_decompress(fr_pq_dctx *ctx, int codec, const uint8_t *src, size_t n, uint8_t *dst,
+	size_t want, const char **why);
+void fr_pq_dctx_free(fr_pq_dctx *ctx);
 int fr_pq_codec_supported(int codec);
 
 #endif

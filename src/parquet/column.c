@@ -11,8 +11,15 @@
 #include <string.h>
 #include <math.h>
 #include <stdio.h>
+#include <sys/mman.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #define MAX_PAGE_SIZE ((int64_t)1 << 30)
+/* Bytes reserved before a fixed-width vector so a page's levels can be decompressed in
+ * front of its first value (data_page_v1_direct). */
+#define FR_PQ_HEADROOM 256
 
 enum { M_FIXED, M_DICT, M_BIN };
 enum { CV_COPY, CV_I32_I64, CV_U32_I64, CV_F32_F64, CV_F16_F64, CV_INT96_NS };
@@ -53,6 +60,7 @@ typedef struct load {
 	int64_t nulls;
 	int64_t pos;
 	int64_t total;
+	int64_t lvl_pred;       /* predicted length of a v1 page's level section */
 	const char *where;      /* "row group N" for messages */
 	int rg;
 	/* chunk dictionary */
@@ -271,22 +279,48 @@ static void conv_phys(const load *L, const uint8_t *src, int64_t k, uint8_t *dst
 	}
 }
 
+/* Bits [pos, pos+len) of bm (len <= 64) as the low bits of a word. */
+static inline uint64_t bits_at(const uint64_t *bm, int64_t pos, int len)
+{
+	int sh = (int)(pos & 63);
+	uint64_t w = bm[pos >> 6] >> sh;
+	if (sh && sh + len > 64)
+		w |= bm[(pos >> 6) + 1] << (64 - sh);
+	return len == 64 ? w : w & ((1ull << len) - 1);
+}
+
 /* Spreads k dense values at dst[0..k) over n rows by the validity bits starting at bit
- * `off`; null slots become 0.  Walks backwards so it works in place. */
+ * `off`; null slots become 0.  Walks backwards so it works in place; 64 rows at a time, with
+ * whole-block moves for runs of valid rows. */
 static void scatter(uint8_t *dst, int w, const uint64_t *bm, int64_t off, int64_t n, int64_t k)
 {
 	int64_t j = k;
-	for (int64_t i = n - 1; i >= 0; i--) {
-		if (fr_bit_get(bm, off + i)) {
-			j--;
-			if (j != i) {
-				if (w == 8) memcpy(dst + i * 8, dst + j * 8, 8);
-				else if (w == 4) memcpy(dst + i * 4, dst + j * 4, 4);
-				else memmove(dst + i * w, dst + j * w, (size_t)w);
-			}
+	int64_t e = n;
+	while (e > 0) {
+		int64_t s0 = e > 64 ? e - 64 : 0;
+		int len = (int)(e - s0);
+		uint64_t bits = bits_at(bm, off + s0, len);
+		int cnt = __builtin_popcountll(bits);
+		if (cnt == len) {
+			j -= cnt;
+			if (j != s0)
+				memmove(dst + s0 * w, dst + j * w, (size_t)cnt * w);
+		} else if (cnt == 0) {
+			memset(dst + s0 * w, 0, (size_t)len * w);
 		} else {
-			memset(dst + i * w, 0, (size_t)w);
+			for (int b = len - 1; b >= 0; b--) {
+				uint8_t *d = dst + (s0 + b) * w;
+				if (bits >> b & 1) {
+					j--;
+					if (w == 8) memcpy(d, dst + j * 8, 8);
+					else if (w == 4) memcpy(d, dst + j * 4, 4);
+					else memmove(d, dst + j * w, (size_t)w);
+				} else {
+					memset(d, 0, (size_t)w);
+				}
+			}
 		}
+		e = s0;
 	}
 }
 
@@ -338,6 +372,110 @@ static int emit_spans(load *L, const span *sp, int64_t k, int64_t n)
 	return 0;
 }
 
+/* ---- dictionary gathers (AVX2 where available) ---- */
+
+/* out[i] = dict[min(ix[i], n-1)] for uint32 entries; returns nonzero if an index was >= n.
+ * n must be > 0.  in and out may be the same array. */
+static uint32_t gather32_scalar(uint32_t *out, const uint32_t *ix, const uint32_t *dict,
+	int64_t k, uint32_t n)
+{
+	uint32_t badidx = 0;
+	for (int64_t i = 0; i < k; i++) {
+		uint32_t x = ix[i];
+		badidx |= x >= n;
+		out[i] = dict[x < n ? x : 0];
+	}
+	return badidx;
+}
+
+static uint32_t gather64_scalar(uint64_t *out, const uint32_t *ix, const uint64_t *dict,
+	int64_t k, uint32_t n)
+{
+	uint32_t badidx = 0;
+	for (int64_t i = 0; i < k; i++) {
+		uint32_t x = ix[i];
+		badidx |= x >= n;
+		out[i] = dict[x < n ? x : 0];
+	}
+	return badidx;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) static uint32_t gather32_avx2(uint32_t *out, const uint32_t *ix,
+	const uint32_t *dict, int64_t k, uint32_t n)
+{
+	const __m256i last = _mm256_set1_epi32((int)(n - 1));
+	__m256i badv = _mm256_setzero_si256();
+	int64_t i = 0;
+	for (; i + 8 <= k; i += 8) {
+		__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(ix + i));
+		__m256i c = _mm256_min_epu32(x, last);
+		badv = _mm256_or_si256(badv, _mm256_xor_si256(c, x));
+		__m256i v = _mm256_i32gather_epi32((const int *)dict, c, 4);
+		_mm256_storeu_si256((__m256i *)(void *)(out + i), v);
+	}
+	uint32_t badidx = !_mm256_testz_si256(badv, badv);
+	return badidx | gather32_scalar(out + i, ix + i, dict, k - i, n);
+}
+
+__attribute__((target("avx2"))) static uint32_t gather64_avx2(uint64_t *out, const uint32_t *ix,
+	const uint64_t *dict, int64_t k, uint32_t n)
+{
+	const __m128i last = _mm_set1_epi32((int)(n - 1));
+	__m128i badv = _mm_setzero_si128();
+	int64_t i = 0;
+	for (; i + 4 <= k; i += 4) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(ix + i));
+		__m128i c = _mm_min_epu32(x, last);
+		badv = _mm_or_si128(badv, _mm_xor_si128(c, x));
+		__m256i v = _mm256_i32gather_epi64((const long long *)dict, c, 8);
+		_mm256_storeu_si256((__m256i *)(void *)(out + i), v);
+	}
+	uint32_t badidx = !_mm_testz_si128(badv, badv);
+	return badidx | gather64_scalar(out + i, ix + i, dict, k - i, n);
+}
+#endif
+
+static int use_avx2(void)
+{
+	static int cached = -1;
+	if (cached < 0) {
+		const char *e = getenv("FROCKET_SIMD");
+		int ok = 0;
+#if defined(__x86_64__)
+		ok = __builtin_cpu_supports("avx2");
+#endif
+		if (e && !strcmp(e, "scalar"))
+			ok = 0;
+		cached = ok;
+	}
+	return cached;
+}
+
+static uint32_t gather32(uint32_t *out, const uint32_t *ix, const uint32_t *dict, int64_t k,
+	uint32_t n)
+{
+	if (n == 0)
+		return k > 0;
+#if defined(__x86_64__)
+	if (use_avx2())
+		return gather32_avx2(out, ix, dict, k, n);
+#endif
+	return gather32_scalar(out, ix, dict, k, n);
+}
+
+static uint32_t gather64(uint64_t *out, const uint32_t *ix, const uint64_t *dict, int64_t k,
+	uint32_t n)
+{
+	if (n == 0)
+		return k > 0;
+#if defined(__x86_64__)
+	if (use_avx2())
+		return gather64_avx2(out, ix, dict, k, n);
+#endif
+	return gather64_scalar(out, ix, dict, k, n);
+}
+
 /* ---- page value decoding ---- */
 
 static int parse_plain_bytes(load *L, const uint8_t *v, size_t vn, int64_t k, span *sp,
@@ -361,7 +499,7 @@ static int parse_plain_bytes(load *L, const uint8_t *v, size_t vn, int64_t k, sp
 	return 0;
 }
 
-static int decode_dict_indices(load *L, const uint8_t *v, size_t vn, int64_t k)
+static int decode_dict_indices(load *L, const uint8_t *v, size_t vn, int64_t k, uint32_t *into)
 {
 	if (!L->has_dict)
 		return bad(L, "dictionary-encoded page without a dictionary page", NULL);
@@ -372,15 +510,14 @@ static int decode_dict_indices(load *L, const uint8_t *v, size_t vn, int64_t k)
 	int bw = v[0];
 	if (bw > 32)
 		return bad(L, "dictionary index bit width above 32", NULL);
-	if (GROW(L, L->idx, L->idxcap, k))
-		return oom(L);
-	if (fr_pq_rle_decode(v + 1, vn - 1, bw, L->idx, k) < 0)
+	if (!into) {
+		if (GROW(L, L->idx, L->idxcap, k))
+			return oom(L);
+		into = L->idx;
+	}
+	if (fr_pq_rle_decode(v + 1, vn - 1, bw, into, k) < 0)
 		return bad(L, "corrupt RLE/bit-packed dictionary indices", NULL);
-	uint32_t mx = 0;
-	for (int64_t i = 0; i < k; i++)
-		mx = L->idx[i] > mx ? L->idx[i] : mx;
-	if (mx >= L->dict_n)
-		return bad(L, "dictionary index out of range", NULL);
+	/* Indices are range-checked by the gathers (fused: one pass over them). */
 	return 0;
 }
 
@@ -422,35 +559,45 @@ static int decode_values(load *L, int enc, const uint8_t *v, size_t vn, int64_t 
 		break;
 	case FR_PQ_ENC_PLAIN_DICTIONARY:
 	case FR_PQ_ENC_RLE_DICTIONARY:
-		if (decode_dict_indices(L, v, vn, k))
+		/* String codes: indices are decoded straight into the code vector and mapped to
+		 * the column's dictionary in place. */
+		if (decode_dict_indices(L, v, vn, k, L->mode == M_DICT ? (uint32_t *)(void *)dst : NULL))
 			return -1;
+	{
+		const uint32_t *ix = L->mode == M_DICT ? (const uint32_t *)(void *)dst : L->idx;
+		const uint32_t dn = L->dict_n;
+		uint32_t badidx = 0;
 		if (L->mode == M_DICT) {
-			uint32_t *codes = (uint32_t *)(void *)dst;
-			const uint32_t *map = L->dict_map, *ix = L->idx;
-			for (int64_t i = 0; i < k; i++)
-				codes[i] = map[ix[i]];
+			badidx = gather32((uint32_t *)(void *)dst, ix, L->dict_map, k, dn);
 		} else if (isbytes) {
 			if (GROW(L, L->spans, L->spanscap, k))
 				return oom(L);
-			for (int64_t i = 0; i < k; i++)
-				L->spans[i] = L->dict_spans[L->idx[i]];
+			for (int64_t i = 0; i < k; i++) {
+				uint32_t x = ix[i];
+				badidx |= x >= dn;
+				L->spans[i] = L->dict_spans[x < dn ? x : 0];
+			}
+			if (badidx)
+				return bad(L, "dictionary index out of range", NULL);
 			return emit_spans(L, L->spans, k, n);
 		} else if (L->ow == 8) {
-			const uint64_t *dv = (const uint64_t *)(void *)L->dict_vals;
-			uint64_t *o = (uint64_t *)(void *)dst;
-			const uint32_t *ix = L->idx;
-			for (int64_t i = 0; i < k; i++)
-				o[i] = dv[ix[i]];
+			badidx = gather64((uint64_t *)(void *)dst, ix, (const uint64_t *)(void *)L->dict_vals,
+				k, dn);
 		} else if (L->ow == 4) {
-			const uint32_t *dv = (const uint32_t *)(void *)L->dict_vals;
-			uint32_t *o = (uint32_t *)(void *)dst;
-			for (int64_t i = 0; i < k; i++)
-				o[i] = dv[L->idx[i]];
+			badidx = gather32((uint32_t *)(void *)dst, ix, (const uint32_t *)(void *)L->dict_vals,
+				k, dn);
 		} else {
-			for (int64_t i = 0; i < k; i++)
-				memcpy(dst + i * L->ow, L->dict_vals + (size_t)L->idx[i] * L->ow, (size_t)L->ow);
+			for (int64_t i = 0; i < k; i++) {
+				uint32_t x = ix[i];
+				badidx |= x >= dn;
+				memcpy(dst + i * L->ow, L->dict_vals + (size_t)(x < dn ? x : 0) * L->ow,
+					(size_t)L->ow);
+			}
 		}
+		if (badidx)
+			return bad(L, "dictionary index out of range", NULL);
 		break;
+	}
 	case FR_PQ_ENC_RLE: {
 		if (ty != FR_PQ_BOOLEAN)
 			return bad(L, "RLE value encoding on a non-boolean column", NULL);
@@ -731,7 +878,7 @@ static int page_bytes(load *L, int codec, const uint8_t *src, size_t n, int64_t 
 	if (fr_pq_grow(&L->f->pagebuf, &L->f->pagecap, (size_t)want + 8))
 		return oom(L);
 	const char *why = NULL;
-	if (fr_pq_decompress(codec, src, n, L->f->pagebuf, (size_t)want, &why))
+	if (fr_pq_decompress(&L->f->dctx, codec, src, n, L->f->pagebuf, (size_t)want, &why))
 		return bad(L, "cannot decompress page", why);
 	*out = L->f->pagebuf;
 	return 0;
@@ -767,6 +914,67 @@ static int def_levels(load *L, int enc, const uint8_t *p, size_t n, int64_t nv, 
 	return 0;
 }
 
+/* v1 page of PLAIN fixed-width values that need no conversion: decompress the whole page
+ * straight into the vector so that its values land in place.  The levels come first in the
+ * page, so the page is written at dst - pred, where pred is the levels' length predicted
+ * from the previous page (usually exact); the bytes it overwrites are saved and restored.
+ * A wrong prediction costs one memmove. */
+static int data_page_v1_direct(load *L, const fr_pq_chunk *ch, const pghdr *h, const uint8_t *body)
+{
+	const fr_pq_leaf *lf = L->leaf;
+	int64_t nv = h->nv, k = nv;
+	int64_t pred = lf->max_def > 0 ? L->lvl_pred : 0;
+	if (pred < 0) {
+		/* First page: guess one RLE run of 1s (4-byte length, run header, value byte). */
+		pred = 4 + 1 + 1;
+		for (uint64_t x = (uint64_t)nv << 1; x >= 0x80; x >>= 7)
+			pred++;
+	}
+	uint8_t *dst = L->vals + L->pos * L->ow;
+	int64_t room = (L->total - L->pos) * L->ow;
+	if (h->usize < 0 || h->usize > MAX_PAGE_SIZE)
+		return bad(L, "page size out of range", NULL);
+	if (pred < 0 || pred > FR_PQ_HEADROOM || h->usize < pred || h->usize - pred > room) {
+		/* No room for the trick: decompress aside and copy. */
+		const uint8_t *pg;
+		size_t used = 0;
+		if (page_bytes(L, ch->codec, body, (size_t)h->csize, h->usize, &pg))
+			return -1;
+		if (lf->max_def > 0 && def_levels(L, h->def_enc, pg, (size_t)h->usize, nv, 1, &k, &used))
+			return -1;
+		if ((uint64_t)k * L->pw > (uint64_t)h->usize - used)
+			return bad(L, "PLAIN values run past the page", NULL);
+		memcpy(dst, pg + used, (size_t)k * L->pw);
+		L->lvl_pred = (int64_t)used;
+	} else {
+		uint8_t saved[FR_PQ_HEADROOM];
+		uint8_t *at = dst - pred;
+		const char *why = NULL;
+		memcpy(saved, at, (size_t)pred);
+		if (fr_pq_decompress(&L->f->dctx, ch->codec, body, (size_t)h->csize, at, (size_t)h->usize, &why)) {
+			memcpy(at, saved, (size_t)pred);
+			return bad(L, "cannot decompress page", why);
+		}
+		size_t used = 0;
+		int rc = 0;
+		if (lf->max_def > 0)
+			rc = def_levels(L, h->def_enc, at, (size_t)h->usize, nv, 1, &k, &used);
+		if (!rc && (uint64_t)k * L->pw > (uint64_t)h->usize - used)
+			rc = bad(L, "PLAIN values run past the page", NULL);
+		if (!rc && (int64_t)used != pred)
+			memmove(dst, at + used, (size_t)k * L->pw);
+		memcpy(at, saved, (size_t)pred);
+		if (rc)
+			return rc;
+		L->lvl_pred = (int64_t)used;
+	}
+	if (k < nv)
+		scatter(dst, L->ow, L->valid, L->pos, nv, k);
+	L->nulls += nv - k;
+	L->pos += nv;
+	return 0;
+}
+
 static int data_page(load *L, const fr_pq_chunk *ch, const pghdr *h, const uint8_t *body,
 	int64_t rg_left)
 {
@@ -780,6 +988,10 @@ static int data_page(load *L, const fr_pq_chunk *ch, const pghdr *h, const uint8
 	const uint8_t *vals;
 	size_t vlen;
 	int enc = h->enc;
+	int direct = enc == FR_PQ_ENC_PLAIN && L->mode == M_FIXED && L->conv == CV_COPY &&
+		lf->type != FR_PQ_BOOLEAN && ch->codec != FR_PQ_CODEC_UNCOMPRESSED;
+	if (h->type == FR_PQ_PAGE_DATA_PAGE && direct)
+		return data_page_v1_direct(L, ch, h, body);
 	if (h->type == FR_PQ_PAGE_DATA_PAGE) {
 		const uint8_t *pg;
 		if (page_bytes(L, ch->codec, body, (size_t)h->csize, h->usize, &pg))
@@ -817,6 +1029,17 @@ static int data_page(load *L, const fr_pq_chunk *ch, const pghdr *h, const uint8
 		if (ulen == 0) {
 			vals = raw;
 			vlen = 0;
+		} else if (compressed && direct && ulen == k * L->pw) {
+			/* PLAIN values need no decoding: decompress straight into the vector. */
+			const char *why = NULL;
+			uint8_t *dst = L->vals + L->pos * L->ow;
+			if (fr_pq_decompress(&L->f->dctx, ch->codec, raw, rawlen, dst, (size_t)ulen, &why))
+				return bad(L, "cannot decompress page", why);
+			if (k < nv)
+				scatter(dst, L->ow, L->valid, L->pos, nv, k);
+			L->nulls += nv - k;
+			L->pos += nv;
+			return 0;
 		} else if (compressed) {
 			if (page_bytes(L, ch->codec, raw, rawlen, ulen, &vals))
 				return -1;
@@ -1008,10 +1231,20 @@ static int run_load(load *L, fr_arena *arena, const uint8_t *keep, int only_rg)
 	if (check_rows(f, total, L->err))
 		return L->err->code;
 	L->total = total;
+	L->lvl_pred = -1;
 	if (L->mode != M_BIN) {
-		L->vals = fr_arena_alloc(arena, (size_t)total * L->ow + 8);
-		if (!L->vals)
+		size_t bytes = (size_t)total * L->ow + 8 + FR_PQ_HEADROOM;
+		uint8_t *base = fr_arena_alloc(arena, bytes);
+		if (!base)
 			return oom(L);
+		L->vals = base + FR_PQ_HEADROOM;
+		/* Transparent huge pages for big vectors: far fewer page faults when filling. */
+		if (bytes >= ((size_t)4 << 20)) {
+			uintptr_t lo = ((uintptr_t)base + (2u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1);
+			uintptr_t hi = ((uintptr_t)base + bytes) & ~(uintptr_t)((2u << 20) - 1);
+			if (hi > lo)
+				madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+		}
 	} else {
 		L->bin_off = fr_arena_alloc(arena, (size_t)(total + 1) * sizeof *L->bin_off);
 		if (!L->bin_off)

@@ -25,10 +25,10 @@ static inline __attribute__((always_inline)) void unpack8(const uint8_t *in, uin
 	const int bw)
 {
 	const uint64_t mask = bw == 32 ? 0xffffffffu : ((1ull << bw) - 1);
-	for (int j = 0; j < 8; j++) {
-		int bit = j * bw;
-		out[j] = (uint32_t)((load64(in + (bit >> 3)) >> (bit & 7)) & mask);
-	}
+	/* Written out so every offset and shift is a constant for each width. */
+#define U(j) out[j] = (uint32_t)((load64(in + ((j) * bw >> 3)) >> ((j) * bw & 7)) & mask)
+	U(0); U(1); U(2); U(3); U(4); U(5); U(6); U(7);
+#undef U
 }
 
 static inline __attribute__((always_inline)) void unpack_groups(const uint8_t *in,

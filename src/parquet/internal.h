@@ -8,6 +8,7 @@
 #include "core/arena.h"
 #include "core/error.h"
 #include "parquet/parquet.h"
+#include "parquet/codec.h"
 
 /* Raw statistics, pointing into the footer bytes (which live as long as the file). */
 typedef struct fr_pq_stats {
@@ -99,6 +100,7 @@ struct fr_pq_file {
 	size_t scratchcap;
 	uint8_t *scratch2;
 	size_t scratch2cap;
+	fr_pq_dctx dctx;
 	uint64_t bytes_read;                 /* through the callback, for tests */
 };
 

@@ -142,6 +142,7 @@ void fr_pq_close(fr_pq_file *f)
 	if (f->fd >= 0)
 		close(f->fd);
 	fr_arena_free(f->meta);
+	fr_pq_dctx_free(&f->dctx);
 	free(f->chunkbuf);
 	free(f->pagebuf);
 	free(f->scratch);

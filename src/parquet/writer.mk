@@ -11,3 +11,9 @@ tests_writer_write_cases_SOURCES = tests/writer/write_cases.c tests/writer/cases
 TESTS += tests/writer/roundtrip_duckdb.sh
 noinst_HEADERS += tests/writer/cases.h
 EXTRA_DIST += tests/writer/roundtrip_duckdb.sh tests/writer/duckdb_check.js
+
+check_PROGRAMS += tests/unit/test_writer
+TESTS += tests/unit/test_writer
+tests_unit_test_writer_SOURCES = tests/unit/test_writer.c tests/writer/cases.c
+tests_unit_test_writer_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_writer_LDADD = $(UNIT_LDADD)

@@ -4,6 +4,7 @@
 'use strict';
 
 const { stringify } = require('./json.js');
+const { cmp } = require('./ref.js'); // exact for BigInt past 2^53
 
 const MAP_TYPES = new Set(['countPerValue', 'groupsPerValue', 'sumPerValue', 'meanPerValue']);
 const REL = 1e-9;
@@ -30,7 +31,7 @@ function compareMap(exp, act, top, full, path, out) {
     if (!isNum(act[k])) out.push(`${path}[${JSON.stringify(k)}]: not a number: ${show(act[k])}`);
   }
   if (out.length) return;
-  const sorted = ek.map((k) => exp[k]).sort((a, b) => (Number(b) - Number(a)));
+  const sorted = ek.map((k) => exp[k]).sort((a, b) => cmp(b, a));
   const n = Number(top);
   const complete = full ? ek.length <= n : ek.length < n;
   if (complete) {
@@ -43,15 +44,16 @@ function compareMap(exp, act, top, full, path, out) {
   }
   const cut = sorted[n - 1];
   const tied = (v) => numEqual(typeof cut === 'bigint' ? cut : Number(cut), typeof cut === 'bigint' ? v : Number(v));
+  const below = (v) => !tied(v) && cmp(v, cut) < 0;
   if (ak.length !== n) out.push(`${path}: expected ${n} entries (top), got ${ak.length}`);
   for (const k of ek) {
-    if (tied(exp[k]) || Number(exp[k]) < Number(cut)) continue;
+    if (tied(exp[k]) || below(exp[k])) continue;
     if (!(k in act)) out.push(`${path}: missing key ${JSON.stringify(k)} (expected ${show(exp[k])}, above the cut ${show(cut)})`);
   }
   for (const k of ak) {
     if (k in exp) {
       if (!numEqual(exp[k], act[k])) out.push(`${path}[${JSON.stringify(k)}]: expected ${show(exp[k])}, got ${show(act[k])}`);
-      else if (!tied(exp[k]) && Number(exp[k]) < Number(cut)) out.push(`${path}: key ${JSON.stringify(k)} = ${show(act[k])} is below the cut ${show(cut)}`);
+      else if (below(exp[k])) out.push(`${path}: key ${JSON.stringify(k)} = ${show(act[k])} is below the cut ${show(cut)}`);
     } else if (full) {
       out.push(`${path}: unexpected key ${JSON.stringify(k)} = ${show(act[k])}`);
     } else if (!tied(act[k])) {

@@ -152,6 +152,26 @@ function expandRelation(rel, n) {
   return rel;
 }
 
+class ValidationError extends Error {
+  constructor(kind, message) { super(message); this.kind = kind; }
+}
+
+// query.md §3.3: the only validation the evaluator does, because it changes which queries the
+// generator may produce and the oracle has invalid queries of this kind.
+function checkIncludeZero(t, iz) {
+  const bad = (m) => { throw new ValidationError('TYPE_MISMATCH', m); };
+  if (iz === true) {
+    if (t.type === 'sum') bad('sum targets cannot take includeZero');
+    const v = t.value;
+    if (t.op === '>') bad("operator '>' never admits zero");
+    if (t.op === '<' && v <= 0n) bad('target would need a negative count');
+    if ((t.op === '==' || t.op === '>=') && v !== 0n) bad('target excludes zero');
+    if (t.op === '!=' && v === 0n) bad('target excludes zero');
+  } else if (iz === false && t.type === 'count' && t.op === '==' && t.value === 0n) {
+    bad('count == 0 needs includeZero');
+  }
+}
+
 // ---- evaluation (query.md §4, merged as §5 with decisions 1, 2, 10, 11, 12) --------------------
 
 class Evaluator {
@@ -327,6 +347,7 @@ class Evaluator {
       const target = expandTarget(c.target);
       let includeZero = c.includeZero;
       if (includeZero === undefined && target.type === 'count' && target.op === '==' && target.value === 0n) includeZero = true;
+      checkIncludeZero(target, includeZero);
       const filters = c.filter !== undefined ? [expandFilter(c.filter)] : c.filters.map(expandFilter);
       return { name, filters, target, includeZero };
     });
@@ -361,7 +382,7 @@ class Evaluator {
   }
 }
 
-module.exports = { Evaluator, MAP_TYPES, isNull, cmp };
+module.exports = { Evaluator, ValidationError, MAP_TYPES, isNull, cmp };
 
 // The reference result as an engine prints it: maps cut to `top` (value descending, then key
 // ascending, decision 2), no bookkeeping fields.

@@ -124,8 +124,32 @@ def nested_columns(path):
     return [c["name"] for c in json.loads(out)["columns"] if c["nested"]]
 
 
+def check_meta(path):
+    """--meta/--schema (human and JSON) succeed with valid JSON, or fail cleanly."""
+    full = os.path.join(CORPUS, path)
+    for args in (["--meta", "--json"], ["--schema", "--json"], ["--meta"], ["--schema"]):
+        rc, out, err = run(args + [full])
+        if rc == 0:
+            problem = sanitizer(err)
+            if problem:
+                return problem
+            if "--json" in args:
+                try:
+                    json.loads(out)
+                except ValueError as e:
+                    return "%s: invalid JSON: %s" % (" ".join(args), e)
+        else:
+            problem = clean_failure(rc, err)
+            if problem:
+                return "%s: %s" % (" ".join(args), problem)
+    return None
+
+
 def check(path, label):
     full = os.path.join(CORPUS, path)
+    problem = check_meta(path)
+    if problem:
+        return problem
     rc, out, err = run(["--rows", full])
     if label in ("READ", "READ_FLAT", "META"):
         if rc != 0:
@@ -172,10 +196,41 @@ def check(path, label):
     return None
 
 
+def cli_checks():
+    """Options of `frocket inspect` beyond the per-file checks."""
+    f = os.path.join(CORPUS, "parquet-testing/data/alltypes_plain.snappy.parquet")
+    problems = []
+    rc, out, err = run(["--rows", "--limit", "3", f])
+    if rc != 0 or len(out.splitlines()) != 3:
+        problems.append("--limit 3 printed %d lines (rc %s)" % (len(out.splitlines()), rc))
+    rc, out, err = run(["--rows", "--columns", "id,string_col", "--limit", "1", f])
+    if rc != 0 or len(json.loads(out)) != 2:
+        problems.append("--columns id,string_col: rc %s, %r" % (rc, out))
+    rc, out, err = run(["--rows", "--columns", "nope", f])
+    if rc != 1 or b"no column named 'nope'" not in err or len(err.splitlines()) != 1:
+        problems.append("unknown column: rc %s, %r" % (rc, err))
+    rc, out, err = run([f + ".missing"])
+    if rc != 1 or b"No such file" not in err:
+        problems.append("missing file: rc %s, %r" % (rc, err))
+    rc, out, err = run([])
+    if rc != 2:
+        problems.append("no FILE: rc %s" % rc)
+    rc, out, err = run(["--bogus", f])
+    if rc != 2:
+        problems.append("unknown option: rc %s" % rc)
+    rc, out, err = run(["--schema", "--json", f])
+    cols = json.loads(out)["columns"] if rc == 0 else []
+    if [c["name"] for c in cols][:2] != ["id", "bool_col"] or cols[0]["dataset_type"] != "INT":
+        problems.append("--schema --json: %r" % out[:200])
+    return problems
+
+
 def main():
     files = manifest()
+    for p in cli_checks():
+        print("FAIL cli: %s" % p)
+    failures = len(cli_checks())
     only = sys.argv[1:]
-    failures = 0
     for path, label in files:
         if only and not any(o in path for o in only):
             continue

@@ -1,0 +1,187 @@
+/* Timing of every kernel on a synthetic 2.5M-row part, in each SIMD mode (`make kernels-bench`,
+ * then src/kernels/kernels-bench [rows] [groups]).  Prints best-of-N ns/row; not a test. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/arena.h"
+#include "kernels/kernels.h"
+
+static uint64_t rng = 0x9E3779B97F4A7C15ULL;
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static int64_t N;
+static int REPS = 7;
+
+#define BENCH(label, stmt) \
+	do { \
+		double best_ = 1e30; \
+		for (int r_ = 0; r_ < REPS; r_++) { \
+			double t0_ = now(); \
+			stmt; \
+			double t_ = now() - t0_; \
+			if (t_ < best_) \
+				best_ = t_; \
+		} \
+		printf("  %-44s %8.3f ns/row  %8.2f ms\n", label, best_ * 1e9 / (double)N, best_ * 1e3); \
+	} while (0)
+
+static void die(const fr_err *e)
+{
+	fprintf(stderr, "kernels-bench: %s\n", e->msg);
+	exit(1);
+}
+
+int main(int argc, char **argv)
+{
+	N = argc > 1 ? atoll(argv[1]) : 2500000;
+	uint32_t NG = argc > 2 ? (uint32_t)atol(argv[2]) : 500000;
+	if (N <= 0 || NG == 0) {
+		fprintf(stderr, "usage: kernels-bench [rows] [groups]\n");
+		return 2;
+	}
+	fr_arena *ar = fr_arena_new(0);
+	size_t nw = FR_BITMAP_WORDS(N);
+	int64_t *uid = fr_arena_alloc(ar, (size_t)N * 8), *uid_sorted = fr_arena_alloc(ar, (size_t)N * 8);
+	int64_t *ts = fr_arena_alloc(ar, (size_t)N * 8), *qty = fr_arena_alloc(ar, (size_t)N * 8);
+	double *price = fr_arena_alloc(ar, (size_t)N * 8);
+	uint8_t *flag = fr_arena_alloc(ar, (size_t)N);
+	uint32_t *ev = fr_arena_alloc(ar, (size_t)N * 4), *big = fr_arena_alloc(ar, (size_t)N * 4);
+	uint64_t *pvalid = fr_arena_alloc(ar, nw * 8);
+	memset(pvalid, 0, nw * 8);
+	for (int64_t i = 0; i < N; i++) {
+		uid[i] = (int64_t)(rnd() % NG) * 7919 + 1000000007LL; /* unsorted user ids */
+		uid_sorted[i] = (int64_t)((uint64_t)i * NG / (uint64_t)N);
+		ts[i] = 1600000000000LL + (int64_t)(rnd() % 86400000);
+		qty[i] = (int64_t)(rnd() % 10);
+		price[i] = (double)(rnd() % 10000) / 100;
+		flag[i] = rnd() & 1;
+		ev[i] = (uint32_t)(rnd() % 12);
+		big[i] = (uint32_t)(rnd() % 100000);
+		if (rnd() % 10)
+			fr_bit_set(pvalid, i);
+	}
+	/* dictionaries: 12 event names, 100k product names */
+	static const char *evn[12] = { "view", "cart", "buy", "search", "login", "logout", "share",
+		                           "like", "review", "refund", "wishlist", "compare" };
+	int64_t *eoff = fr_arena_alloc(ar, 13 * 8);
+	uint8_t *edata = fr_arena_alloc(ar, 200);
+	eoff[0] = 0;
+	for (int i = 0; i < 12; i++) {
+		memcpy(edata + eoff[i], evn[i], strlen(evn[i]));
+		eoff[i + 1] = eoff[i] + (int64_t)strlen(evn[i]);
+	}
+	int64_t *boff = fr_arena_alloc(ar, 100001 * 8);
+	uint8_t *bdata = fr_arena_alloc(ar, 100000 * 24);
+	boff[0] = 0;
+	for (int i = 0; i < 100000; i++) {
+		int l = snprintf((char *)bdata + boff[i], 24, "product-%d-%s", i, evn[i % 12]);
+		boff[i + 1] = boff[i] + l;
+	}
+	fr_vec vuid = { .kind = FR_VEC_I64, .len = N, .v.i64 = uid };
+	fr_vec vuids = { .kind = FR_VEC_I64, .len = N, .v.i64 = uid_sorted };
+	fr_vec vts = { .kind = FR_VEC_I64, .len = N, .v.i64 = ts };
+	fr_vec vqty = { .kind = FR_VEC_I64, .len = N, .v.i64 = qty };
+	fr_vec vprice = { .kind = FR_VEC_F64, .len = N, .valid = pvalid, .v.f64 = price };
+	fr_vec vflag = { .kind = FR_VEC_BOOL, .len = N, .v.b = flag };
+	fr_vec vev = { .kind = FR_VEC_DICT, .len = N, .v.codes = ev,
+		           .dict = { .n = 12, .off = eoff, .data = edata } };
+	fr_vec vbig = { .kind = FR_VEC_DICT, .len = N, .v.codes = big,
+		            .dict = { .n = 100000, .off = boff, .data = bdata } };
+
+	uint64_t *b1 = fr_arena_alloc(ar, nw * 8), *b2 = fr_arena_alloc(ar, nw * 8);
+	uint64_t *b3 = fr_arena_alloc(ar, nw * 8);
+	uint32_t *idx = fr_arena_alloc(ar, (size_t)N * 4);
+	fr_err e = { 0 };
+
+	printf("rows %lld, groups ~%u\n", (long long)N, NG);
+	double t0 = now();
+	uint64_t *copy = malloc((size_t)N * 8);
+	double best = 1e30;
+	for (int r = 0; r < REPS; r++) {
+		t0 = now();
+		memcpy(copy, ts, (size_t)N * 8);
+		if (now() - t0 < best)
+			best = now() - t0;
+	}
+	printf("reference: memcpy of an int64 column  %8.3f ns/row\n", best * 1e9 / (double)N);
+	free(copy);
+
+	for (int m = FR_SIMD_SCALAR; m <= FR_SIMD_NEON; m++) {
+		if (!fr_kern_simd_available((fr_simd_mode)m))
+			continue;
+		fr_kern_simd_set((fr_simd_mode)m, &e);
+		printf("mode %s\n", fr_kern_simd_name((fr_simd_mode)m));
+		BENCH("cmp_i64 ts >= c", fr_kern_cmp_i64(ts, NULL, N, FR_OP_GE, 1600000000000LL + 43200000, b1, &e));
+		BENCH("cmp_i64 qty == 3", fr_kern_cmp_i64(qty, NULL, N, FR_OP_EQ, 3, b1, &e));
+		BENCH("cmp_f64 price > 50 (nulls)", fr_kern_cmp_f64(price, pvalid, N, FR_OP_GT, 50.0, b2, &e));
+		BENCH("cmp_bool flag == true", fr_kern_cmp_bool(vflag.v.b, NULL, N, FR_OP_EQ, 1, b3, &e));
+		BENCH("cmp_dict event == cart (12 entries)", fr_kern_cmp_dict(&vev, FR_OP_EQ, "cart", 4, b3, &e));
+		BENCH("cmp_dict contains (100k entries)", fr_kern_cmp_dict(&vbig, FR_OP_CONTAINS, "-77", 3, b3, &e));
+		BENCH("notnull f64", fr_kern_notnull(&vprice, b3));
+		BENCH("bm_and", fr_kern_bm_and(b3, b1, b2, N));
+		volatile int64_t sink = 0;
+		BENCH("bm_popcount", sink += fr_kern_bm_popcount(b1, N));
+		BENCH("bm_indexes (50% set)", sink += fr_kern_bm_indexes(b1, N, idx));
+		(void)sink;
+
+		fr_kern_index gi, vi;
+		fr_arena *ia = fr_arena_new(0);
+		BENCH("index_build int64 keys, unsorted", fr_kern_index_build(&vuid, NULL, ia, &gi, &e));
+		printf("    (%u groups)\n", gi.n);
+		BENCH("index_build int64 keys, sorted", fr_kern_index_build(&vuids, NULL, ia, &vi, &e));
+		BENCH("index_build dict codes (12)", fr_kern_index_build(&vev, NULL, ia, &vi, &e));
+		BENCH("index_build dict codes (100k)", fr_kern_index_build(&vbig, NULL, ia, &vi, &e));
+		BENCH("index_build f64 values (10k distinct)", fr_kern_index_build(&vprice, NULL, ia, &vi, &e));
+		if (fr_kern_index_build(&vuid, NULL, ia, &gi, &e))
+			die(&e);
+		uint32_t ng = gi.n;
+		uint32_t *cnt = malloc((size_t)ng * 4);
+		fr_i128 *isum = malloc((size_t)ng * 16);
+		double *dsum = malloc((size_t)ng * 8);
+		int64_t *mts = malloc((size_t)ng * 8);
+		uint64_t *gf = malloc(FR_BITMAP_WORDS(ng) * 8);
+		BENCH("group_count (50% rows)", fr_kern_group_count(gi.ids, N, ng, b1, cnt));
+		BENCH("group_count (all rows)", fr_kern_group_count(gi.ids, N, ng, NULL, cnt));
+		BENCH("group_any (50% rows)", fr_kern_group_any(gi.ids, N, ng, b1, gf));
+		BENCH("group_sum_i64 (all rows)", fr_kern_group_sum_i64(gi.ids, N, ng, NULL, &vqty, isum));
+		BENCH("group_sum_f64 (all rows, 10% null)", fr_kern_group_sum_f64(gi.ids, N, ng, NULL, &vprice, dsum, &e));
+		BENCH("seq_step first (8% rows)", fr_kern_seq_step(gi.ids, N, ng, b3, &vts, NULL, NULL, mts, gf, &e));
+		fr_kern_cmp_dict(&vev, FR_OP_EQ, "cart", 4, b3, &e);
+		fr_kern_seq_step(gi.ids, N, ng, b3, &vts, NULL, NULL, mts, gf, &e);
+		BENCH("seq_step next (8% rows, in place)", fr_kern_seq_step(gi.ids, N, ng, b3, &vts, mts, gf, mts, gf, &e));
+		BENCH("groups_to_rows", fr_kern_groups_to_rows(gi.ids, N, ng, gf, b2));
+		fr_kern_index_build(&vev, NULL, ia, &vi, &e);
+		uint32_t pv[16];
+		BENCH("groups_per_value (12 values, all rows)", fr_kern_groups_per_value(vi.ids, vi.n, gi.ids, ng, N, NULL, pv, &e));
+		fr_kern_index bi;
+		fr_kern_index_build(&vbig, NULL, ia, &bi, &e);
+		uint32_t *pvb = malloc((size_t)bi.n * 4);
+		BENCH("groups_per_value (100k values, hash path)", fr_kern_groups_per_value(bi.ids, bi.n, gi.ids, ng, N, NULL, pvb, &e));
+		BENCH("countPerValue 12 (group_count on codes)", fr_kern_group_count(vi.ids, N, vi.n, b1, pv));
+		free(pvb);
+		free(cnt);
+		free(isum);
+		free(dsum);
+		free(mts);
+		free(gf);
+		fr_arena_free(ia);
+	}
+	fr_arena_free(ar);
+	return 0;
+}

@@ -1,0 +1,521 @@
+/* Execution of one validated query over one part (query.md §4): timeframe, conditions and the
+ * relation, aggregations, funnel.  All per-row work is done by the kernels; this file only
+ * strings them together over one group index shared by every stage. */
+#include "query/query.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "query/internal.h"
+
+typedef struct xctx {
+	const fr_query *q;
+	const fr_qpart *part;
+	int64_t n;                 /* rows */
+	fr_arena *tmp;             /* scratch of this execution */
+	const uint64_t *sel;       /* timeframe rows, NULL = no timeframe */
+	fr_kern_index g;           /* group index over the timeframe */
+	uint32_t ng;
+	fr_kern_index **vidx;      /* value index per column, built on first use */
+	uint64_t **cond_groups;    /* per condition, computed on first reference */
+	fr_qresult *res;
+	fr_err *err;
+} xctx;
+
+#define WORDS(n) FR_BITMAP_WORDS(n)
+
+static uint64_t *bm_new(xctx *x, int64_t nbits)
+{
+	uint64_t *b = fr_arena_calloc(x->tmp, WORDS(nbits) ? WORDS(nbits) : 1, sizeof(uint64_t));
+	if (!b)
+		fr_err_set(x->err, FR_ENOMEM, "out of memory for a bitmap of %lld bits",
+		           (long long)nbits);
+	return b;
+}
+
+static void *tmp_alloc(xctx *x, size_t count, size_t size)
+{
+	void *p = fr_arena_calloc(x->tmp, count ? count : 1, size);
+	if (!p)
+		fr_err_set(x->err, FR_ENOMEM, "out of memory (%zu x %zu bytes)", count, size);
+	return p;
+}
+
+static const fr_vec *col(xctx *x, int c)
+{
+	return x->part->cols[c];
+}
+
+/* Row bitmap of one step: AND of its filters, AND `base` (the frame or R_M). */
+static int step_rows(xctx *x, const fr_qstep *st, const uint64_t *base, uint64_t *out)
+{
+	uint64_t *t = NULL;
+	for (int k = 0; k < st->n; k++) {
+		const fr_qfilter *f = &st->filters[k];
+		fr_kern_const c = { .i64 = f->i, .f64 = f->f, .str = f->s, .str_len = f->slen };
+		uint64_t *dst = out;
+		if (k > 0) {
+			if (!t && !(t = bm_new(x, x->n)))
+				return -1;
+			dst = t;
+		}
+		if (fr_kern_cmp_vec(col(x, f->col), f->op, &c, dst, x->err))
+			return fr_err_prefix(x->err, "column %s", f->column);
+		if (k > 0)
+			fr_kern_bm_and(out, out, t, x->n);
+	}
+	if (base)
+		fr_kern_bm_and(out, out, base, x->n);
+	return 0;
+}
+
+/* Group bitmap by a constant predicate over counts that may not fit the u32 kernel. */
+static void fill_by_op(uint64_t *out, uint32_t ng, fr_op op, int below)
+{
+	/* below: every count is below the constant */
+	int all = below ? (op == FR_OP_NE || op == FR_OP_LT || op == FR_OP_LE)
+	                : (op == FR_OP_NE || op == FR_OP_GT || op == FR_OP_GE);
+	fr_kern_bm_fill(out, ng, all);
+}
+
+static int count_target(xctx *x, const fr_qcond *cd, const uint64_t *rows, uint64_t *out)
+{
+	uint32_t ng = x->ng;
+	uint32_t *cnt = tmp_alloc(x, ng, sizeof(uint32_t));
+	uint64_t *t = bm_new(x, ng);
+	if (!cnt || !t)
+		return -1;
+	fr_kern_group_count(x->g.ids, x->n, ng, rows, cnt);
+	if (cd->ivalue > (int64_t)UINT32_MAX)
+		fill_by_op(out, ng, cd->target_op, 1);
+	else if (fr_kern_cmp_u32(cnt, ng, cd->target_op, (uint32_t)cd->ivalue, out, x->err))
+		return -1;
+	/* Zero-count groups match only through includeZero (§4.4). */
+	if (fr_kern_cmp_u32(cnt, ng, FR_OP_GT, 0, t, x->err))
+		return -1;
+	fr_kern_bm_and(out, out, t, ng);
+	if (cd->include_zero == 1) {
+		if (fr_kern_cmp_u32(cnt, ng, FR_OP_EQ, 0, t, x->err))
+			return -1;
+		fr_kern_bm_or(out, out, t, ng);
+	}
+	return 0;
+}
+
+/* Integer sums against a literal that may be fractional: S op v for integer S is S op' k. */
+static int cmp_i128_num(xctx *x, const fr_i128 *s, uint32_t ng, const fr_qcond *cd,
+                        uint64_t *out)
+{
+	if (cd->value_is_int)
+		return fr_kern_cmp_i128(s, ng, cd->target_op, (fr_i128)cd->ivalue, out, x->err);
+	double v = cd->fvalue;
+	if (v >= 1.0e38 || v <= -1.0e38) {
+		fill_by_op(out, ng, cd->target_op, v > 0);
+		return 0;
+	}
+	double fl = floor(v);
+	fr_i128 k = (fr_i128)fl;
+	if (fl == v)
+		return fr_kern_cmp_i128(s, ng, cd->target_op, k, out, x->err);
+	switch (cd->target_op) {
+	case FR_OP_GT:
+	case FR_OP_GE:
+		return fr_kern_cmp_i128(s, ng, FR_OP_GT, k, out, x->err);
+	case FR_OP_LT:
+	case FR_OP_LE:
+		return fr_kern_cmp_i128(s, ng, FR_OP_LE, k, out, x->err);
+	default:
+		fr_kern_bm_fill(out, ng, cd->target_op == FR_OP_NE);
+		return 0;
+	}
+}
+
+static int sum_target(xctx *x, const fr_qcond *cd, const uint64_t *rows, uint64_t *out)
+{
+	uint32_t ng = x->ng;
+	const fr_vec *v = col(x, cd->sum_col);
+	uint64_t *any = bm_new(x, ng);
+	if (!any)
+		return -1;
+	if (v->kind == FR_VEC_I64) {
+		fr_i128 *s = tmp_alloc(x, ng, sizeof(fr_i128));
+		if (!s)
+			return -1;
+		fr_kern_group_sum_i64(x->g.ids, x->n, ng, rows, v, s);
+		if (cmp_i128_num(x, s, ng, cd, out))
+			return -1;
+	} else if (v->kind == FR_VEC_F64) {
+		double *s = tmp_alloc(x, ng, sizeof(double));
+		if (!s)
+			return -1;
+		if (fr_kern_group_sum_f64(x->g.ids, x->n, ng, rows, v, s, x->err) ||
+		    fr_kern_cmp_f64(s, NULL, ng, cd->target_op, cd->fvalue, out, x->err))
+			return -1;
+	} else {
+		return fr_err_set(x->err, FR_EINVAL, "sum target column %s is not numeric",
+		                  cd->sum_column);
+	}
+	/* Groups without a matching row never match a sum target (§4.4). */
+	fr_kern_group_any(x->g.ids, x->n, ng, rows, any);
+	fr_kern_bm_and(out, out, any, ng);
+	return 0;
+}
+
+/* Runs the steps as a sequence over rows in `base`; found gets the groups passing the last
+ * step; per_step (optional) is called after each step with the groups passing it. */
+typedef int (*step_cb)(xctx *x, int step, const uint64_t *found, void *arg);
+
+static int run_sequence(xctx *x, const fr_qstep *steps, int nsteps, const uint64_t *base,
+                        uint64_t *found, step_cb cb, void *arg)
+{
+	const fr_vec *ts = col(x, x->q->schema->ts_col);
+	uint32_t ng = x->ng;
+	size_t tsz = ts->kind == FR_VEC_F64 ? sizeof(double) : sizeof(int64_t);
+	void *tsb = tmp_alloc(x, ng, tsz);
+	uint64_t *rows = bm_new(x, x->n);
+	if (!tsb || !rows)
+		return -1;
+	for (int i = 0; i < nsteps; i++) {
+		if (step_rows(x, &steps[i], base, rows))
+			return -1;
+		if (fr_kern_seq_step(x->g.ids, x->n, ng, rows, ts, i ? tsb : NULL, i ? found : NULL,
+		                     tsb, found, x->err))
+			return -1;
+		if (cb && cb(x, i, found, arg))
+			return -1;
+	}
+	return 0;
+}
+
+static int cond_groups(xctx *x, int i, const uint64_t **out)
+{
+	if (x->cond_groups[i]) {
+		*out = x->cond_groups[i];
+		return 0;
+	}
+	const fr_qcond *cd = &x->q->conds[i];
+	uint64_t *g = bm_new(x, x->ng);
+	if (!g)
+		return -1;
+	const uint64_t *frame = x->g.domain;
+	if (cd->kind == FR_COND_SEQUENCE) {
+		if (run_sequence(x, cd->steps, cd->nsteps, frame, g, NULL, NULL))
+			return -1;
+	} else {
+		uint64_t *rows = bm_new(x, x->n);
+		if (!rows || step_rows(x, &cd->rows, frame, rows))
+			return -1;
+		if (cd->target == FR_TARGET_COUNT ? count_target(x, cd, rows, g)
+		                                  : sum_target(x, cd, rows, g))
+			return -1;
+	}
+	x->cond_groups[i] = g;
+	*out = g;
+	return 0;
+}
+
+static int eval_rel(xctx *x, int node, uint64_t *out)
+{
+	const fr_relnode *nd = &x->q->rel[node];
+	if (nd->kind == FR_REL_COND) {
+		const uint64_t *g;
+		if (cond_groups(x, nd->cond, &g))
+			return -1;
+		memcpy(out, g, WORDS(x->ng) * sizeof(uint64_t));
+		return 0;
+	}
+	uint64_t *r = bm_new(x, x->ng);
+	if (!r || eval_rel(x, nd->left, out) || eval_rel(x, nd->right, r))
+		return -1;
+	if (nd->kind == FR_REL_AND)
+		fr_kern_bm_and(out, out, r, x->ng);
+	else
+		fr_kern_bm_or(out, out, r, x->ng);
+	return 0;
+}
+
+/* ---- aggregations ---- */
+
+static const fr_kern_index *value_index(xctx *x, int c)
+{
+	if (x->vidx[c])
+		return x->vidx[c];
+	fr_kern_index *ix = tmp_alloc(x, 1, sizeof *ix);
+	if (!ix)
+		return NULL;
+	if (c == x->q->schema->group_col) {
+		*ix = x->g;        /* the group index is the value index of the group column */
+	} else if (fr_kern_index_build(col(x, c), x->sel, x->tmp, ix, x->err)) {
+		fr_err_prefix(x->err, "column %s", x->q->schema->names[c]);
+		return NULL;
+	}
+	x->vidx[c] = ix;
+	return ix;
+}
+
+/* Key text of value id v of index ix over vector vec (query.md §4.7). */
+static int make_key(xctx *x, const fr_kern_index *ix, const fr_vec *vec, uint32_t v,
+                    fr_qentry *e)
+{
+	char buf[64];
+	const char *s = buf;
+	size_t len;
+	switch (ix->kind) {
+	case FR_VEC_I64:
+		len = (size_t)snprintf(buf, sizeof buf, "%lld", (long long)ix->key_i64[v]);
+		break;
+	case FR_VEC_BOOL:
+		s = ix->key_i64[v] ? "True" : "False";
+		len = strlen(s);
+		break;
+	case FR_VEC_F64:
+		fr_qfmt_double(ix->key_f64[v], buf, sizeof buf);
+		len = strlen(buf);
+		break;
+	case FR_VEC_DICT: {
+		uint32_t code = ix->key_code[v];
+		if (code >= vec->dict.n)
+			return fr_err_set(x->err, FR_ECORRUPT, "dictionary code out of range");
+		int64_t a = vec->dict.off[code], b = vec->dict.off[code + 1];
+		if (a < 0 || b < a || b - a > UINT32_MAX)
+			return fr_err_set(x->err, FR_ECORRUPT, "bad dictionary offsets");
+		s = (const char *)vec->dict.data + a;
+		len = (size_t)(b - a);
+		break;
+	}
+	default:
+		return fr_err_set(x->err, FR_EINVAL, "unsupported key vector kind");
+	}
+	char *k = fr_arena_alloc(x->res->arena, len + 1);
+	if (!k)
+		return fr_err_set(x->err, FR_ENOMEM, "out of memory for map keys");
+	memcpy(k, s, len);
+	k[len] = 0;
+	e->key = k;
+	e->klen = (uint32_t)len;
+	return 0;
+}
+
+static int run_agg(xctx *x, const fr_qagg *a, const uint64_t *rows, fr_qaggres *out)
+{
+	const fr_kern_index *ix = value_index(x, a->col);
+	if (!ix)
+		return -1;
+	uint32_t nv = ix->n;
+	const fr_vec *cv = col(x, a->col);
+	uint64_t *r = bm_new(x, x->n);
+	if (!r)
+		return -1;
+	fr_kern_bm_and(r, rows, ix->domain, x->n);
+	if (a->type == FR_AGG_COUNT) {
+		out->count = fr_kern_bm_popcount(r, x->n);
+		return 0;
+	}
+	uint32_t *cnt = tmp_alloc(x, nv, sizeof(uint32_t));
+	if (!cnt)
+		return -1;
+	fr_i128 *isum = NULL;
+	double *fsum = NULL;
+	const fr_vec *ov = a->other_col >= 0 ? col(x, a->other_col) : NULL;
+	switch (a->type) {
+	case FR_AGG_COUNT_PER_VALUE:
+		fr_kern_group_count(ix->ids, x->n, nv, r, cnt);
+		break;
+	case FR_AGG_GROUPS_PER_VALUE:
+		if (fr_kern_groups_per_value(ix->ids, nv, x->g.ids, x->ng, x->n, r, cnt, x->err))
+			return -1;
+		break;
+	case FR_AGG_SUM_PER_VALUE:
+	case FR_AGG_MEAN_PER_VALUE:
+		if (a->type == FR_AGG_MEAN_PER_VALUE) {
+			/* the mean's denominator counts non-null other values only */
+			uint64_t *nn = bm_new(x, x->n);
+			if (!nn)
+				return -1;
+			fr_kern_notnull(ov, nn);
+			fr_kern_bm_and(r, r, nn, x->n);
+		}
+		fr_kern_group_count(ix->ids, x->n, nv, r, cnt);
+		if (ov->kind == FR_VEC_I64) {
+			if (!(isum = tmp_alloc(x, nv, sizeof(fr_i128))))
+				return -1;
+			fr_kern_group_sum_i64(ix->ids, x->n, nv, r, ov, isum);
+		} else {
+			if (!(fsum = tmp_alloc(x, nv, sizeof(double))))
+				return -1;
+			if (fr_kern_group_sum_f64(ix->ids, x->n, nv, r, ov, fsum, x->err))
+				return -1;
+		}
+		break;
+	default:
+		return fr_err_set(x->err, FR_EINVAL, "unknown aggregation type");
+	}
+	uint32_t nobs = 0;
+	for (uint32_t v = 0; v < nv; v++)
+		nobs += cnt[v] > 0;
+	out->e = fr_arena_calloc(x->res->arena, nobs ? nobs : 1, sizeof(fr_qentry));
+	if (!out->e)
+		return fr_err_set(x->err, FR_ENOMEM, "out of memory for an aggregation map");
+	out->cap = nobs;
+	uint32_t k = 0;
+	/* Past the exact limit, rank first and make keys for the kept entries only. */
+	int cut = (int64_t)nobs > x->q->exact_limit;
+	for (uint32_t v = 0; v < nv; v++) {
+		if (!cnt[v])
+			continue;
+		fr_qentry *e = &out->e[k++];
+		e->cnt = cnt[v];
+		if (isum)
+			e->isum = isum[v];
+		if (fsum)
+			e->fsum = fsum[v];
+		e->klen = v;       /* value id until the key is made */
+	}
+	out->n = k;
+	if (cut) {
+		fr_qres_rank(a->type, ov && ov->kind == FR_VEC_I64, out->e, out->n, 0);
+		if (out->n > (uint32_t)x->q->grace_k)
+			out->n = (uint32_t)x->q->grace_k;
+		out->approximate = 1;
+	}
+	for (uint32_t i = 0; i < out->n; i++)
+		if (make_key(x, ix, cv, out->e[i].klen, &out->e[i]))
+			return -1;
+	if (cut)  /* ranking by value needed keys for ties: redo with keys */
+		fr_qres_rank(a->type, ov && ov->kind == FR_VEC_I64, out->e, out->n, 1);
+	return 0;
+}
+
+static int run_aggs(xctx *x, const fr_qagglist *l, const uint64_t *rows, fr_qaggres *out)
+{
+	for (int i = 0; i < l->n; i++)
+		if (run_agg(x, &l->a[i], rows, &out[i]))
+			return fr_err_prefix(x->err, "aggregation %s on %s", fr_agg_type_name(l->a[i].type),
+			                     l->a[i].column);
+	return 0;
+}
+
+/* ---- funnel ---- */
+
+typedef struct fctx {
+	uint64_t *rows;
+} fctx;
+
+static int funnel_step(xctx *x, int i, const uint64_t *found, void *arg)
+{
+	fctx *f = arg;
+	const fr_query *q = x->q;
+	fr_qstage *st = &x->res->steps[i];
+	st->groups = fr_kern_bm_popcount(found, x->ng);
+	fr_kern_groups_to_rows(x->g.ids, x->n, x->ng, found, f->rows);
+	st->rows = fr_kern_bm_popcount(f->rows, x->n);
+	if (q->step_aggs.present && run_aggs(x, &q->step_aggs, f->rows, st->aggs))
+		return -1;
+	if (i == q->nfsteps - 1 && q->end_aggs.present &&
+	    run_aggs(x, &q->end_aggs, f->rows, x->res->end))
+		return -1;
+	return 0;
+}
+
+static int exec_part(xctx *x)
+{
+	const fr_query *q = x->q;
+	const fr_qschema *s = q->schema;
+	int64_t n = x->n;
+	for (int c = 0; c < s->ncols; c++)
+		if (q->used[c] && (!x->part->cols[c] || x->part->cols[c]->len != n))
+			return fr_err_set(x->err, FR_EINVAL, "column %s is not loaded for this part",
+			                  s->names[c]);
+	const fr_vec *ts = col(x, s->ts_col);
+	if (ts->kind != FR_VEC_I64 && ts->kind != FR_VEC_F64)
+		return fr_err_set(x->err, FR_EINVAL, "timestamp column %s is not numeric",
+		                  s->names[s->ts_col]);
+	/* 1. timeframe */
+	if (q->has_from || q->has_to) {
+		uint64_t *sel = bm_new(x, n), *t = bm_new(x, n);
+		if (!sel || !t)
+			return -1;
+		fr_kern_bm_fill(sel, n, 1);
+		if (q->has_from) {
+			if (ts->kind == FR_VEC_I64 ?
+			    fr_kern_cmp_i64(ts->v.i64, ts->valid, n, FR_OP_GE, q->from, t, x->err) :
+			    fr_kern_cmp_f64(ts->v.f64, ts->valid, n, FR_OP_GE, (double)q->from, t, x->err))
+				return -1;
+			fr_kern_bm_and(sel, sel, t, n);
+		}
+		if (q->has_to) {
+			if (ts->kind == FR_VEC_I64 ?
+			    fr_kern_cmp_i64(ts->v.i64, ts->valid, n, FR_OP_LT, q->to, t, x->err) :
+			    fr_kern_cmp_f64(ts->v.f64, ts->valid, n, FR_OP_LT, (double)q->to, t, x->err))
+				return -1;
+			fr_kern_bm_and(sel, sel, t, n);
+		}
+		x->sel = sel;
+	}
+	if (fr_kern_index_build(col(x, s->group_col), x->sel, x->tmp, &x->g, x->err))
+		return fr_err_prefix(x->err, "group column %s", s->names[s->group_col]);
+	x->ng = x->g.n;
+	x->res->scanned_rows = n;
+	x->res->scanned_groups = x->ng;
+	/* 2. conditions and relation -> M */
+	uint64_t *m = bm_new(x, x->ng), *rm = bm_new(x, n);
+	if (!m || !rm)
+		return -1;
+	if (q->nconds > 0) {
+		if (eval_rel(x, q->rel_root, m))
+			return -1;
+	} else {
+		fr_kern_bm_fill(m, x->ng, 1);
+	}
+	/* 3. R_M */
+	fr_kern_groups_to_rows(x->g.ids, n, x->ng, m, rm);
+	x->res->query.groups = fr_kern_bm_popcount(m, x->ng);
+	x->res->query.rows = fr_kern_bm_popcount(rm, n);
+	/* 4. aggregations */
+	if (q->aggs.present && run_aggs(x, &q->aggs, rm, x->res->query.aggs))
+		return -1;
+	/* 5. funnel over R_M */
+	if (q->has_funnel) {
+		fctx f = { .rows = bm_new(x, n) };
+		uint64_t *found = bm_new(x, x->ng);
+		if (!f.rows || !found)
+			return -1;
+		if (run_sequence(x, q->fsteps, q->nfsteps, rm, found, funnel_step, &f))
+			return -1;
+	}
+	return 0;
+}
+
+int fr_query_exec(const fr_query *q, const fr_qpart *part, fr_qresult **out, fr_err *err)
+{
+	*out = NULL;
+	if (part->nrows < 0 || part->nrows > FR_KERN_MAX_ROWS)
+		return fr_err_set(err, FR_ELIMIT, "part has %lld rows, more than supported",
+		                  (long long)part->nrows);
+	xctx x = { .q = q, .part = part, .n = part->nrows, .err = err };
+	int rc = fr_qresult_new(q, &x.res, err);
+	if (rc)
+		return rc;
+	x.tmp = fr_arena_new(0);
+	if (!x.tmp) {
+		fr_qresult_free(x.res);
+		return fr_err_set(err, FR_ENOMEM, "out of memory");
+	}
+	x.vidx = fr_arena_calloc(x.tmp, (size_t)q->schema->ncols, sizeof(*x.vidx));
+	x.cond_groups = fr_arena_calloc(x.tmp, (size_t)q->nconds + 1, sizeof(*x.cond_groups));
+	if (!x.vidx || !x.cond_groups)
+		rc = fr_err_set(err, FR_ENOMEM, "out of memory");
+	else
+		rc = exec_part(&x);
+	fr_arena_free(x.tmp);
+	if (rc) {
+		if (!err->code)
+			fr_err_set(err, FR_ENOMEM, "out of memory");
+		fr_qresult_free(x.res);
+		return err->code;
+	}
+	*out = x.res;
+	return 0;
+}

@@ -1,0 +1,27 @@
+/* `frocket gen`: a synthetic e-commerce event dataset shaped like the public RetailRocket
+ * dataset, written as Parquet parts partitioned by visitorid.  Output depends only on the
+ * options (never on the thread count or the machine's timing). */
+#ifndef FR_TOOLS_GEN_H
+#define FR_TOOLS_GEN_H
+
+#include <stdint.h>
+#include "core/error.h"
+
+typedef struct fr_gen_opts {
+	const char *out;           /* directory, created if missing */
+	int parts;                 /* default 8 */
+	int64_t rows;              /* default 2,500,000 */
+	int64_t users;             /* default rows / 2 (RetailRocket: ~0.51 visitors per event) */
+	uint64_t seed;             /* default 1 */
+	int codec;                 /* FR_PQ_CODEC_*, default snappy */
+	int sorted;                /* rows by (visitorid, timestamp) instead of shuffled */
+	int64_t row_group_rows;    /* default 262144 */
+	int threads;               /* 0: one per online CPU */
+	int progress;              /* draw a progress bar when stderr is a tty */
+} fr_gen_opts;
+
+void fr_gen_opts_default(fr_gen_opts *o);
+/* Writes out/part-00000.parquet ... ; errors name the option or the file. */
+int fr_gen_run(const fr_gen_opts *o, fr_err *err);
+
+#endif

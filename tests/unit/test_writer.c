@@ -1,0 +1,371 @@
+/* Unit tests of the Parquet writer side: RLE hybrid encoder against a reference decoder,
+ * Thrift encoding bytes, the partition hash (pinned values), count parsing, writer errors,
+ * and every writer option combination read back by our reader (values, nulls, statistics). */
+#include <check.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/vec.h"
+#include "parquet/encode.h"
+#include "parquet/format.h"
+#include "parquet/parquet.h"
+#include "parquet/thrift_enc.h"
+#include "parquet/writer.h"
+#include "tools/args.h"
+#include "tools/partition.h"
+#include "tests/writer/cases.h"
+
+static char tmpdir[256];
+
+static void make_tmp(void)
+{
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/fr_test_writer_XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void rm_tmp(void)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* Reference decoder of the RLE / bit-packing hybrid. */
+static size_t rle_decode(const uint8_t *p, size_t n, int bw, uint32_t *out, size_t want)
+{
+	size_t i = 0, k = 0;
+	while (k < want && i < n) {
+		uint64_t h = 0;
+		int sh = 0;
+		while (p[i] & 0x80) {
+			h |= (uint64_t)(p[i++] & 0x7f) << sh;
+			sh += 7;
+		}
+		h |= (uint64_t)p[i++] << sh;
+		if (h & 1) {
+			size_t cnt = (h >> 1) * 8;
+			uint64_t acc = 0;
+			int nb = 0;
+			for (size_t x = 0; x < cnt; x++) {
+				while (nb < bw) {
+					acc |= (uint64_t)p[i++] << nb;
+					nb += 8;
+				}
+				uint32_t v = (uint32_t)(acc & ((1ull << bw) - 1));
+				acc >>= bw;
+				nb -= bw;
+				if (k < want)
+					out[k++] = v;
+			}
+		} else {
+			size_t cnt = h >> 1;
+			uint32_t v = 0;
+			for (int b = 0; b < (bw + 7) / 8; b++)
+				v |= (uint32_t)p[i++] << (8 * b);
+			for (size_t x = 0; x < cnt && k < want; x++)
+				out[k++] = v;
+		}
+	}
+	return k;
+}
+
+START_TEST(rle_roundtrip)
+{
+	uint64_t s = 1;
+	for (int bw = 1; bw <= 32; bw += (bw < 4 ? 1 : 5)) {
+		for (int trial = 0; trial < 20; trial++) {
+			size_t n = 1 + (size_t)(trial * 977 % 5000);
+			uint32_t *v = malloc(n * 4), *d = malloc(n * 4);
+			uint32_t mask = bw == 32 ? UINT32_MAX : (1u << bw) - 1;
+			for (size_t i = 0; i < n; i++) {
+				s = s * 6364136223846793005ull + 1442695040888963407ull;
+				/* runs of random lengths mixed with noise */
+				v[i] = (i > 0 && (s >> 60) < 11) ? v[i - 1] : (uint32_t)(s >> 20) & mask;
+			}
+			fr_buf b = FR_BUF_INIT;
+			ck_assert_int_eq(fr_pq_rle_encode(v, n, bw, &b), 0);
+			ck_assert_uint_eq(rle_decode(b.data, b.len, bw, d, n), n);
+			ck_assert_int_eq(memcmp(v, d, n * 4), 0);
+			fr_buf_free(&b);
+			free(v);
+			free(d);
+		}
+	}
+}
+END_TEST
+
+START_TEST(rle_bits_windows)
+{
+	/* Bitmaps longer than the encoder's window, with runs crossing window edges. */
+	size_t n = 20000;
+	uint64_t *bm = calloc(FR_BITMAP_WORDS(n + 100), 8);
+	uint64_t s = 7;
+	for (size_t i = 0; i < n + 100; i++) {
+		s = s * 6364136223846793005ull + 1442695040888963407ull;
+		int bit = (i / 3000) % 2 ? (int)(s >> 63) : (i % 4099 < 4090);
+		if (bit)
+			fr_bit_set(bm, (int64_t)i);
+	}
+	for (int64_t from = 0; from < 70; from += 13) {
+		fr_buf b = FR_BUF_INIT;
+		ck_assert_int_eq(fr_pq_rle_encode_bits(bm, from, n, &b), 0);
+		uint32_t *d = malloc(n * 4);
+		ck_assert_uint_eq(rle_decode(b.data, b.len, 1, d, n), n);
+		for (size_t i = 0; i < n; i++)
+			ck_assert_uint_eq(d[i], (uint32_t)fr_bit_get(bm, from + (int64_t)i));
+		free(d);
+		fr_buf_free(&b);
+	}
+	free(bm);
+	ck_assert_int_eq(fr_pq_bit_width(0), 1);
+	ck_assert_int_eq(fr_pq_bit_width(1), 1);
+	ck_assert_int_eq(fr_pq_bit_width(2), 2);
+	ck_assert_int_eq(fr_pq_bit_width(255), 8);
+	ck_assert_int_eq(fr_pq_bit_width(256), 9);
+}
+END_TEST
+
+START_TEST(thrift_bytes)
+{
+	fr_buf b = FR_BUF_INIT;
+	fr_tenc t;
+	fr_tenc_init(&t, &b);
+	fr_tenc_i32(&t, 1, -1);           /* 0x15 0x01 */
+	fr_tenc_i64(&t, 3, 300);          /* 0x26 0xd8 0x04 */
+	fr_tenc_bool(&t, 4, 1);           /* 0x11 */
+	fr_tenc_str(&t, 20, "ab");        /* long form: 0x08 0x28, len 2 */
+	fr_tenc_list_begin(&t, 21, FR_TC_I32, 2);   /* 0x19 0x25 */
+	fr_tenc_elem_i32(&t, 1);
+	fr_tenc_elem_i32(&t, 2);
+	fr_tenc_struct_begin(&t, 22);     /* 0x1c */
+	fr_tenc_struct_end(&t);           /* 0x00 */
+	ck_assert_int_eq(fr_tenc_finish(&t), 0);
+	static const uint8_t want[] = { 0x15, 0x01, 0x26, 0xd8, 0x04, 0x11, 0x08, 0x28, 0x02, 'a',
+		'b', 0x19, 0x25, 0x02, 0x04, 0x1c, 0x00, 0x00 };
+	ck_assert_uint_eq(b.len, sizeof want);
+	ck_assert_int_eq(memcmp(b.data, want, sizeof want), 0);
+	/* unbalanced struct_end is an error, not a crash */
+	fr_buf_reset(&b);
+	fr_tenc_init(&t, &b);
+	fr_tenc_struct_end(&t);
+	ck_assert_int_ne(fr_tenc_finish(&t), 0);
+	fr_buf_free(&b);
+}
+END_TEST
+
+START_TEST(partition_hash_pinned)
+{
+	/* The documented mapping must never change: datasets written by one version are read
+	 * by the next.  Values computed independently (Python) from the README formula. */
+	static const int64_t ids[] = { 0, 1, 2, 3, -1, (int64_t)1 << 40 };
+	static const uint32_t want[] = { 0, 0, 5, 2, 5, 1 };
+	for (int i = 0; i < 6; i++)
+		ck_assert_uint_eq(fr_part_of_int(ids[i], 7), want[i]);
+	ck_assert_uint_eq(fr_part_of_int(12345, 1000), 753);
+	ck_assert_uint_eq(fr_part_of_bytes((const uint8_t *)"", 0, 7), 1);
+	ck_assert_uint_eq(fr_part_of_bytes((const uint8_t *)"a", 1, 7), 1);
+	ck_assert_uint_eq(fr_part_of_bytes((const uint8_t *)"user-42", 7, 7), 4);
+	ck_assert_uint_eq(fr_part_of_bytes((const uint8_t *)"user-42", 7, 1000), 453);
+}
+END_TEST
+
+START_TEST(args_counts)
+{
+	fr_err e = { 0 };
+	int64_t v;
+	ck_assert_int_eq(fr_args_count("--rows", "2500000", &v, &e), 0);
+	ck_assert_int_eq(v, 2500000);
+	ck_assert_int_eq(fr_args_count("--rows", "2.5M", &v, &e), 0);
+	ck_assert_int_eq(v, 2500000);
+	ck_assert_int_eq(fr_args_count("--rows", "20M", &v, &e), 0);
+	ck_assert_int_eq(v, 20000000);
+	ck_assert_int_eq(fr_args_count("--rows", "3k", &v, &e), 0);
+	ck_assert_int_eq(v, 3000);
+	ck_assert_int_ne(fr_args_count("--rows", "1.5", &v, &e), 0);
+	ck_assert_int_ne(fr_args_count("--rows", "-3", &v, &e), 0);
+	ck_assert_int_ne(fr_args_count("--rows", "", &v, &e), 0);
+	ck_assert_int_ne(fr_args_count("--rows", "12x", &v, &e), 0);
+	ck_assert_int_ne(fr_args_count("--rows", "99999999999999999999", &v, &e), 0);
+	ck_assert_ptr_nonnull(strstr(e.msg, "--rows"));
+}
+END_TEST
+
+START_TEST(writer_errors)
+{
+	make_tmp();
+	char path[512];
+	snprintf(path, sizeof path, "%s/e.parquet", tmpdir);
+	fr_pqw_col cols[2] = { { "id", FR_PQ_INT32, 0, 0 }, { "s", FR_PQ_BYTE_ARRAY, 0, 1 } };
+	fr_pqw *w;
+	fr_err e = { 0 };
+	ck_assert_int_eq(fr_pqw_open(path, cols, 2, NULL, &w, &e), 0);
+	int64_t ids[2] = { 1, (int64_t)1 << 40 };
+	uint64_t valid = 1;
+	int64_t off[3] = { 0, 1, 2 };
+	fr_vec v[2];
+	memset(v, 0, sizeof v);
+	v[0].kind = FR_VEC_I64; v[0].len = 2; v[0].v.i64 = ids;
+	v[1].kind = FR_VEC_BIN; v[1].len = 2; v[1].dict = (fr_strtab){ 2, off, (const uint8_t *)"ab" };
+	ck_assert_int_ne(fr_pqw_write_row_group(w, 2, v, &e), 0);
+	ck_assert_ptr_nonnull(strstr(e.msg, "does not fit INT32"));
+	ck_assert_ptr_nonnull(strstr(e.msg, "id"));
+	ids[1] = 2;
+	v[1].valid = &valid;
+	v[1].null_count = 1;
+	ck_assert_int_ne(fr_pqw_write_row_group(w, 2, v, &e), 0);
+	ck_assert_ptr_nonnull(strstr(e.msg, "column s is required"));
+	v[1].valid = NULL;
+	v[1].kind = FR_VEC_F64;
+	ck_assert_int_ne(fr_pqw_write_row_group(w, 2, v, &e), 0);
+	ck_assert_ptr_nonnull(strstr(e.msg, "does not match"));
+	v[1].kind = FR_VEC_BIN;
+	ck_assert_int_ne(fr_pqw_write_row_group(w, 0, v, &e), 0);
+	fr_pqw_abort(w);
+	ck_assert_int_ne(access(path, F_OK), 0);   /* abort removes the partial file */
+
+	/* Unwritable path: the error names it. */
+	ck_assert_int_ne(fr_pqw_open("/nonexistent-dir/x.parquet", cols, 2, NULL, &w, &e), 0);
+	ck_assert_ptr_nonnull(strstr(e.msg, "/nonexistent-dir/x.parquet"));
+	rm_tmp();
+}
+END_TEST
+
+/* Value of row r of a written vector as the reader must return it. */
+static void check_value(const fr_pqw_col *c, const fr_vec *in, int64_t r, const fr_vec *out,
+	int64_t ro, const char *file)
+{
+	int vin = fr_vec_valid(in, r), vout = fr_vec_valid(out, ro);
+	if (vin != vout)
+		ck_abort_msg("%s: column %s row %lld: null mismatch", file, c->name, (long long)ro);
+	if (!vin)
+		return;
+	switch (c->type) {
+	case FR_PQ_BOOLEAN:
+		ck_assert_int_eq(out->v.b[ro], in->v.b[r] != 0);
+		break;
+	case FR_PQ_INT32:
+	case FR_PQ_INT64:
+		if (out->v.i64[ro] != in->v.i64[r])
+			ck_abort_msg("%s: column %s row %lld: %lld != %lld", file, c->name, (long long)ro,
+				(long long)out->v.i64[ro], (long long)in->v.i64[r]);
+		break;
+	case FR_PQ_FLOAT:
+	case FR_PQ_DOUBLE: {
+		double want = c->type == FR_PQ_FLOAT ? (double)(float)in->v.f64[r] : in->v.f64[r];
+		double got = out->v.f64[ro];
+		if (isnan(want) ? !isnan(got) : (got != want || signbit(got) != signbit(want)))
+			ck_abort_msg("%s: column %s row %lld: %.17g != %.17g", file, c->name,
+				(long long)ro, got, want);
+		break;
+	}
+	default: {
+		int64_t k = in->kind == FR_VEC_DICT ? in->v.codes[r] : r;
+		const uint8_t *a = in->dict.data + in->dict.off[k];
+		int64_t an = in->dict.off[k + 1] - in->dict.off[k];
+		uint32_t ko = out->v.codes[ro];
+		const uint8_t *b = out->dict.data + out->dict.off[ko];
+		int64_t bn = out->dict.off[ko + 1] - out->dict.off[ko];
+		if (an != bn || memcmp(a, b, (size_t)an))
+			ck_abort_msg("%s: column %s row %lld: string mismatch", file, c->name,
+				(long long)ro);
+	}
+	}
+}
+
+START_TEST(roundtrip_our_reader)
+{
+	make_tmp();
+	fr_wcase_data d;
+	fr_err e = { 0 };
+	ck_assert_int_eq(fr_wcase_build(&d, &e), 0);
+	for (int i = 0; i < fr_wcase_count(); i++) {
+		char path[4096];
+		if (fr_wcase_write(tmpdir, i, &d, path, sizeof path, &e))
+			ck_abort_msg("write: %s", e.msg);
+		fr_pq_file *f;
+		if (fr_pq_open_path(path, &f, &e))
+			ck_abort_msg("open: %s", e.msg);
+		int64_t total = 0;
+		for (int g = 0; g < d.nrg; g++)
+			total += d.rg_rows[g];
+		ck_assert_int_eq(fr_pq_num_rows(f), total);
+		ck_assert_int_eq(fr_pq_num_row_groups(f), d.nrg);
+		ck_assert_int_eq(fr_pq_num_columns(f), d.ncols);
+		ck_assert_ptr_nonnull(strstr(fr_pq_created_by(f), "frocket version"));
+		for (int c = 0; c < d.ncols; c++) {
+			fr_pq_colinfo ci;
+			ck_assert_int_eq(fr_pq_column_info(f, c, &ci), 0);
+			ck_assert_str_eq(ci.name, d.cols[c].name);
+			ck_assert_int_eq(ci.physical_type, d.cols[c].type);
+			ck_assert_int_eq(ci.optional, d.cols[c].optional);
+			if (d.cols[c].type == FR_PQ_BYTE_ARRAY)
+				ck_assert_int_eq(ci.type, FR_TYPE_STRING);
+			fr_arena *a = fr_arena_new(0);
+			fr_vec out;
+			if (fr_pq_load_column(f, c, NULL, a, &out, &e))
+				ck_abort_msg("%s: load %s: %s", path, d.cols[c].name, e.msg);
+			ck_assert_int_eq(out.len, total);
+			int64_t ro = 0;
+			for (int g = 0; g < d.nrg; g++) {
+				for (int64_t r = 0; r < d.rg_rows[g]; r++, ro++)
+					check_value(&d.cols[c], &d.vec[g][c], r, &out, ro, path);
+				/* Statistics: null count always; INT64 min/max exact. */
+				fr_pq_chunkinfo chi;
+				ck_assert_int_eq(fr_pq_chunk_info(f, g, c, &chi), 0);
+				ck_assert_int_eq(chi.has_null_count, 1);
+				ck_assert_int_eq(chi.null_count, d.vec[g][c].null_count);
+				const fr_vec *in = &d.vec[g][c];
+				if (d.cols[c].type == FR_PQ_INT64 && in->null_count < in->len) {
+					int64_t mn = INT64_MAX, mx = INT64_MIN;
+					for (int64_t r = 0; r < in->len; r++)
+						if (fr_vec_valid(in, r)) {
+							mn = in->v.i64[r] < mn ? in->v.i64[r] : mn;
+							mx = in->v.i64[r] > mx ? in->v.i64[r] : mx;
+						}
+					ck_assert(chi.has_min && chi.has_max);
+					int64_t smn, smx;
+					memcpy(&smn, chi.min, 8);
+					memcpy(&smx, chi.max, 8);
+					ck_assert(smn == mn && smx == mx);
+				}
+			}
+			fr_arena_free(a);
+		}
+		/* Pruning trusts our statistics: rowid ranges select exactly their row groups. */
+		uint8_t keep[FR_WCASE_RGS];
+		ck_assert_int_eq(fr_pq_prune_range(f, 0, 1, 3001, 1, 3002, keep, &e), 0);
+		ck_assert_int_eq(keep[0], 0);
+		ck_assert_int_eq(keep[1], 0);
+		ck_assert_int_eq(keep[2], 1);
+		fr_pq_close(f);
+	}
+	fr_wcase_free(&d);
+	rm_tmp();
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("writer");
+	TCase *tc = tcase_create("writer");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, rle_roundtrip);
+	tcase_add_test(tc, rle_bits_windows);
+	tcase_add_test(tc, thrift_bytes);
+	tcase_add_test(tc, partition_hash_pinned);
+	tcase_add_test(tc, args_counts);
+	tcase_add_test(tc, writer_errors);
+	tcase_add_test(tc, roundtrip_our_reader);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

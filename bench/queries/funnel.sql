@@ -13,16 +13,12 @@ s2 AS MATERIALIZED (
 reach AS MATERIALIZED (
   SELECT s0.visitorid, (s1.visitorid IS NOT NULL)::INT + (s2.visitorid IS NOT NULL)::INT AS r
   FROM s0 LEFT JOIN s1 ON s0.visitorid = s1.visitorid LEFT JOIN s2 ON s0.visitorid = s2.visitorid),
-agg AS MATERIALIZED (
-  SELECT r, event, categoryid, grouping(event, categoryid) AS gs,
-         count(*) AS c, count(DISTINCT visitorid) AS g
-  FROM t JOIN reach USING (visitorid)
-  GROUP BY GROUPING SETS ((r), (r, event), (r, categoryid))),
-steps AS (SELECT range AS step FROM range(3)),
-per_step AS (
-  SELECT step, gs, event, categoryid, sum(c) AS c, sum(g) AS g
-  FROM agg JOIN steps ON agg.r >= steps.step GROUP BY ALL)
-SELECT 'funnel.' || step || '.matchingGroups' AS path, '' AS key, g AS value FROM per_step WHERE gs = 3
-UNION ALL SELECT 'funnel.' || step || '.matchingGroupRows', '', c FROM per_step WHERE gs = 3
-UNION ALL SELECT 'funnel.' || step || '.agg.0', event, c FROM per_step WHERE gs = 1
-UNION ALL SELECT 'funnel.' || step || '.agg.1', categoryid, g FROM per_step WHERE gs = 2
+j AS MATERIALIZED (SELECT r, event, categoryid, visitorid FROM t JOIN reach USING (visitorid)),
+ev AS (SELECT r, event, count(*) AS c FROM j GROUP BY ALL),
+cat AS (SELECT r, categoryid, count(*) AS g FROM (SELECT DISTINCT r, categoryid, visitorid FROM j) GROUP BY ALL),
+tot AS (SELECT r, count(*) AS g FROM reach GROUP BY ALL),
+steps AS (SELECT range AS step FROM range(3))
+SELECT 'funnel.' || step || '.matchingGroups' AS path, '' AS key, sum(g) AS value FROM tot JOIN steps ON r >= step GROUP BY step
+UNION ALL SELECT 'funnel.' || step || '.matchingGroupRows', '', sum(c) FROM ev JOIN steps ON r >= step GROUP BY step
+UNION ALL SELECT 'funnel.' || step || '.agg.0', event, sum(c) FROM ev JOIN steps ON r >= step GROUP BY step, event
+UNION ALL SELECT 'funnel.' || step || '.agg.1', categoryid, sum(g) FROM cat JOIN steps ON r >= step GROUP BY step, categoryid

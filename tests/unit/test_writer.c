@@ -1,6 +1,7 @@
 /* Unit tests of the Parquet writer side: RLE hybrid encoder against a reference decoder,
  * Thrift encoding bytes, the partition hash (pinned values), count parsing, writer errors,
- * and every writer option combination read back by our reader (values, nulls, statistics). */
+ * every writer option combination read back by our reader (values, nulls, statistics), and
+ * repartition of the oracle dataset checked row for row through our reader. */
 #include <check.h>
 #include <math.h>
 #include <stdint.h>
@@ -19,6 +20,7 @@
 #include "parquet/writer.h"
 #include "tools/args.h"
 #include "tools/partition.h"
+#include "tools/repartition.h"
 #include "tests/writer/cases.h"
 
 static char tmpdir[256];
@@ -359,6 +361,154 @@ START_TEST(roundtrip_our_reader)
 }
 END_TEST
 
+
+/* Every row of a set of files serialised as bytes (column by column, with a null marker), so
+ * two datasets can be compared as multisets by sorting. */
+typedef struct rowset {
+	fr_buf bytes;
+	int64_t *start;      /* n + 1 offsets */
+	int64_t n;
+	int64_t *gid;        /* group id per row (the INT64 column `gcol`) */
+	int *file;           /* file index per row */
+} rowset;
+
+static void load_rows(rowset *rs, char **paths, int np, const char *gname)
+{
+	memset(rs, 0, sizeof *rs);
+	rs->n = 0;
+	rs->bytes = (fr_buf)FR_BUF_INIT;
+	int64_t total = 0;
+	for (int i = 0; i < np; i++) {
+		fr_pq_file *f;
+		fr_err e = { 0 };
+		if (fr_pq_open_path(paths[i], &f, &e))
+			ck_abort_msg("%s", e.msg);
+		total += fr_pq_num_rows(f);
+		fr_pq_close(f);
+	}
+	rs->start = calloc((size_t)total + 1, 8);
+	rs->gid = calloc((size_t)total + 1, 8);
+	rs->file = calloc((size_t)total + 1, sizeof(int));
+	for (int i = 0; i < np; i++) {
+		fr_pq_file *f;
+		fr_err e = { 0 };
+		ck_assert_int_eq(fr_pq_open_path(paths[i], &f, &e), 0);
+		int nc = fr_pq_num_columns(f), g = fr_pq_column_index(f, gname);
+		ck_assert_int_ge(g, 0);
+		int64_t n = fr_pq_num_rows(f);
+		fr_arena *a = fr_arena_new(0);
+		fr_pq_phys *ph = fr_arena_calloc(a, (size_t)nc, sizeof *ph);
+		for (int c = 0; c < nc; c++)
+			if (fr_pq_load_physical(f, c, -1, a, &ph[c], &e))
+				ck_abort_msg("%s", e.msg);
+		for (int64_t r = 0; r < n; r++) {
+			int64_t k = rs->n++;
+			rs->start[k] = (int64_t)rs->bytes.len;
+			rs->file[k] = i;
+			memcpy(&rs->gid[k], ph[g].data + r * 8, 8);
+			for (int c = 0; c < nc; c++) {
+				int valid = !ph[c].valid || fr_bit_get(ph[c].valid, r);
+				fr_buf_putc(&rs->bytes, (uint8_t)valid);
+				if (!valid)
+					continue;
+				if (ph[c].width)
+					fr_buf_append(&rs->bytes, ph[c].data + r * ph[c].width,
+						(size_t)ph[c].width);
+				else {
+					int64_t s0 = ph[c].bin.off[r], s1 = ph[c].bin.off[r + 1];
+					fr_buf_put_u32le(&rs->bytes, (uint32_t)(s1 - s0));
+					fr_buf_append(&rs->bytes, ph[c].bin.data + s0, (size_t)(s1 - s0));
+				}
+			}
+		}
+		rs->start[rs->n] = (int64_t)rs->bytes.len;
+		fr_arena_free(a);
+		fr_pq_close(f);
+	}
+}
+
+static const rowset *cmp_rs;
+static int cmp_rows(const void *a, const void *b)
+{
+	int64_t i = *(const int64_t *)a, j = *(const int64_t *)b;
+	int64_t li = cmp_rs->start[i + 1] - cmp_rs->start[i];
+	int64_t lj = cmp_rs->start[j + 1] - cmp_rs->start[j];
+	int c = memcmp(cmp_rs->bytes.data + cmp_rs->start[i], cmp_rs->bytes.data + cmp_rs->start[j],
+		(size_t)(li < lj ? li : lj));
+	return c ? c : (li > lj) - (li < lj);
+}
+
+static int64_t *sorted_order(const rowset *rs)
+{
+	int64_t *ord = malloc(sizeof(int64_t) * (size_t)(rs->n + 1));
+	for (int64_t i = 0; i < rs->n; i++)
+		ord[i] = i;
+	cmp_rs = rs;
+	qsort(ord, (size_t)rs->n, sizeof *ord, cmp_rows);
+	return ord;
+}
+
+START_TEST(repartition_oracle_our_reader)
+{
+	/* The oracle dataset, 4 parts into 7: the same multiset of rows (compared through our
+	 * reader, byte for byte, nulls included) and every group in its documented part. */
+	make_tmp();
+	const char *top = getenv("FR_TOP_SRCDIR");
+	char *in[4], *out[7];
+	for (int i = 0; i < 4; i++) {
+		in[i] = malloc(4096);
+		snprintf(in[i], 4096, "%s/tests/data/oracle/data/part-%05d.parquet", top ? top : ".", i);
+	}
+	for (int i = 0; i < 7; i++) {
+		out[i] = malloc(4096);
+		snprintf(out[i], 4096, "%s/out/part-%05d.parquet", tmpdir, i);
+	}
+	char outdir[512];
+	snprintf(outdir, sizeof outdir, "%s/out", tmpdir);
+	fr_repart_opts o;
+	fr_repart_opts_default(&o);
+	o.group_col = "uid";
+	o.parts = 7;
+	o.out = outdir;
+	o.progress = 0;
+	o.memory_mb = 16;
+	o.inputs = (const char *const *)in;
+	o.ninputs = 4;
+	fr_err e = { 0 };
+	if (fr_repart_run(&o, &e))
+		ck_abort_msg("repartition: %s", e.msg);
+	rowset a, b;
+	load_rows(&a, in, 4, "uid");
+	load_rows(&b, out, 7, "uid");
+	ck_assert_int_eq(a.n, 51046);
+	ck_assert_int_eq(a.n, b.n);
+	for (int64_t r = 0; r < b.n; r++)
+		ck_assert_int_eq(b.file[r], (int)fr_part_of_int(b.gid[r], 7));
+	int64_t *oa = sorted_order(&a), *ob = sorted_order(&b);
+	for (int64_t r = 0; r < a.n; r++) {
+		int64_t la = a.start[oa[r] + 1] - a.start[oa[r]];
+		int64_t lb = b.start[ob[r] + 1] - b.start[ob[r]];
+		if (la != lb || memcmp(a.bytes.data + a.start[oa[r]], b.bytes.data + b.start[ob[r]],
+				(size_t)la))
+			ck_abort_msg("row multisets differ at sorted row %lld", (long long)r);
+	}
+	free(oa);
+	free(ob);
+	rowset *sets[2] = { &a, &b };
+	for (int k = 0; k < 2; k++) {
+		fr_buf_free(&sets[k]->bytes);
+		free(sets[k]->start);
+		free(sets[k]->gid);
+		free(sets[k]->file);
+	}
+	for (int i = 0; i < 4; i++)
+		free(in[i]);
+	for (int i = 0; i < 7; i++)
+		free(out[i]);
+	rm_tmp();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("writer");
@@ -371,6 +521,7 @@ int main(void)
 	tcase_add_test(tc, args_counts);
 	tcase_add_test(tc, writer_errors);
 	tcase_add_test(tc, roundtrip_our_reader);
+	tcase_add_test(tc, repartition_oracle_our_reader);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

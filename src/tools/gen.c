@@ -550,6 +550,7 @@ static int gen_part(gen_ctx *g, int part, fr_err *err)
 	fr_pqw_opts wo;
 	fr_pqw_opts_default(&wo);
 	wo.codec = o->codec;
+	wo.page_v2 = o->page_v2;
 	int rc = fr_pqw_open(path, COLS, NCOLS, &wo, &ps.w, err);
 	for (int64_t u = 0; !rc && u < g->users; u++) {
 		if (fr_part_of_int(u, (uint32_t)o->parts) != (uint32_t)part)

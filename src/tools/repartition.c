@@ -540,6 +540,7 @@ int fr_repart_run(const fr_repart_opts *o, fr_err *err)
 	fr_pqw_opts wo;
 	fr_pqw_opts_default(&wo);
 	wo.codec = o->codec;
+	wo.page_v2 = o->page_v2;
 	/* Many writers live at once: small I/O buffers and pages scaled to the part budget. */
 	wo.io_buffer = 64 * 1024;
 	wo.page_size = R.part_budget / 4;

@@ -110,5 +110,11 @@ int fr_cmd_gen(int argc, char **argv)
 		fprintf(stderr, "frocket gen: %s\n", err.msg);
 		return 1;
 	}
+	char stale[256];
+	int nstale = fr_args_stale_parts(o.out, o.parts, stale, sizeof stale);
+	if (nstale)
+		fprintf(stderr, "frocket %s: warning: %s also holds %d part file%s from another run "
+			"(%s...); remove %s before using it as a dataset\n", "gen", o.out, nstale,
+			nstale > 1 ? "s" : "", stale, nstale > 1 ? "them" : "it");
 	return 0;
 }

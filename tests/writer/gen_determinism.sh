@@ -38,4 +38,7 @@ check_err "--users must be between 1 and --rows" --out "$tmp/d" --rows 10 --user
 check_err "unknown codec 'lzo'" --out "$tmp/d" --codec lzo
 check_err "--rows: 'ten' is not a valid count" --out "$tmp/d" --rows ten
 check_err "--parts must be between 1" --out "$tmp/d" --parts 0
+# Leftover parts of an earlier run with more parts are pointed out.
+"$fr" gen --out "$tmp/a" --rows 1000 --parts 2 --no-progress 2>"$tmp/warn"
+grep -q "also holds 2 part files from another run" "$tmp/warn" || fail "no warning about leftover parts: $(cat "$tmp/warn")"
 echo "gen determinism ok"

@@ -38,15 +38,15 @@ enum { C_VISITOR, C_TS, C_EVENT, C_ITEM, C_CATEGORY, C_PRICE, C_AVAILABLE, C_TXI
 	NCOLS };
 
 static const fr_pqw_col COLS[NCOLS] = {
-	{ "visitorid", FR_PQ_INT64, 0, 0 },
-	{ "timestamp", FR_PQ_INT64, 0, 0 },
-	{ "event", FR_PQ_BYTE_ARRAY, 0, 1 },
-	{ "itemid", FR_PQ_INT64, 0, 0 },
-	{ "categoryid", FR_PQ_BYTE_ARRAY, 0, 1 },
-	{ "price", FR_PQ_DOUBLE, 1, 0 },
-	{ "available", FR_PQ_BOOLEAN, 0, 0 },
-	{ "transactionid", FR_PQ_DOUBLE, 1, 0 },
-	{ "cryptic_attrs", FR_PQ_BYTE_ARRAY, 0, 1 },
+	{ "visitorid", FR_PQ_INT64, 0, 0, 0 },
+	{ "timestamp", FR_PQ_INT64, 0, 0, 0 },
+	{ "event", FR_PQ_BYTE_ARRAY, 0, 1, 0 },
+	{ "itemid", FR_PQ_INT64, 0, 0, 0 },
+	{ "categoryid", FR_PQ_BYTE_ARRAY, 0, 1, 0 },
+	{ "price", FR_PQ_DOUBLE, 1, 0, 0 },
+	{ "available", FR_PQ_BOOLEAN, 0, 0, 0 },
+	{ "transactionid", FR_PQ_DOUBLE, 1, 0, 0 },
+	{ "cryptic_attrs", FR_PQ_BYTE_ARRAY, 0, 1, 0 },
 };
 
 void fr_gen_opts_default(fr_gen_opts *o)

@@ -203,7 +203,7 @@ START_TEST(writer_errors)
 	make_tmp();
 	char path[512];
 	snprintf(path, sizeof path, "%s/e.parquet", tmpdir);
-	fr_pqw_col cols[2] = { { "id", FR_PQ_INT32, 0, 0 }, { "s", FR_PQ_BYTE_ARRAY, 0, 1 } };
+	fr_pqw_col cols[2] = { { "id", FR_PQ_INT32, 0, 0, 0 }, { "s", FR_PQ_BYTE_ARRAY, 0, 1, 0 } };
 	fr_pqw *w;
 	fr_err e = { 0 };
 	ck_assert_int_eq(fr_pqw_open(path, cols, 2, NULL, &w, &e), 0);
@@ -509,6 +509,70 @@ START_TEST(repartition_oracle_our_reader)
 }
 END_TEST
 
+START_TEST(repartition_keeps_annotations)
+{
+	/* DATE on INT32 and TIMESTAMP_MILLIS on INT64 survive a repartition; a string group id
+	 * column works; DECIMAL is refused by name. */
+	make_tmp();
+	char in[512], outdir[512], out0[600];
+	snprintf(in, sizeof in, "%s/in.parquet", tmpdir);
+	snprintf(outdir, sizeof outdir, "%s/out", tmpdir);
+	snprintf(out0, sizeof out0, "%s/part-00000.parquet", outdir);
+	fr_pqw_col cols[3] = { { "day", FR_PQ_INT32, 0, 0, FR_PQ_CT_DATE },
+		{ "ts", FR_PQ_INT64, 1, 0, FR_PQ_CT_TIMESTAMP_MILLIS },
+		{ "user", FR_PQ_BYTE_ARRAY, 0, 1, 0 } };
+	fr_pqw *w;
+	fr_err e = { 0 };
+	ck_assert_int_eq(fr_pqw_open(in, cols, 3, NULL, &w, &e), 0);
+	int64_t day[4] = { 19000, 19001, 19002, 19003 }, ts[4] = { 1, 2, 0, 4 };
+	uint64_t tsvalid = 0xb;
+	int64_t off[5] = { 0, 1, 2, 3, 4 };
+	fr_vec v[3];
+	memset(v, 0, sizeof v);
+	v[0].kind = FR_VEC_I64; v[0].len = 4; v[0].v.i64 = day;
+	v[1].kind = FR_VEC_I64; v[1].len = 4; v[1].v.i64 = ts; v[1].valid = &tsvalid;
+	v[1].null_count = 1;
+	v[2].kind = FR_VEC_BIN; v[2].len = 4; v[2].dict = (fr_strtab){ 4, off, (const uint8_t *)"abca" };
+	ck_assert_int_eq(fr_pqw_write_row_group(w, 4, v, &e), 0);
+	ck_assert_int_eq(fr_pqw_close(w, &e), 0);
+
+	const char *inputs[1] = { in };
+	fr_repart_opts o;
+	fr_repart_opts_default(&o);
+	o.group_col = "user";
+	o.parts = 1;
+	o.out = outdir;
+	o.progress = 0;
+	o.inputs = inputs;
+	o.ninputs = 1;
+	if (fr_repart_run(&o, &e))
+		ck_abort_msg("%s", e.msg);
+	fr_pq_file *f;
+	ck_assert_int_eq(fr_pq_open_path(out0, &f, &e), 0);
+	fr_pq_colinfo ci;
+	ck_assert_int_eq(fr_pq_column_info(f, 0, &ci), 0);
+	ck_assert_int_eq(ci.converted, FR_PQ_CT_DATE);
+	ck_assert_int_eq(ci.physical_type, FR_PQ_INT32);
+	ck_assert_int_eq(fr_pq_column_info(f, 1, &ci), 0);
+	ck_assert_int_eq(ci.converted, FR_PQ_CT_TIMESTAMP_MILLIS);
+	ck_assert_int_eq(ci.optional, 1);
+	ck_assert_int_eq(fr_pq_column_info(f, 2, &ci), 0);
+	ck_assert_int_eq(ci.type, FR_TYPE_STRING);
+	ck_assert_int_eq(fr_pq_num_rows(f), 4);
+	fr_pq_close(f);
+
+	/* DECIMAL: refused with the column's name. */
+	fr_pqw_col dcol[1] = { { "amount", FR_PQ_INT64, 0, 0, FR_PQ_CT_DECIMAL } };
+	ck_assert_int_eq(fr_pqw_open(in, dcol, 1, NULL, &w, &e), 0);
+	ck_assert_int_eq(fr_pqw_write_row_group(w, 4, v, &e), 0);
+	ck_assert_int_eq(fr_pqw_close(w, &e), 0);
+	o.group_col = "amount";
+	ck_assert_int_ne(fr_repart_run(&o, &e), 0);
+	ck_assert_ptr_nonnull(strstr(e.msg, "amount"));
+	rm_tmp();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("writer");
@@ -522,6 +586,7 @@ int main(void)
 	tcase_add_test(tc, writer_errors);
 	tcase_add_test(tc, roundtrip_our_reader);
 	tcase_add_test(tc, repartition_oracle_our_reader);
+	tcase_add_test(tc, repartition_keeps_annotations);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

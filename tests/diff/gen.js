@@ -45,7 +45,7 @@ class Rng {
 const WORDS = ['', 'a', 'ab', 'abc', 'b', 'A', 'Ab', 'view', 'View', 'click', 'a2c', 'shoes',
   'red shoes', 'Red Shoes', 'o\'neil', 'x|y', 'x|y|z', 'tab\there', 'line\nbreak', 'back\\slash',
   '"quoted"', 'é', 'naïve café', '日本語', '🙂', ' ', '  lead', 'trail ', '%', '_', '$0', 'null',
-  'NaN', 'True', '1', '1.0', '-0', 'a'.repeat(40), 'long ' + 'x'.repeat(200)];
+  'NaN', 'True', '1', '1.0', '-0', 'nul\u0000byte', 'a'.repeat(40), 'long ' + 'x'.repeat(200)];
 
 const I64_MIN = -(2n ** 63n);
 const I64_MAX = 2n ** 63n - 1n;

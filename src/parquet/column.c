@@ -180,7 +180,8 @@ static uint32_t sd_insert(strdict *d, const uint8_t *p, uint32_t n)
 			break;
 		if ((sv & 0xffffffff00000000ull) == tag) {
 			uint32_t c = (uint32_t)sv - 1;
-			if (d->off[c + 1] - d->off[c] == n && !memcmp(d->data.data + d->off[c], p, n))
+			/* Empty strings only: data.data may still be NULL. */
+			if (d->off[c + 1] - d->off[c] == n && (n == 0 || !memcmp(d->data.data + d->off[c], p, n)))
 				return c;
 		}
 		i = (i + 1) & d->mask;

@@ -1112,19 +1112,14 @@ static int chunk_bytes(load *L, const fr_pq_chunk *ch, const uint8_t **basep, in
 	return 0;
 }
 
-/* Loads one column chunk (row group rg) at L->pos. */
-static int load_chunk(load *L, int rg)
+/* Metadata checks of one chunk that need no page: done for every selected row group before
+ * the output is allocated, so a lying footer fails before any big allocation. */
+static int chunk_meta_check(load *L, int rg)
 {
 	fr_pq_file *f = L->f;
 	const fr_pq_leaf *lf = L->leaf;
 	const fr_pq_rowgroup *g = &f->rgs[rg];
 	const fr_pq_chunk *ch = &g->cols[L->leaf - f->leaves];
-	char where[48];
-	snprintf(where, sizeof where, "row group %d", rg);
-	L->where = where;
-	L->rg = rg;
-	L->has_dict = 0;
-	L->dict_n = 0;
 	if (!ch->has_meta)
 		return bad(L, "column chunk without metadata", NULL);
 	if (ch->has_file_path)
@@ -1142,6 +1137,32 @@ static int load_chunk(load *L, int rg)
 			"%s: column %s: unsupported compression codec %s", f->name, lf->name,
 			cn ? cn : "(unknown)");
 	}
+	int64_t start = ch->data_page_offset;
+	if (ch->dict_page_offset > 0 && ch->dict_page_offset < start)
+		start = ch->dict_page_offset;
+	int64_t data_end = (int64_t)f->size - 8 - f->footer_len;
+	if (start < 4 || ch->total_compressed <= 0 || start > data_end ||
+	    ch->total_compressed > data_end - start)
+		return bad(L, "column chunk lies outside the file's data", NULL);
+	return 0;
+}
+
+/* Loads one column chunk (row group rg) at L->pos. */
+static int load_chunk(load *L, int rg)
+{
+	fr_pq_file *f = L->f;
+	const fr_pq_rowgroup *g = &f->rgs[rg];
+	const fr_pq_chunk *ch = &g->cols[L->leaf - f->leaves];
+	char where[48];
+	snprintf(where, sizeof where, "row group %d", rg);
+	L->where = where;
+	L->rg = rg;
+	L->has_dict = 0;
+	L->dict_n = 0;
+	if (chunk_meta_check(L, rg))
+		return -1;
+	if (g->num_rows == 0)
+		return 0;
 	const uint8_t *base;
 	int64_t len;
 	if (chunk_bytes(L, ch, &base, &len))
@@ -1248,6 +1269,16 @@ static int run_load(load *L, fr_arena *arena, const uint8_t *keep, int only_rg)
 			total += f->rgs[r].num_rows;
 	if (check_rows(f, total, L->err))
 		return L->err->code;
+	for (int r = 0; r < f->nrg; r++) {
+		if ((only_rg >= 0 && r != only_rg) || (keep && !keep[r]))
+			continue;
+		char where[48];
+		snprintf(where, sizeof where, "row group %d", r);
+		L->where = where;
+		if (chunk_meta_check(L, r))
+			return L->err->code;
+	}
+	L->where = "";
 	L->total = total;
 	L->lvl_pred = -1;
 	if (L->mode != M_BIN) {

@@ -83,6 +83,11 @@ static void fill_by_op(uint64_t *out, uint32_t ng, fr_op op, int below)
 static int count_target(xctx *x, const fr_qcond *cd, const uint64_t *rows, uint64_t *out)
 {
 	uint32_t ng = x->ng;
+	if (cd->include_zero != 1 && cd->target_op == FR_OP_GE && cd->ivalue <= 1) {
+		/* the default target (and >= 0 without includeZero): any matching row */
+		fr_kern_group_any(x->g.ids, x->n, ng, rows, out);
+		return 0;
+	}
 	uint32_t *cnt = tmp_alloc(x, ng, sizeof(uint32_t));
 	uint64_t *t = bm_new(x, ng);
 	if (!cnt || !t)

@@ -381,8 +381,9 @@ static int run_agg(xctx *x, const fr_qagg *a, const uint64_t *rows, fr_qaggres *
 	out->n = k;
 	if (cut) {
 		fr_qres_rank(a->type, ov && ov->kind == FR_VEC_I64, out->e, out->n, 0);
-		if (out->n > (uint32_t)x->q->grace_k)
-			out->n = (uint32_t)x->q->grace_k;
+		double keep = ceil((double)a->top * x->q->grace);
+		if ((double)out->n > keep)
+			out->n = (uint32_t)keep;
 		out->approximate = 1;
 	}
 	for (uint32_t i = 0; i < out->n; i++)

@@ -547,6 +547,14 @@ START_TEST(tc_exact_across_parts)
 	ck_assert_msg(strstr(got, "\"approximate\": true") != NULL, "TC-64 approx got %s", got);
 	ck_assert_msg(strstr(got, "\"x\": 30") != NULL, "TC-64 approx got %s", got);
 	free(got);
+	/* the per-part cut follows the aggregation's own top: 30 x 2.0 keeps all 21 keys */
+	setenv("FROCKET_AGGREGATIONS_EXACT_LIMIT", "5", 1);
+	got = run_text(&top_schema, parts, 2, "{'query':{'aggregations':[{'column':'k','type':"
+	               "'countPerValue','top':30}]}}", &qe, 0);
+	unsetenv("FROCKET_AGGREGATIONS_EXACT_LIMIT");
+	ck_assert_ptr_nonnull(got);
+	ck_assert_msg(strstr(got, "\"x\": 31") != NULL, "TC-64 top 30 got %s", got);
+	free(got);
 	for (int i = 0; i < 41; i++) {
 		free((char *)ga[i]);
 		free((char *)ka[i]);

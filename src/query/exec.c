@@ -262,7 +262,7 @@ static const fr_kern_index *value_index(xctx *x, int c)
 
 /* Key text of value id v of index ix over vector vec (query.md §4.7). */
 static int make_key(xctx *x, const fr_kern_index *ix, const fr_vec *vec, uint32_t v,
-                    fr_qentry *e)
+                    fr_arena *dst, fr_qentry *e)
 {
 	char buf[64];
 	const char *s = buf;
@@ -293,7 +293,7 @@ static int make_key(xctx *x, const fr_kern_index *ix, const fr_vec *vec, uint32_
 	default:
 		return fr_err_set(x->err, FR_EINVAL, "unsupported key vector kind");
 	}
-	char *k = fr_arena_alloc(x->res->arena, len + 1);
+	char *k = fr_arena_alloc(dst, len + 1);
 	if (!k)
 		return fr_err_set(x->err, FR_ENOMEM, "out of memory for map keys");
 	memcpy(k, s, len);
@@ -360,13 +360,13 @@ static int run_agg(xctx *x, const fr_qagg *a, const uint64_t *rows, fr_qaggres *
 	uint32_t nobs = 0;
 	for (uint32_t v = 0; v < nv; v++)
 		nobs += cnt[v] > 0;
-	out->e = fr_arena_calloc(x->res->arena, nobs ? nobs : 1, sizeof(fr_qentry));
+	/* Past the exact limit the whole map is scratch and only the kept entries stay. */
+	int cut = (int64_t)nobs > x->q->exact_limit;
+	out->e = fr_arena_calloc(cut ? x->tmp : x->res->arena, nobs ? nobs : 1, sizeof(fr_qentry));
 	if (!out->e)
 		return fr_err_set(x->err, FR_ENOMEM, "out of memory for an aggregation map");
 	out->cap = nobs;
 	uint32_t k = 0;
-	/* Past the exact limit, rank first and make keys for the kept entries only. */
-	int cut = (int64_t)nobs > x->q->exact_limit;
 	for (uint32_t v = 0; v < nv; v++) {
 		if (!cnt[v])
 			continue;
@@ -376,21 +376,38 @@ static int run_agg(xctx *x, const fr_qagg *a, const uint64_t *rows, fr_qaggres *
 			e->isum = isum[v];
 		if (fsum)
 			e->fsum = fsum[v];
-		e->klen = v;       /* value id until the key is made */
+		e->klen = v;       /* value id until make_key replaces it */
 	}
 	out->n = k;
-	if (cut) {
-		fr_qres_rank(a->type, ov && ov->kind == FR_VEC_I64, out->e, out->n, 0);
-		double keep = ceil((double)a->top * x->q->grace);
-		if ((double)out->n > keep)
-			out->n = (uint32_t)keep;
-		out->approximate = 1;
+	if (!cut) {
+		for (uint32_t i = 0; i < out->n; i++)
+			if (make_key(x, ix, cv, out->e[i].klen, x->res->arena, &out->e[i]))
+				return -1;
+		return 0;
 	}
+	/* Past the exact limit (decision 2): rank with scratch keys (ties by key), keep
+	 * ceil(top x grace) entries and copy only their keys into the result. */
 	for (uint32_t i = 0; i < out->n; i++)
-		if (make_key(x, ix, cv, out->e[i].klen, &out->e[i]))
+		if (make_key(x, ix, cv, out->e[i].klen, x->tmp, &out->e[i]))
 			return -1;
-	if (cut)  /* ranking by value needed keys for ties: redo with keys */
-		fr_qres_rank(a->type, ov && ov->kind == FR_VEC_I64, out->e, out->n, 1);
+	fr_qres_rank(a->type, ov && ov->kind == FR_VEC_I64, out->e, out->n, 1);
+	double keep = ceil((double)a->top * x->q->grace);
+	if ((double)out->n > keep)
+		out->n = (uint32_t)keep;
+	out->approximate = 1;
+	fr_qentry *kept = fr_arena_alloc(x->res->arena, ((size_t)out->n + 1) * sizeof(fr_qentry));
+	if (!kept)
+		return fr_err_set(x->err, FR_ENOMEM, "out of memory for an aggregation map");
+	for (uint32_t i = 0; i < out->n; i++) {
+		kept[i] = out->e[i];
+		char *key = fr_arena_alloc(x->res->arena, (size_t)out->e[i].klen + 1);
+		if (!key)
+			return fr_err_set(x->err, FR_ENOMEM, "out of memory for map keys");
+		memcpy(key, out->e[i].key, (size_t)out->e[i].klen + 1);
+		kept[i].key = key;
+	}
+	out->e = kept;
+	out->cap = out->n;
 	return 0;
 }
 

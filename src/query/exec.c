@@ -385,13 +385,28 @@ static int run_agg(xctx *x, const fr_qagg *a, const uint64_t *rows, fr_qaggres *
 				return -1;
 		return 0;
 	}
-	/* Past the exact limit (decision 2): rank with scratch keys (ties by key), keep
-	 * ceil(top x grace) entries and copy only their keys into the result. */
+	/* Past the exact limit (decision 2): keep ceil(top x grace) entries, value desc then key
+	 * asc.  Only entries at or above the keep-th largest value can be kept, so only they
+	 * get (scratch) keys and take part in the sort. */
+	int int_sum = ov && ov->kind == FR_VEC_I64;
+	double keep = ceil((double)a->top * x->q->grace);
+	if ((double)out->n > keep) {
+		double *v = tmp_alloc(x, out->n, sizeof(double));
+		if (!v)
+			return -1;
+		for (uint32_t i = 0; i < out->n; i++)
+			v[i] = fr_qres_value(a->type, int_sum, &out->e[i]);
+		double t = fr_qres_kth_largest(v, out->n, (uint32_t)keep);
+		uint32_t m = 0;
+		for (uint32_t i = 0; i < out->n; i++)
+			if (fr_qres_value(a->type, int_sum, &out->e[i]) >= t)
+				out->e[m++] = out->e[i];
+		out->n = m;
+	}
 	for (uint32_t i = 0; i < out->n; i++)
 		if (make_key(x, ix, cv, out->e[i].klen, x->tmp, &out->e[i]))
 			return -1;
-	fr_qres_rank(a->type, ov && ov->kind == FR_VEC_I64, out->e, out->n, 1);
-	double keep = ceil((double)a->top * x->q->grace);
+	fr_qres_rank(a->type, int_sum, out->e, out->n, 1);
 	if ((double)out->n > keep)
 		out->n = (uint32_t)keep;
 	out->approximate = 1;

@@ -115,6 +115,35 @@ void fr_qres_rank(fr_agg_type t, int int_sum, fr_qentry *e, uint32_t n, int with
 		qsort(e, n, sizeof *e, cmp_rank);
 }
 
+double fr_qres_kth_largest(double *v, uint32_t n, uint32_t k)
+{
+	/* quickselect for position k-1 in descending order (Hoare partition, middle pivot) */
+	int64_t lo = 0, hi = (int64_t)n - 1, want = (int64_t)k - 1;
+	while (lo < hi) {
+		double pivot = v[lo + (hi - lo) / 2];
+		int64_t i = lo, j = hi;
+		while (i <= j) {
+			while (v[i] > pivot)
+				i++;
+			while (v[j] < pivot)
+				j--;
+			if (i <= j) {
+				double t = v[i];
+				v[i++] = v[j];
+				v[j--] = t;
+			}
+		}
+		/* now v[lo..j] >= pivot, v[i..hi] <= pivot, and v(j..i) == pivot */
+		if (want <= j)
+			hi = j;
+		else if (want >= i)
+			lo = i;
+		else
+			break;
+	}
+	return v[want];
+}
+
 /* ---- merge ---- */
 
 static uint64_t hash_key(const char *k, uint32_t n)

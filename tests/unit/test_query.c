@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "query/internal.h"
 #include "query/jw.h"
 #include "query/query.h"
 #include "query_testdata.h"
@@ -965,6 +966,32 @@ START_TEST(tc_empty_part)
 }
 END_TEST
 
+static int cmp_desc(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+START_TEST(tc_kth_largest)
+{
+	uint64_t s = 12345;
+	for (int round = 0; round < 300; round++) {
+		uint32_t n = 1 + (uint32_t)(round % 97) * 3;
+		double *v = malloc(n * sizeof *v), *w = malloc(n * sizeof *w);
+		for (uint32_t i = 0; i < n; i++) {
+			s = s * 6364136223846793005ull + 1442695040888963407ull;
+			v[i] = (double)((s >> 33) % (round % 5 == 0 ? 3 : 1000));
+		}
+		memcpy(w, v, n * sizeof *v);
+		qsort(w, n, sizeof *w, cmp_desc);
+		uint32_t k = 1 + (uint32_t)(s % n);
+		ck_assert(fr_qres_kth_largest(v, n, k) == w[k - 1]);
+		free(v);
+		free(w);
+	}
+}
+END_TEST
+
 static Suite *query_suite(void)
 {
 	Suite *s = suite_create("query");
@@ -992,6 +1019,7 @@ static Suite *query_suite(void)
 	tcase_add_test(tc, tc_no_timestamp_needed);
 	tcase_add_test(tc, tc_float_timestamp);
 	tcase_add_test(tc, tc_empty_part);
+	tcase_add_test(tc, tc_kth_largest);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -11,7 +11,8 @@ const TOP = path.resolve(BENCH, '..');
 // The optimised build the figures come from (scripts/test builds into build/).
 const BUILD = path.resolve(process.env.FR_BUILD || path.join(TOP, 'build'));
 const DATA = path.resolve(process.env.FR_BENCH_DATA || path.join(BENCH, 'data'));
-const FROCKET = path.join(BUILD, 'frocket');
+// FR_FROCKET points at another frocket binary (e.g. a branch not yet merged).
+const FROCKET = path.resolve(process.env.FR_FROCKET || path.join(BUILD, 'frocket'));
 const BENCH_DECODE = path.join(BUILD, 'bench', 'bench_decode');
 
 function duckdb() {

@@ -92,6 +92,30 @@ static int lz4_hadoop(const uint8_t *src, size_t n, uint8_t *dst, size_t want)
 	return op == want ? 0 : -1;
 }
 
+int fr_pq_size_plausible(int codec, const uint8_t *src, size_t n, size_t want)
+{
+	switch (codec) {
+	case FR_PQ_CODEC_UNCOMPRESSED:
+		return n == want ? 0 : -1;
+	case FR_PQ_CODEC_SNAPPY: {
+		size_t len;
+		if (snappy_uncompressed_length((const char *)src, n, &len) != SNAPPY_OK)
+			return -1;
+		return len == want ? 0 : -1;
+	}
+	case FR_PQ_CODEC_LZ4:
+	case FR_PQ_CODEC_LZ4_RAW:
+		/* An LZ4 sequence expands at most 255-fold. */
+		return want / 256 <= n + 64 ? 0 : -1;
+	case FR_PQ_CODEC_GZIP:
+		/* Deflate's maximum ratio is about 1032:1. */
+		return want / 1040 <= n + 64 ? 0 : -1;
+	default:
+		/* zstd and brotli have no useful bound (RLE blocks); the 1 GiB page cap applies. */
+		return 0;
+	}
+}
+
 void fr_pq_dctx_free(fr_pq_dctx *ctx)
 {
 	if (ctx && ctx->zstd) {

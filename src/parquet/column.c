@@ -563,6 +563,10 @@ static int decode_values(load *L, int enc, const uint8_t *v, size_t vn, int64_t 
 		 * the column's dictionary in place. */
 		if (decode_dict_indices(L, v, vn, k, L->mode == M_DICT ? (uint32_t *)(void *)dst : NULL))
 			return -1;
+		if (k == 0 && isbytes)
+			return emit_spans(L, NULL, 0, n);
+		if (k == 0)
+			break;   /* an all-null page: nothing to gather */
 	{
 		const uint32_t *ix = L->mode == M_DICT ? (const uint32_t *)(void *)dst : L->idx;
 		const uint32_t dn = L->dict_n;
@@ -734,7 +738,7 @@ static int decode_values(load *L, int enc, const uint8_t *v, size_t vn, int64_t 
 			L->f->name, L->leaf->name, L->where, en ? en : "(unknown)");
 	}
 	}
-	if (k < n)
+	if (k < n && dst)
 		scatter(dst, L->ow, L->valid, L->pos, n, k);
 	return 0;
 }
@@ -875,6 +879,8 @@ static int page_bytes(load *L, int codec, const uint8_t *src, size_t n, int64_t 
 		*out = src;
 		return 0;
 	}
+	if (fr_pq_size_plausible(codec, src, n, (size_t)want))
+		return bad(L, "page cannot decompress to the size its header declares", NULL);
 	if (fr_pq_grow(&L->f->pagebuf, &L->f->pagecap, (size_t)want + 8))
 		return oom(L);
 	const char *why = NULL;
@@ -1079,8 +1085,11 @@ static int chunk_bytes(load *L, const fr_pq_chunk *ch, const uint8_t **basep, in
 		len += pad < 100 ? pad : 100;
 	}
 	const uint8_t *base;
+	uint64_t tail_start = f->size - f->tail_len;
 	if (f->map) {
 		base = f->map + start;
+	} else if (f->tail && (uint64_t)start >= tail_start) {
+		base = f->tail + ((uint64_t)start - tail_start);   /* fetched with the footer */
 	} else {
 		if (fr_pq_grow(&f->chunkbuf, &f->chunkcap, (size_t)len))
 			return oom(L);

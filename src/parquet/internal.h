@@ -77,6 +77,10 @@ struct fr_pq_file {
 	fr_arena *meta;                      /* footer bytes and everything decoded from them */
 	const uint8_t *footer;
 	uint32_t footer_len;
+	/* Range-reader files: the file's last tail_len bytes, fetched in one read at open (the
+	 * footer and often the last column chunks); chunk reads inside it cost nothing. */
+	const uint8_t *tail;
+	uint64_t tail_len;
 	int version;
 	int64_t num_rows;
 	const char *created_by;

@@ -40,38 +40,67 @@ static int map_read(void *ctx, uint64_t off, uint64_t len, void *dst, fr_err *er
 	return 0;
 }
 
-/* Reads the tail, checks the magic numbers and decodes the footer. */
+/* One read of this many bytes at the end of the file usually gets the whole footer. */
+#define TAIL_READ ((uint64_t)64 << 10)
+
+static int fetch(fr_pq_file *f, uint64_t off, uint64_t len, void *dst, fr_err *err)
+{
+	if (f->read(f->ctx, off, len, dst, err))
+		return fr_err_prefix(err, "%s", f->name);
+	if (!f->map)
+		f->bytes_read += len;
+	return 0;
+}
+
+/* Reads the tail, checks the magic numbers and decodes the footer: one read for a file
+ * whose footer fits in 64 KiB, plus 4 bytes for the leading magic of larger files. */
 static int open_common(fr_pq_file *f, fr_err *err)
 {
-	uint8_t tail[8], head[4];
+	uint8_t head[4];
+	const uint8_t *tail;
+	uint64_t tlen;
 	if (f->size < 12)
 		return fr_err_set(err, FR_ECORRUPT, "%s: not a parquet file (only %llu bytes)", f->name,
 			(unsigned long long)f->size);
-	if (f->read(f->ctx, f->size - 8, 8, tail, err) || f->read(f->ctx, 0, 4, head, err))
-		return fr_err_prefix(err, "%s", f->name);
-	if (!f->map)
-		f->bytes_read += 12;
-	if (!memcmp(tail + 4, "PARE", 4) || !memcmp(head, "PARE", 4))
+	if (f->map) {
+		tail = f->map;
+		tlen = f->size;
+	} else {
+		tlen = f->size < TAIL_READ ? f->size : TAIL_READ;
+		uint8_t *buf = fr_arena_alloc(f->meta, (size_t)tlen);
+		if (!buf)
+			return fr_err_set(err, FR_ENOMEM, "%s: out of memory", f->name);
+		if (fetch(f, f->size - tlen, tlen, buf, err))
+			return err->code;
+		tail = buf;
+		f->tail = buf;
+		f->tail_len = tlen;
+	}
+	const uint8_t *end = tail + tlen - 8;
+	if (tlen == f->size)
+		memcpy(head, tail, 4);
+	else if (fetch(f, 0, 4, head, err))
+		return err->code;
+	if (!memcmp(end + 4, "PARE", 4) || !memcmp(head, "PARE", 4))
 		return fr_err_set(err, FR_EUNSUPPORTED, "%s: encrypted parquet files are not supported",
 			f->name);
-	if (memcmp(tail + 4, "PAR1", 4) || memcmp(head, "PAR1", 4))
+	if (memcmp(end + 4, "PAR1", 4) || memcmp(head, "PAR1", 4))
 		return fr_err_set(err, FR_ECORRUPT, "%s: not a parquet file (no PAR1 magic %s)",
 			f->name, memcmp(head, "PAR1", 4) ? "at the start" : "at the end");
-	uint32_t L = (uint32_t)tail[0] | (uint32_t)tail[1] << 8 | (uint32_t)tail[2] << 16 |
-		(uint32_t)tail[3] << 24;
+	uint32_t L = (uint32_t)end[0] | (uint32_t)end[1] << 8 | (uint32_t)end[2] << 16 |
+		(uint32_t)end[3] << 24;
 	if (L == 0 || L > f->size - 12)
 		return fr_err_set(err, FR_ECORRUPT, "%s: corrupt footer: length %u does not fit the file",
 			f->name, L);
 	f->footer_len = L;
-	if (f->map) {
-		f->footer = f->map + f->size - 8 - L;
+	if ((uint64_t)L + 8 <= tlen) {
+		f->footer = end - L;
 	} else {
 		uint8_t *buf = fr_arena_alloc(f->meta, L);
 		if (!buf)
 			return fr_err_set(err, FR_ENOMEM, "%s: out of memory", f->name);
-		if (f->read(f->ctx, f->size - 8 - L, L, buf, err))
-			return fr_err_prefix(err, "%s", f->name);
-		f->bytes_read += L;
+		if (fetch(f, f->size - 8 - L, L, buf, err))
+			return err->code;
 		f->footer = buf;
 	}
 	return fr_pq_decode_footer(f, err);

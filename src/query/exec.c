@@ -428,12 +428,12 @@ static int exec_part(xctx *x)
 		if (q->used[c] && (!x->part->cols[c] || x->part->cols[c]->len != n))
 			return fr_err_set(x->err, FR_EINVAL, "column %s is not loaded for this part",
 			                  s->names[c]);
-	const fr_vec *ts = col(x, s->ts_col);
-	if (ts->kind != FR_VEC_I64 && ts->kind != FR_VEC_F64)
+	const fr_vec *ts = q->used[s->ts_col] ? col(x, s->ts_col) : NULL;
+	if (ts && ts->kind != FR_VEC_I64 && ts->kind != FR_VEC_F64)
 		return fr_err_set(x->err, FR_EINVAL, "timestamp column %s is not numeric",
 		                  s->names[s->ts_col]);
 	/* 1. timeframe */
-	if (q->has_from || q->has_to) {
+	if (ts && (q->has_from || q->has_to)) {
 		uint64_t *sel = bm_new(x, n), *t = bm_new(x, n);
 		if (!sel || !t)
 			return -1;

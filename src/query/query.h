@@ -140,7 +140,8 @@ typedef struct fr_query {
 	int nfsteps;
 	fr_qagglist step_aggs;
 	fr_qagglist end_aggs;
-	uint8_t *used;             /* used[col] = 1 if the query reads column col (schema->ncols) */
+	uint8_t *used;             /* used[col] = 1 if the query reads column col (schema->ncols);
+	                            * the timestamp only with a timeframe, sequence or funnel */
 	int grace_k;               /* per-part entries kept past the exact limit: ceil(top*grace) */
 	int64_t exact_limit;       /* FROCKET_AGGREGATIONS_EXACT_LIMIT */
 } fr_query;

@@ -206,9 +206,10 @@ class QueryGen {
       case 'BOOL': return r.chance(0.5);
       case 'STRING': {
         if (typeof o === 'string') {
-          if (op.includes('contains') && o.length > 1 && r.chance(0.5)) {
-            const a = r.int(0, o.length - 1);
-            return o.slice(a, r.int(a, o.length));
+          const cps = Array.from(o); // by code point: half a surrogate pair is not a string
+          if (op.includes('contains') && cps.length > 1 && r.chance(0.5)) {
+            const a = r.int(0, cps.length - 1);
+            return cps.slice(a, r.int(a, cps.length)).join('');
           }
           return o;
         }
@@ -331,7 +332,8 @@ class QueryGen {
 
   aggList(min, max) {
     const names = new Set();
-    return Array.from({ length: this.r.int(min, max) }, () => this.aggregation(names));
+    const n = this.r.chance(0.1) ? 0 : this.r.int(min, max); // [] behaves as absent
+    return Array.from({ length: n }, () => this.aggregation(names));
   }
 
   query() {
@@ -369,16 +371,16 @@ class QueryGen {
           if (rel !== undefined) qq.relation = rel;
         }
       }
-      if (r.chance(0.6)) {
-        const list = this.aggList(0, 3);
+      if (r.chance(0.75)) {
+        const list = this.aggList(1, 3);
         qq.aggregations = r.chance(0.05) ? { columns: list } : list;
       }
       q.query = qq;
     }
     if (r.chance(0.4)) {
       const f = { sequence: Array.from({ length: r.pick([1, 2, 2, 3, 3, 4]) }, () => this.step(true)) };
-      if (r.chance(0.5)) f.stepAggregations = this.aggList(0, 2);
-      if (r.chance(0.5)) f.endAggregations = this.aggList(0, 2);
+      if (r.chance(0.6)) f.stepAggregations = this.aggList(1, 2);
+      if (r.chance(0.6)) f.endAggregations = this.aggList(1, 2);
       q.funnel = f;
     }
     return q;

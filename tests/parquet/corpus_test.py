@@ -200,9 +200,10 @@ def cli_checks():
     """Options of `frocket inspect` beyond the per-file checks."""
     f = os.path.join(CORPUS, "parquet-testing/data/alltypes_plain.snappy.parquet")
     problems = []
-    rc, out, err = run(["--rows", "--limit", "3", f])
-    if rc != 0 or len(out.splitlines()) != 3:
-        problems.append("--limit 3 printed %d lines (rc %s)" % (len(out.splitlines()), rc))
+    for limit, want in (("1", 1), ("0", 0), ("5", 2)):   # the file has 2 rows
+        rc, out, err = run(["--rows", "--limit", limit, f])
+        if rc != 0 or len(out.splitlines()) != want:
+            problems.append("--limit %s printed %d lines (rc %s)" % (limit, len(out.splitlines()), rc))
     rc, out, err = run(["--rows", "--columns", "id,string_col", "--limit", "1", f])
     if rc != 0 or len(json.loads(out)) != 2:
         problems.append("--columns id,string_col: rc %s, %r" % (rc, out))

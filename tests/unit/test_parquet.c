@@ -2,6 +2,8 @@
  * and byte-stream-split decoders (hand-made vectors, truncated and overlong inputs), row-group
  * pruning, the byte-range-callback open, and column loading on corpus files. */
 #include <check.h>
+#include <ftw.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +12,7 @@
 #include "core/arena.h"
 #include "core/vec.h"
 #include "parquet/parquet.h"
+#include "parquet/format.h"
 #include "parquet/thrift.h"
 #include "parquet/decode.h"
 
@@ -480,52 +483,71 @@ static int count_read(void *ctx, uint64_t off, uint64_t len, void *dst, fr_err *
 	return 0;
 }
 
+static uint64_t file_size(FILE *fp)
+{
+	fseek(fp, 0, SEEK_END);
+	return (uint64_t)ftell(fp);
+}
+
 START_TEST(range_reader_fetches_only_needed)
 {
-	const char *path = corpus("parquet-testing/data/geospatial/geography-points.parquet");
+	/* 292 KB, 16 columns in one row group: the open reads the last 64 KiB (footer inside)
+	 * and the leading magic; a column load fetches exactly that column's chunk. */
+	const char *path = corpus("duckdb/lineitem-top10000.gzip.parquet");
 	counting c = { fopen(path, "rb"), 0, 0 };
 	ck_assert_ptr_nonnull(c.fp);
-	fseek(c.fp, 0, SEEK_END);
-	uint64_t size = (uint64_t)ftell(c.fp);
-	uint8_t tail[8];
-	fseek(c.fp, (long)size - 8, SEEK_SET);
-	ck_assert_int_eq(fread(tail, 1, 8, c.fp), 8);
-	uint32_t footer = (uint32_t)tail[0] | (uint32_t)tail[1] << 8 | (uint32_t)tail[2] << 16 |
-		(uint32_t)tail[3] << 24;
+	uint64_t size = file_size(c.fp);
 	fr_err err = { 0 };
 	fr_pq_file *f;
-	ck_assert_int_eq(fr_pq_open_reader("geo", size, count_read, &c, &f, &err), 0);
-	ck_assert_uint_eq(c.bytes, 12 + footer);
-	int col = fr_pq_column_index(f, "id");
-	ck_assert_int_ge(col, 0);
-	uint64_t chunks = 0;
-	for (int rg = 0; rg < fr_pq_num_row_groups(f); rg++) {
-		fr_pq_chunkinfo k;
-		fr_pq_chunk_info(f, rg, col, &k);
-		chunks += (uint64_t)k.compressed_size;
-	}
+	ck_assert_int_eq(fr_pq_open_reader("lineitem", size, count_read, &c, &f, &err), 0);
+	ck_assert_uint_eq(c.bytes, 65536 + 4);
+	ck_assert_uint_eq(c.calls, 2);
 	fr_arena *a = fr_arena_new(0);
 	fr_vec v;
-	ck_assert_int_eq(fr_pq_load_column(f, col, NULL, a, &v, &err), 0);
-	ck_assert_int_eq(v.len, 500);
-	ck_assert_uint_eq(c.bytes, 12 + footer + chunks);
-	ck_assert_uint_eq(fr_pq_bytes_read(f), c.bytes);
-	uint64_t other = 0;
-	for (int rg = 0; rg < fr_pq_num_row_groups(f); rg++) {
+	uint64_t total = c.bytes;
+	const char *cols[] = { "l_partkey", "l_orderkey", "l_shipmode" };
+	for (int i = 0; i < 3; i++) {
+		int col = fr_pq_column_index(f, cols[i]);
+		ck_assert_int_ge(col, 0);
 		fr_pq_chunkinfo k;
-		fr_pq_chunk_info(f, rg, fr_pq_column_index(f, "geometry"), &k);
-		other += (uint64_t)k.compressed_size;
+		fr_pq_chunk_info(f, 0, col, &k);
+		uint64_t before = c.bytes, calls = c.calls;
+		ck_assert_int_eq(fr_pq_load_column(f, col, NULL, a, &v, &err), 0);
+		ck_assert_int_eq(v.len, 10000);
+		ck_assert_uint_eq(c.bytes - before, (uint64_t)k.compressed_size);
+		ck_assert_uint_eq(c.calls - calls, 1);
+		total += (uint64_t)k.compressed_size;
 	}
-	ck_assert_uint_le(c.bytes, size - other);
-	/* With pruning, only the kept row groups' chunks are fetched. */
+	ck_assert_uint_eq(fr_pq_bytes_read(f), total);
+	ck_assert_uint_lt(total, size / 2);
+	/* The same values as through mmap. */
+	fr_pq_file *g;
+	fr_vec w;
+	ck_assert_int_eq(fr_pq_open_path(path, &g, &err), 0);
+	ck_assert_int_eq(fr_pq_load_column(g, fr_pq_column_index(g, "l_shipmode"), NULL, a, &w, &err), 0);
+	ck_assert_int_eq(w.dict.n, v.dict.n);
+	ck_assert(memcmp(w.v.codes, v.v.codes, 10000 * 4) == 0);
+	ck_assert_uint_eq(fr_pq_bytes_read(g), 0);
+	fr_pq_close(g);
+	fr_arena_free(a);
+	fr_pq_close(f);
+	fclose(c.fp);
+
+	/* A 33 KB file of 50 row groups: one read at open, then nothing; with pruning only the
+	 * kept row groups are decoded. */
+	path = corpus("parquet-testing/data/geospatial/geography-points.parquet");
+	c.fp = fopen(path, "rb");
+	c.bytes = c.calls = 0;
+	size = file_size(c.fp);
+	ck_assert_int_eq(fr_pq_open_reader("geo", size, count_read, &c, &f, &err), 0);
+	ck_assert_uint_eq(c.bytes, size);
+	ck_assert_uint_eq(c.calls, 1);
+	a = fr_arena_new(0);
 	uint8_t keep[50] = { 0 };
 	keep[3] = 1;
-	uint64_t before = c.bytes;
-	fr_pq_chunkinfo k3;
-	fr_pq_chunk_info(f, 3, col, &k3);
-	ck_assert_int_eq(fr_pq_load_column(f, col, keep, a, &v, &err), 0);
+	ck_assert_int_eq(fr_pq_load_column(f, fr_pq_column_index(f, "id"), keep, a, &v, &err), 0);
 	ck_assert_int_eq(v.len, 10);
-	ck_assert_uint_eq(c.bytes - before, (uint64_t)k3.compressed_size);
+	ck_assert_uint_eq(c.calls, 1);
 	fr_arena_free(a);
 	fr_pq_close(f);
 	fclose(c.fp);
@@ -599,6 +621,114 @@ START_TEST(open_errors)
 }
 END_TEST
 
+/* ---- high-level vectors agree with physical values, over the whole corpus ---- */
+
+static int compared_files, compared_columns;
+
+static double half(uint16_t h)
+{
+	int sg = h >> 15, e = (h >> 10) & 31, m = h & 1023;
+	double v = e == 0 ? ldexp(m, -24) : e == 31 ? (m ? NAN : INFINITY) : ldexp(m | 1024, e - 25);
+	return sg ? -v : v;
+}
+
+static void compare_column(fr_pq_file *f, int c)
+{
+	fr_pq_colinfo ci;
+	fr_pq_column_info(f, c, &ci);
+	if (ci.nested || ci.type == FR_TYPE_NONE)
+		return;
+	fr_arena *a = fr_arena_new(0);
+	fr_err err = { 0 };
+	fr_vec v;
+	fr_pq_phys p;
+	int r1 = fr_pq_load_column(f, c, NULL, a, &v, &err);
+	int r2 = fr_pq_load_physical(f, c, -1, a, &p, &err);
+	ck_assert_msg((r1 == 0) == (r2 == 0), "%s %s: load %d, physical %d", fr_pq_name(f), ci.name, r1, r2);
+	if (r1) {
+		fr_arena_free(a);
+		return;
+	}
+	ck_assert_int_eq(v.len, p.len);
+	ck_assert_int_eq(v.null_count, p.null_count);
+	for (int64_t i = 0; i < v.len; i++) {
+		int ok = fr_vec_valid(&v, i);
+		if (ok != (!p.valid || fr_bit_get(p.valid, i)))
+			ck_abort_msg("%s %s row %lld: validity differs", fr_pq_name(f), ci.name, (long long)i);
+		if (!ok)
+			continue;
+		const uint8_t *d = p.width ? p.data + i * p.width : p.bin.data + p.bin.off[i];
+		switch (v.kind) {
+		case FR_VEC_I64: {
+			int64_t want;
+			if (ci.physical_type == FR_PQ_INT32) {
+				int32_t x; memcpy(&x, d, 4);
+				want = ci.is_unsigned ? (int64_t)(uint32_t)x : x;
+			} else if (ci.physical_type == FR_PQ_INT96) {
+				uint64_t ns; int32_t jd;
+				memcpy(&ns, d, 8); memcpy(&jd, d + 8, 4);
+				want = (int64_t)(ns + (uint64_t)((int64_t)jd - 2440588) * 86400000000000ull);
+			} else {
+				memcpy(&want, d, 8);
+			}
+			if (v.v.i64[i] != want)
+				ck_abort_msg("%s %s row %lld", fr_pq_name(f), ci.name, (long long)i);
+			break;
+		}
+		case FR_VEC_F64: {
+			double want;
+			if (ci.physical_type == FR_PQ_FLOAT) { float x; memcpy(&x, d, 4); want = x; }
+			else if (ci.physical_type == FR_PQ_DOUBLE) memcpy(&want, d, 8);
+			else want = half((uint16_t)(p.bin.data[p.bin.off[i]] | p.bin.data[p.bin.off[i] + 1] << 8));
+			if (memcmp(&v.v.f64[i], &want, 8) != 0 && !(isnan(want) && isnan(v.v.f64[i])))
+				ck_abort_msg("%s %s row %lld", fr_pq_name(f), ci.name, (long long)i);
+			break;
+		}
+		case FR_VEC_BOOL:
+			if (v.v.b[i] != d[0])
+				ck_abort_msg("%s %s row %lld", fr_pq_name(f), ci.name, (long long)i);
+			break;
+		case FR_VEC_DICT: {
+			uint32_t k = v.v.codes[i];
+			if (k >= v.dict.n)
+				ck_abort_msg("%s %s row %lld: code out of range", fr_pq_name(f), ci.name, (long long)i);
+			int64_t l1 = v.dict.off[k + 1] - v.dict.off[k], l2 = p.bin.off[i + 1] - p.bin.off[i];
+			if (l1 != l2 || memcmp(v.dict.data + v.dict.off[k], d, (size_t)l1))
+				ck_abort_msg("%s %s row %lld", fr_pq_name(f), ci.name, (long long)i);
+			break;
+		}
+		case FR_VEC_BIN:
+			break;
+		}
+	}
+	compared_columns++;
+	fr_arena_free(a);
+}
+
+static int visit(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st; (void)ftw;
+	if (type != FTW_F || !strstr(path, ".parquet") || strstr(path, "/expected/"))
+		return 0;
+	fr_err err = { 0 };
+	fr_pq_file *f;
+	if (fr_pq_open_path(path, &f, &err))
+		return 0;
+	for (int c = 0; c < fr_pq_num_columns(f); c++)
+		compare_column(f, c);
+	fr_pq_close(f);
+	compared_files++;
+	return 0;
+}
+
+START_TEST(vectors_match_physical)
+{
+	ck_assert_int_eq(nftw(corpus(""), visit, 16, FTW_PHYS), 0);
+	ck_assert_int_gt(compared_files, 100);
+	ck_assert_int_gt(compared_columns, 300);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("parquet");
@@ -614,11 +744,12 @@ int main(void)
 	tcase_add_test(tc, bss);
 	suite_add_tcase(s, tc);
 	TCase *tf = tcase_create("files");
-	tcase_set_timeout(tf, 60);
+	tcase_set_timeout(tf, 300);
 	tcase_add_test(tf, prune_range);
 	tcase_add_test(tf, range_reader_fetches_only_needed);
 	tcase_add_test(tf, load_strings_and_nulls);
 	tcase_add_test(tf, open_errors);
+	tcase_add_test(tf, vectors_match_physical);
 	suite_add_tcase(s, tf);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -226,6 +226,15 @@ START_TEST(writer_errors)
 	ck_assert_ptr_nonnull(strstr(e.msg, "does not match"));
 	v[1].kind = FR_VEC_BIN;
 	ck_assert_int_ne(fr_pqw_write_row_group(w, 0, v, &e), 0);
+	/* Refused input leaves the writer usable. */
+	ck_assert_int_eq(fr_pqw_write_row_group(w, 2, v, &e), 0);
+	ck_assert_int_eq(fr_pqw_close(w, &e), 0);
+	fr_pq_file *f;
+	ck_assert_int_eq(fr_pq_open_path(path, &f, &e), 0);
+	ck_assert_int_eq(fr_pq_num_rows(f), 2);
+	fr_pq_close(f);
+
+	ck_assert_int_eq(fr_pqw_open(path, cols, 2, NULL, &w, &e), 0);
 	fr_pqw_abort(w);
 	ck_assert_int_ne(access(path, F_OK), 0);   /* abort removes the partial file */
 

@@ -130,7 +130,7 @@ function runFrocket(q, files, o) {
   const args = ['query', '--group-id', 'visitorid', '--timestamp', 'timestamp', '--file',
     path.join(L.BENCH, 'queries', `${q.name}.json`), '--nopretty', ...files];
   const r = L.runTimed(L.FROCKET, args, { env: { FROCKET_LOCAL_THREADS: String(o.threads) } });
-  return { time: r.wall, rssKb: r.rssKb, doc: JSON.parse(r.stdout) };
+  return { time: r.wall, cpu: r.cpu, rssKb: r.rssKb, doc: JSON.parse(r.stdout) };
 }
 
 // A fresh process per run, as for frocket; DuckDB's time excludes start-up and connecting.
@@ -141,7 +141,7 @@ function runDuck(q, files, o) {
     input: JSON.stringify({ sql, threads: o.threads, repeat: 1 }),
   });
   const res = JSON.parse(r.stdout);
-  return { time: res.times[0], rssKb: r.rssKb, rows: res.rows };
+  return { time: res.times[0], cpu: res.cpu[0], rssKb: r.rssKb, rows: res.rows };
 }
 
 function runFloor(q, files, o) {
@@ -149,27 +149,31 @@ function runFloor(q, files, o) {
     '--columns', q.cols.join(','), ...files];
   const r = L.runTimed(L.BENCH_DECODE, args);
   const res = JSON.parse(r.stdout);
-  return { time: res.best_s, bytes: res.columns.reduce((s, c) => s + c.bytes, 0),
+  return { time: res.best_s, cpu: res.best_cpu_s, bytes: res.columns.reduce((s, c) => s + c.bytes, 0),
     rssKb: r.rssKb };
 }
 
 // The three contenders take turns, so that a burst of load from other users of the machine
 // hits all of them alike; best and median of `repeat` runs each.
 function runQuery(q, files, o, haveQuery) {
-  const res = { ours: haveQuery ? { times: [], rssKb: 0, doc: null } : null,
-    duck: { times: [], rssKb: 0, rows: null }, floor: { times: [], rssKb: 0, bytes: 0 } };
+  const res = { ours: haveQuery ? { times: [], cpu: [], rssKb: 0, doc: null } : null,
+    duck: { times: [], cpu: [], rssKb: 0, rows: null },
+    floor: { times: [], cpu: [], rssKb: 0, bytes: 0 } };
   for (let i = 0; i < o.repeat; i++) {
     const f = runFloor(q, files, o);
     res.floor.times.push(f.time);
+    res.floor.cpu.push(f.cpu);
     res.floor.rssKb = Math.max(res.floor.rssKb, f.rssKb);
     res.floor.bytes = f.bytes;
     const d = runDuck(q, files, o);
     res.duck.times.push(d.time);
+    res.duck.cpu.push(d.cpu);
     res.duck.rssKb = Math.max(res.duck.rssKb, d.rssKb);
     res.duck.rows = d.rows;
     if (haveQuery) {
       const r = runFrocket(q, files, o);
       res.ours.times.push(r.time);
+      res.ours.cpu.push(r.cpu);
       res.ours.rssKb = Math.max(res.ours.rssKb, r.rssKb);
       res.ours.doc = r.doc;
     }
@@ -205,15 +209,19 @@ async function main() {
     }
     const fb = ours ? L.best(ours.times) : NaN;
     const db = L.best(duck.times);
+    const flb = L.best(floor.times);
+    const fc = ours ? L.best(ours.cpu) : NaN;
     rows.push([q.what,
       ours ? `${L.fmtMs(fb)} (${L.fmtMs(L.median(ours.times))})` : 'not built',
       `${L.fmtMs(db)} (${L.fmtMs(L.median(duck.times))})`,
       ours ? `**${L.fmtRatio(db / fb)}** (goal ${q.goal}x)` : '-',
-      `${L.fmtMs(L.best(floor.times))}, ${L.fmtMiB(floor.rssKb * 1024)}`,
-      ours ? `${(fb / L.best(floor.times)).toFixed(2)} (goal 1.5)` : '-',
+      ours ? L.fmtRatio(L.best(duck.cpu) / fc) : '-',
+      L.fmtMs(flb),
+      ours ? `${(fb / flb).toFixed(2)} / ${(fc / L.best(floor.cpu)).toFixed(2)}` : '-',
       ours ? L.fmtMiB(ours.rssKb * 1024) : '-',
       L.fmtMiB(floor.bytes),
-      ours ? `${(ours.rssKb * 1024 / floor.bytes).toFixed(2)} (goal 2)` : '-',
+      ours ? `${(ours.rssKb * 1024 / floor.bytes).toFixed(2)}` : '-',
+      L.fmtMiB(floor.rssKb * 1024),
       L.fmtMiB(duck.rssKb * 1024),
       agree]);
   }
@@ -222,14 +230,15 @@ async function main() {
     const [r] = await L.duckRows(con, `SELECT count(*) AS n FROM read_parquet(${L.sqlList(files)})`);
     return Number(r.n);
   })());
-  console.log(L.table(['query', 'frocket best (median)', 'DuckDB best (median)',
-    'DuckDB / frocket', 'decode floor (time, peak RSS)', 'frocket / floor', 'frocket peak RSS',
-    'decoded columns', 'RSS / decoded', 'DuckDB peak RSS', 'answers agree'], rows));
+  console.log(L.table(['query', 'frocket wall, best (median)', 'DuckDB wall, best (median)',
+    'DuckDB / frocket wall', 'DuckDB / frocket CPU', 'decode floor wall',
+    'frocket / floor wall / CPU (goal 1.5)', 'frocket peak RSS', 'decoded columns',
+    'RSS / decoded (goal 2)', 'floor peak RSS', 'DuckDB peak RSS', 'answers agree'], rows));
   console.log(`\n${L.fmtNum(nrows)} rows in ${files.length} parts (${path.relative(L.TOP, dir)}), ` +
     `${o.threads} threads on both sides, ${o.repeat} runs each; machine: ${L.machine()}.`);
   console.log(`frocket: \`FROCKET_LOCAL_THREADS=${o.threads} frocket query --group-id visitorid ` +
     `--timestamp timestamp --file bench/queries/NAME.json --nopretty PARTS...\` (wall time of the ` +
-    'process, peak RSS from /usr/bin/time).');
+    'process; CPU = user + system of all its threads; peak RSS from /usr/bin/time).');
   console.log(`DuckDB: bench/queries/NAME.sql with \`SET threads = ${o.threads}\`, timed around ` +
     `the query in a fresh node process per run (its peak RSS includes node + the DuckDB module, ` +
     `${L.fmtMiB(nodeBaselineKb() * 1024)} idle).`);

@@ -129,36 +129,56 @@ async function dataset(o) {
 function runFrocket(q, files, o) {
   const args = ['query', '--group-id', 'visitorid', '--timestamp', 'timestamp', '--file',
     path.join(L.BENCH, 'queries', `${q.name}.json`), '--nopretty', ...files];
-  const env = { FROCKET_LOCAL_THREADS: String(o.threads) };
-  const times = [];
-  let rss = 0;
-  let doc;
-  for (let i = 0; i < o.repeat; i++) {
-    const r = L.runTimed(L.FROCKET, args, { env });
-    times.push(r.wall);
-    rss = Math.max(rss, r.rssKb);
-    doc = JSON.parse(r.stdout);
-  }
-  return { times, rssKb: rss, doc };
+  const r = L.runTimed(L.FROCKET, args, { env: { FROCKET_LOCAL_THREADS: String(o.threads) } });
+  return { time: r.wall, cpu: r.cpu, rssKb: r.rssKb, doc: JSON.parse(r.stdout) };
 }
 
+// A fresh process per run, as for frocket; DuckDB's time excludes start-up and connecting.
 function runDuck(q, files, o) {
   const sql = fs.readFileSync(path.join(L.BENCH, 'queries', `${q.name}.sql`), 'utf8')
     .replace(/\{files\}/g, L.sqlList(files));
   const r = L.runTimed(process.execPath, [path.join(L.BENCH, 'duck-child.js')], {
-    input: JSON.stringify({ sql, threads: o.threads, repeat: o.repeat }),
+    input: JSON.stringify({ sql, threads: o.threads, repeat: 1 }),
   });
   const res = JSON.parse(r.stdout);
-  return { times: res.times, rssKb: r.rssKb, rows: res.rows };
+  return { time: res.times[0], cpu: res.cpu[0], rssKb: r.rssKb, rows: res.rows };
 }
 
 function runFloor(q, files, o) {
-  const args = ['--floor', '--threads', String(o.threads), '--repeat', String(o.repeat),
+  const args = ['--floor', '--threads', String(o.threads), '--repeat', '1',
     '--columns', q.cols.join(','), ...files];
   const r = L.runTimed(L.BENCH_DECODE, args);
   const res = JSON.parse(r.stdout);
-  return { time: res.best_s, bytes: res.columns.reduce((s, c) => s + c.bytes, 0),
+  return { time: res.best_s, cpu: res.best_cpu_s, bytes: res.columns.reduce((s, c) => s + c.bytes, 0),
     rssKb: r.rssKb };
+}
+
+// The three contenders take turns, so that a burst of load from other users of the machine
+// hits all of them alike; best and median of `repeat` runs each.
+function runQuery(q, files, o, haveQuery) {
+  const res = { ours: haveQuery ? { times: [], cpu: [], rssKb: 0, doc: null } : null,
+    duck: { times: [], cpu: [], rssKb: 0, rows: null },
+    floor: { times: [], cpu: [], rssKb: 0, bytes: 0 } };
+  for (let i = 0; i < o.repeat; i++) {
+    const f = runFloor(q, files, o);
+    res.floor.times.push(f.time);
+    res.floor.cpu.push(f.cpu);
+    res.floor.rssKb = Math.max(res.floor.rssKb, f.rssKb);
+    res.floor.bytes = f.bytes;
+    const d = runDuck(q, files, o);
+    res.duck.times.push(d.time);
+    res.duck.cpu.push(d.cpu);
+    res.duck.rssKb = Math.max(res.duck.rssKb, d.rssKb);
+    res.duck.rows = d.rows;
+    if (haveQuery) {
+      const r = runFrocket(q, files, o);
+      res.ours.times.push(r.time);
+      res.ours.cpu.push(r.cpu);
+      res.ours.rssKb = Math.max(res.ours.rssKb, r.rssKb);
+      res.ours.doc = r.doc;
+    }
+  }
+  return res;
 }
 
 // Peak RSS of a node process running DuckDB includes node itself: measured once, reported.
@@ -180,27 +200,28 @@ async function main() {
   const notes = [];
   for (const q of QUERIES.filter((x) => want.includes(x.name))) {
     process.stderr.write(`${q.name}...\n`);
-    const floor = runFloor(q, files, o);
-    const duck = runDuck(q, files, o);
-    let ours = null;
+    const { ours, duck, floor } = runQuery(q, files, o, haveQuery);
     let agree = 'n/a';
-    if (haveQuery) {
-      ours = runFrocket(q, files, o);
+    if (ours) {
       const diffs = compare(flattenFrocket(ours.doc), flattenDuck(duck.rows), q.compare);
       agree = diffs.length ? `**NO** (${diffs.length})` : 'yes';
       if (diffs.length) notes.push(`${q.name}: ` + diffs.slice(0, 5).join('; '));
     }
     const fb = ours ? L.best(ours.times) : NaN;
     const db = L.best(duck.times);
+    const flb = L.best(floor.times);
+    const fc = ours ? L.best(ours.cpu) : NaN;
     rows.push([q.what,
       ours ? `${L.fmtMs(fb)} (${L.fmtMs(L.median(ours.times))})` : 'not built',
       `${L.fmtMs(db)} (${L.fmtMs(L.median(duck.times))})`,
       ours ? `**${L.fmtRatio(db / fb)}** (goal ${q.goal}x)` : '-',
-      L.fmtMs(floor.time),
-      ours ? `${(fb / floor.time).toFixed(2)} (goal 1.5)` : '-',
+      ours ? L.fmtRatio(L.best(duck.cpu) / fc) : '-',
+      L.fmtMs(flb),
+      ours ? `${(fb / flb).toFixed(2)} / ${(fc / L.best(floor.cpu)).toFixed(2)}` : '-',
       ours ? L.fmtMiB(ours.rssKb * 1024) : '-',
       L.fmtMiB(floor.bytes),
-      ours ? `${(ours.rssKb * 1024 / floor.bytes).toFixed(2)} (goal 2)` : '-',
+      ours ? `${(ours.rssKb * 1024 / floor.bytes).toFixed(2)}` : '-',
+      L.fmtMiB(floor.rssKb * 1024),
       L.fmtMiB(duck.rssKb * 1024),
       agree]);
   }
@@ -209,16 +230,17 @@ async function main() {
     const [r] = await L.duckRows(con, `SELECT count(*) AS n FROM read_parquet(${L.sqlList(files)})`);
     return Number(r.n);
   })());
-  console.log(L.table(['query', 'frocket best (median)', 'DuckDB best (median)',
-    'DuckDB / frocket', 'decode floor', 'frocket / floor', 'frocket peak RSS',
-    'decoded columns', 'RSS / decoded', 'DuckDB peak RSS', 'answers agree'], rows));
+  console.log(L.table(['query', 'frocket wall, best (median)', 'DuckDB wall, best (median)',
+    'DuckDB / frocket wall', 'DuckDB / frocket CPU', 'decode floor wall',
+    'frocket / floor wall / CPU (goal 1.5)', 'frocket peak RSS', 'decoded columns',
+    'RSS / decoded (goal 2)', 'floor peak RSS', 'DuckDB peak RSS', 'answers agree'], rows));
   console.log(`\n${L.fmtNum(nrows)} rows in ${files.length} parts (${path.relative(L.TOP, dir)}), ` +
     `${o.threads} threads on both sides, ${o.repeat} runs each; machine: ${L.machine()}.`);
   console.log(`frocket: \`FROCKET_LOCAL_THREADS=${o.threads} frocket query --group-id visitorid ` +
     `--timestamp timestamp --file bench/queries/NAME.json --nopretty PARTS...\` (wall time of the ` +
-    'process, peak RSS from /usr/bin/time).');
-  console.log(`DuckDB: bench/queries/NAME.sql with \`SET threads = ${o.threads}\`, timed inside ` +
-    `one node process per query (its peak RSS includes node + the DuckDB module, ` +
+    'process; CPU = user + system of all its threads; peak RSS from /usr/bin/time).');
+  console.log(`DuckDB: bench/queries/NAME.sql with \`SET threads = ${o.threads}\`, timed around ` +
+    `the query in a fresh node process per run (its peak RSS includes node + the DuckDB module, ` +
     `${L.fmtMiB(nodeBaselineKb() * 1024)} idle).`);
   console.log(`Decode floor: \`bench/bench_decode --floor --threads ${o.threads} --columns ` +
     'COLUMNS PARTS...` (loads only the columns the query reads).');

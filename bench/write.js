@@ -15,15 +15,10 @@ function frocketWorks(sub) {
 
 function rmDir(d) { fs.rmSync(d, { recursive: true, force: true }); }
 
-async function duckTimes(con, sqls, repeat, before) {
-  const times = [];
-  for (let i = 0; i < repeat; i++) {
-    if (before) before();
-    const t0 = process.hrtime.bigint();
-    for (const s of sqls) await con.run(s);
-    times.push(Number(process.hrtime.bigint() - t0) / 1e9);
-  }
-  return times;
+// One timed run of the statements: {wall, cpu} seconds.
+async function duckRun(con, sqls, before) {
+  if (before) before();
+  return L.timeCall(async () => { for (const s of sqls) await con.run(s); });
 }
 
 async function main() {
@@ -36,21 +31,17 @@ async function main() {
   const haveGen = frocketWorks('gen');
   const haveRep = frocketWorks('repartition');
 
-  // 1. gen: frocket generates and writes; DuckDB only writes the same rows (held in memory
-  // tables, one per part) to the same number of files.
+  // gen: frocket generates and writes; DuckDB only writes the same rows (held in memory
+  // tables, one per part) to the same number of files.  repartition: both read gen's parts and
+  // write o.repartition parts by a hash of visitorid (DuckDB: PARTITION_BY, one directory each).
   const genDir = path.join(work, 'gen');
-  let genTimes = null;
-  const genArgs = ['gen', '--rows', String(o.rows), '--parts', String(o.parts), '--codec',
-    o.codec, '--threads', '1', '--no-progress', '--out', genDir];
+  const genArgs = (dir) => ['gen', '--rows', String(o.rows), '--parts', String(o.parts),
+    '--codec', o.codec, '--threads', '1', '--no-progress', '--out', dir];
+  rmDir(genDir);
   if (haveGen) {
-    genTimes = [];
-    for (let i = 0; i < o.repeat; i++) {
-      rmDir(genDir);
-      genTimes.push(L.runTimed(L.FROCKET, genArgs).wall);
-    }
-    cmds.push(`frocket ${genArgs.join(' ').replace(L.TOP + '/', '')}`);
+    L.runTimed(L.FROCKET, genArgs(genDir));
+    cmds.push(`frocket ${genArgs(genDir).join(' ').replace(L.TOP + '/', '')}`);
   } else {
-    rmDir(genDir);
     process.stderr.write('frocket gen is not built: DuckDB generates the input instead\n');
     await generate({ rows: o.rows, parts: o.parts, users: 0, codec: o.codec, out: genDir,
       threads: 2 });
@@ -60,49 +51,55 @@ async function main() {
   for (let p = 0; p < inputs.length; p++) {
     await con.run(`CREATE TABLE part${p} AS SELECT * FROM read_parquet('${inputs[p]}')`);
   }
+  const copyCodec = o.codec === 'none' ? 'uncompressed' : o.codec;
   const duckOut = path.join(work, 'duck-gen');
   fs.mkdirSync(duckOut, { recursive: true });
-  const copyCodec = o.codec === 'none' ? 'uncompressed' : o.codec;
   const genSql = inputs.map((_, p) => `COPY part${p} TO '${duckOut}/part-${p}.parquet' ` +
     `(FORMAT parquet, COMPRESSION ${copyCodec})`);
-  const duckGen = await duckTimes(con, genSql, o.repeat);
-  for (let p = 0; p < inputs.length; p++) await con.run(`DROP TABLE part${p}`);
-  out.push(['gen', L.fmtNum(o.rows),
-    genTimes ? `${L.fmtNum(o.rows / L.best(genTimes))} rows/s (${L.fmtMs(L.best(genTimes))})` :
-      'not built',
-    `${L.fmtNum(o.rows / L.best(duckGen))} rows/s (${L.fmtMs(L.best(duckGen))})`,
-    genTimes ? `**${L.fmtRatio(L.best(duckGen) / L.best(genTimes))}**` : '-']);
-
-  // 2. repartition: both read the same parts and write o.repartition parts by a hash of
-  // visitorid (DuckDB: PARTITION_BY, one directory per part).
   const repDir = path.join(work, 'rep');
   const repArgs = ['repartition', '--group-id', 'visitorid', '--parts', String(o.repartition),
-    '--codec', o.codec, '--out', repDir, ...inputs];
-  let repTimes = null;
-  let repRss = NaN;
+    '--no-progress', '--codec', o.codec, '--out', repDir, ...inputs];
   if (haveRep) {
-    repTimes = [];
-    for (let i = 0; i < o.repeat; i++) {
-      rmDir(repDir);
-      const r = L.runTimed(L.FROCKET, repArgs);
-      repTimes.push(r.wall);
-      repRss = r.rssKb;
-    }
-    cmds.push(`frocket ${repArgs.slice(0, 9).join(' ').replace(L.TOP + '/', '')} PARTS...`);
+    cmds.push(`frocket ${repArgs.slice(0, 10).join(' ').replace(L.TOP + '/', '')} PARTS...`);
   }
   const duckRep = path.join(work, 'duck-rep');
   const repSql = `COPY (SELECT *, hash(visitorid) % ${o.repartition} AS p
       FROM read_parquet(${L.sqlList(inputs)}))
     TO '${duckRep}' (FORMAT parquet, PARTITION_BY (p), COMPRESSION ${copyCodec})`;
-  const duckRepTimes = await duckTimes(con, [repSql], o.repeat, () => rmDir(duckRep));
+
+  // The contenders take turns so that load bursts from other users hit all of them alike.
+  const t = { gen: [], duckGen: [], rep: [], duckRep: [] };  // {wall, cpu} per run
+  let repRss = 0;
+  const genTmp = path.join(work, 'gen-again');
+  for (let i = 0; i < o.repeat; i++) {
+    if (haveGen) {
+      rmDir(genTmp);
+      t.gen.push(L.runTimed(L.FROCKET, genArgs(genTmp)));
+    }
+    t.duckGen.push(await duckRun(con, genSql));
+    if (haveRep) {
+      rmDir(repDir);
+      const r = L.runTimed(L.FROCKET, repArgs);
+      t.rep.push(r);
+      repRss = Math.max(repRss, r.rssKb);
+    }
+    t.duckRep.push(await duckRun(con, [repSql], () => rmDir(duckRep)));
+  }
+  const wall = (runs) => L.best(runs.map((r) => r.wall));
+  const cpu = (runs) => L.best(runs.map((r) => r.cpu));
+  const cell = (runs, extra) => `${L.fmtNum(o.rows / wall(runs))} rows/s ` +
+    `(${L.fmtMs(wall(runs))}, median ${L.fmtMs(L.median(runs.map((r) => r.wall)))}, ` +
+    `CPU ${L.fmtMs(cpu(runs))}${extra || ''})`;
+  const ratio = (ours, duck) => `**${L.fmtRatio(wall(duck) / wall(ours))}** / ` +
+    `${L.fmtRatio(cpu(duck) / cpu(ours))}`;
+  out.push(['gen', L.fmtNum(o.rows), haveGen ? cell(t.gen) : 'not built', cell(t.duckGen),
+    haveGen ? ratio(t.gen, t.duckGen) : '-']);
   out.push([`repartition ${inputs.length} -> ${o.repartition} parts`, L.fmtNum(o.rows),
-    repTimes ? `${L.fmtNum(o.rows / L.best(repTimes))} rows/s (${L.fmtMs(L.best(repTimes))}, ` +
-      `peak RSS ${L.fmtMiB(repRss * 1024)})` : 'not built',
-    `${L.fmtNum(o.rows / L.best(duckRepTimes))} rows/s (${L.fmtMs(L.best(duckRepTimes))})`,
-    repTimes ? `**${L.fmtRatio(L.best(duckRepTimes) / L.best(repTimes))}**` : '-']);
+    haveRep ? cell(t.rep, `, peak RSS ${L.fmtMiB(repRss * 1024)}`) : 'not built',
+    cell(t.duckRep), haveRep ? ratio(t.rep, t.duckRep) : '-']);
 
   console.log(L.table(['writer', 'rows', 'frocket (best)', 'DuckDB (best)',
-    'DuckDB time / frocket time (goal >= 1)'], out));
+    'DuckDB / frocket, wall / CPU (goal >= 1)'], out));
   console.log(`\nCodec ${o.codec}, one thread on both sides, best of ${o.repeat}; ` +
     `machine: ${L.machine()}.`);
   if (cmds.length) console.log('frocket:\n' + cmds.map((c) => `    ${c}`).join('\n'));

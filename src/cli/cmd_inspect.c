@@ -340,12 +340,16 @@ static int print_rows(fr_pq_file *f, const char *collist, int64_t limit, fr_err 
 	for (int i = 0; i < ncols; i++)
 		fr_pq_column_info(f, cols[i], &ci[i]);
 	/* Nested columns are not printed, but a corrupt one still makes the file corrupt. */
+	int nested = 0;
 	if (!collist) {
 		for (int c = 0; c < fr_pq_num_columns(f); c++) {
 			fr_pq_colinfo nc;
 			fr_pq_column_info(f, c, &nc);
-			if (nc.nested && (rc = fr_pq_check_column(f, c, err)))
-				goto out;
+			if (nc.nested) {
+				nested++;
+				if ((rc = fr_pq_check_column(f, c, err)))
+					goto out;
+			}
 		}
 	}
 	int64_t printed = 0;
@@ -388,6 +392,9 @@ static int print_rows(fr_pq_file *f, const char *collist, int64_t limit, fr_err 
 		}
 		fr_arena_free(a);
 	}
+	if (nested)
+		fprintf(stderr, "frocket inspect: %d nested column%s not shown (nested columns are not "
+			"supported)\n", nested, nested > 1 ? "s" : "");
 out:
 	fr_buf_free(&b);
 	free(ci);

@@ -12,7 +12,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: frocket repartition --group-id COL --parts N --out DIR [--codec C]\n"
-		"                           [--memory MB] [--row-group-rows N] INPUT...\n"
+		"                           [--memory MB] [--row-group-rows N] [--page-v2] INPUT...\n"
 		"\n"
 		"Rewrites flat Parquet files into DIR/part-00000.parquet ... so that every group id\n"
 		"lives in exactly one part: part = fmix64(id) %% N for integer ids,\n"
@@ -24,6 +24,7 @@ static void usage(FILE *f)
 		"  --codec C            snappy (default), zstd, gzip or none\n"
 		"  --memory MB          memory budget for the whole process (default 512, min 12)\n"
 		"  --row-group-rows N   largest output row group (default 1000000)\n"
+		"  --page-v2            write data pages v2 (default v1, the most widely read)\n"
 		"  --no-progress        never draw the progress bar\n");
 }
 
@@ -37,6 +38,7 @@ int fr_cmd_repartition(int argc, char **argv)
 		{ "memory", required_argument, NULL, 'm' },
 		{ "row-group-rows", required_argument, NULL, 'r' },
 		{ "no-progress", no_argument, NULL, 'P' },
+		{ "page-v2", no_argument, NULL, '2' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -51,6 +53,7 @@ int fr_cmd_repartition(int argc, char **argv)
 		case 'g': o.group_col = optarg; break;
 		case 'o': o.out = optarg; break;
 		case 'P': o.progress = 0; break;
+		case '2': o.page_v2 = 1; break;
 		case 'h': usage(stdout); return 0;
 		case 'c':
 			o.codec = fr_pq_codec_from_name(optarg);
@@ -92,5 +95,11 @@ int fr_cmd_repartition(int argc, char **argv)
 		fprintf(stderr, "frocket repartition: %s\n", err.msg);
 		return 1;
 	}
+	char stale[256];
+	int nstale = fr_args_stale_parts(o.out, o.parts, stale, sizeof stale);
+	if (nstale)
+		fprintf(stderr, "frocket %s: warning: %s also holds %d part file%s from another run "
+			"(%s...); remove %s before using it as a dataset\n", "repartition", o.out, nstale,
+			nstale > 1 ? "s" : "", stale, nstale > 1 ? "them" : "it");
 	return 0;
 }

@@ -392,22 +392,39 @@ static int index_sorted(const uint64_t *raw, int f64, int64_t len, const uint64_
 	return 0;
 }
 
-/* DICT / BOOL: direct table from code to id. */
-static int index_direct(const fr_vec *v, const uint64_t *dom_in, uint64_t *dom, uint32_t *ids,
-                        fr_arena *arena, fr_kern_index *out)
+/* DICT / BOOL: direct table from code to id.  map[c] is NEW until code c is first seen; the
+ * extra entry map[ncodes] (NOGROUP) absorbs out-of-range codes without a branch. */
+#define NEW (FR_KERN_NOGROUP - 1)
+
+static inline uint32_t direct_code(const fr_vec *v, int64_t i, int isbool, uint32_t ncodes)
+{
+	uint32_t c = isbool ? (uint32_t)(v->v.b[i] != 0) : v->v.codes[i];
+	return c < ncodes ? c : ncodes;
+}
+
+static inline void direct_rows(const fr_vec *v, const uint64_t *dom_in, uint64_t *dom,
+                               uint32_t *ids, uint32_t *map, uint32_t *first, uint32_t *n,
+                               uint32_t ncodes, int isbool)
 {
 	int64_t len = v->len;
-	uint32_t ncodes = v->kind == FR_VEC_BOOL ? 2 : v->dict.n;
-	uint32_t *map = fr_kern__scratch(FR_SCR_A, ((size_t)ncodes + 1) * sizeof *map, 0);
-	uint32_t *first = fr_kern__scratch(FR_SCR_B, ((size_t)ncodes + 1) * sizeof *first, 0);
-	if (!map || !first)
-		return -1;
-	memset(map, 0xff, ((size_t)ncodes + 1) * sizeof *map); /* FR_KERN_NOGROUP */
-	uint32_t n = 0;
 	int64_t nw = (int64_t)FR_BITMAP_WORDS(len);
 	for (int64_t w = 0; w < nw; w++) {
-		uint64_t m = dom_in[w], keep = m;
+		uint64_t m = dom_in[w], bad = 0;
 		int64_t base = w * 64;
+		if (m == ~(uint64_t)0) { /* the common case: every row selected and non-null */
+			for (int j = 0; j < 64; j++) {
+				uint32_t c = direct_code(v, base + j, isbool, ncodes);
+				uint32_t id = map[c];
+				if (__builtin_expect(id == NEW, 0)) {
+					id = map[c] = *n;
+					first[(*n)++] = c;
+				}
+				ids[base + j] = id;
+				bad |= (uint64_t)(id == FR_KERN_NOGROUP) << j;
+			}
+			dom[w] = m & ~bad;
+			continue;
+		}
 		int cnt = (int)(len - base < 64 ? len - base : 64);
 		for (int j = 0; j < cnt; j++) {
 			int64_t i = base + j;
@@ -415,21 +432,37 @@ static int index_direct(const fr_vec *v, const uint64_t *dom_in, uint64_t *dom, 
 				ids[i] = FR_KERN_NOGROUP;
 				continue;
 			}
-			uint32_t c = v->kind == FR_VEC_BOOL ? (v->v.b[i] != 0) : v->v.codes[i];
-			if (c >= ncodes) { /* corrupt code: no id, out of the domain */
-				ids[i] = FR_KERN_NOGROUP;
-				keep &= ~((uint64_t)1 << j);
-				continue;
-			}
+			uint32_t c = direct_code(v, i, isbool, ncodes);
 			uint32_t id = map[c];
-			if (id == FR_KERN_NOGROUP) {
-				id = map[c] = n;
-				first[n++] = c;
+			if (id == NEW) {
+				id = map[c] = *n;
+				first[(*n)++] = c;
 			}
 			ids[i] = id;
+			bad |= (uint64_t)(id == FR_KERN_NOGROUP) << j; /* corrupt code: out of the domain */
 		}
-		dom[w] = keep;
+		dom[w] = m & ~bad;
 	}
+}
+
+static int index_direct(const fr_vec *v, const uint64_t *dom_in, uint64_t *dom, uint32_t *ids,
+                        fr_arena *arena, fr_kern_index *out)
+{
+	uint32_t ncodes = v->kind == FR_VEC_BOOL ? 2 : v->dict.n;
+	if (ncodes >= NEW) /* ids must stay below the markers */
+		ncodes = NEW - 1;
+	uint32_t *map = fr_kern__scratch(FR_SCR_A, ((size_t)ncodes + 1) * sizeof *map, 0);
+	uint32_t *first = fr_kern__scratch(FR_SCR_B, ((size_t)ncodes + 1) * sizeof *first, 0);
+	if (!map || !first)
+		return -1;
+	for (uint32_t c = 0; c < ncodes; c++)
+		map[c] = NEW;
+	map[ncodes] = FR_KERN_NOGROUP;
+	uint32_t n = 0;
+	if (v->kind == FR_VEC_BOOL)
+		direct_rows(v, dom_in, dom, ids, map, first, &n, ncodes, 1);
+	else
+		direct_rows(v, dom_in, dom, ids, map, first, &n, ncodes, 0);
 	out->n = n;
 	int rc = 0;
 	if (v->kind == FR_VEC_BOOL) {

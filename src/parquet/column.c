@@ -39,15 +39,15 @@ typedef struct pghdr {
 	int32_t dict_nv;
 } pghdr;
 
-/* Global string dictionary (one per loaded column): open addressing over codes. */
+/* Global string dictionary (one per loaded column): open addressing.  A slot holds the
+ * upper 32 bits of the hash and code + 1, so probing rarely touches the strings. */
 typedef struct strdict {
-	uint32_t *slots;      /* code + 1, 0 empty */
+	uint64_t *slots;      /* 0 empty, else (hash >> 32) << 32 | (code + 1) */
 	uint32_t mask;
-	uint32_t n;
+	uint32_t n, cap;      /* entries, and room in off/hashes */
 	int64_t *off;         /* n + 1 entries */
-	size_t offcap;
+	uint64_t *hashes;     /* full hash per entry, for growing the table */
 	fr_buf data;
-	uint64_t *hashes;
 } strdict;
 
 typedef struct load {
@@ -146,18 +146,19 @@ static inline uint64_t hash_bytes(const uint8_t *p, size_t n)
 
 static int sd_rehash(strdict *d, uint32_t newsize)
 {
-	uint32_t *s = calloc(newsize, sizeof *s);
-	if (!s)
+	uint64_t *sl = calloc(newsize, sizeof *sl);
+	if (!sl)
 		return -1;
 	uint32_t mask = newsize - 1;
 	for (uint32_t c = 0; c < d->n; c++) {
-		uint32_t i = (uint32_t)d->hashes[c] & mask;
-		while (s[i])
+		uint64_t h = d->hashes[c];
+		uint32_t i = (uint32_t)h & mask;
+		while (sl[i])
 			i = (i + 1) & mask;
-		s[i] = c + 1;
+		sl[i] = (h >> 32 << 32) | (uint64_t)(c + 1);
 	}
 	free(d->slots);
-	d->slots = s;
+	d->slots = sl;
 	d->mask = mask;
 	return 0;
 }
@@ -171,26 +172,34 @@ static uint32_t sd_insert(strdict *d, const uint8_t *p, uint32_t n)
 			return UINT32_MAX;
 	}
 	uint64_t h = hash_bytes(p, n);
+	uint64_t tag = h >> 32 << 32;
 	uint32_t i = (uint32_t)h & d->mask;
 	for (;;) {
-		uint32_t c = d->slots[i];
-		if (!c)
+		uint64_t sv = d->slots[i];
+		if (!sv)
 			break;
-		c--;
-		if (d->hashes[c] == h && d->off[c + 1] - d->off[c] == n &&
-		    !memcmp(d->data.data + d->off[c], p, n))
-			return c;
+		if ((sv & 0xffffffff00000000ull) == tag) {
+			uint32_t c = (uint32_t)sv - 1;
+			/* Empty strings only: data.data may still be NULL. */
+			if (d->off[c + 1] - d->off[c] == n && (n == 0 || !memcmp(d->data.data + d->off[c], p, n)))
+				return c;
+		}
 		i = (i + 1) & d->mask;
 	}
 	if (d->n >= UINT32_MAX - 2)
 		return UINT32_MAX;
-	if (fr_pq_grow((uint8_t **)&d->off, &d->offcap, (size_t)(d->n + 2) * sizeof *d->off))
-		return UINT32_MAX;
-	size_t hc = d->offcap / sizeof *d->off * sizeof *d->hashes;
-	uint64_t *nh = realloc(d->hashes, hc);
-	if (!nh)
-		return UINT32_MAX;
-	d->hashes = nh;
+	if (d->n + 1 >= d->cap) {
+		uint32_t nc = d->cap ? (d->cap > UINT32_MAX / 2 ? UINT32_MAX - 1 : d->cap * 2) : 1024;
+		int64_t *no = realloc(d->off, ((size_t)nc + 1) * sizeof *no);
+		if (!no)
+			return UINT32_MAX;
+		d->off = no;
+		uint64_t *nh = realloc(d->hashes, (size_t)nc * sizeof *nh);
+		if (!nh)
+			return UINT32_MAX;
+		d->hashes = nh;
+		d->cap = nc;
+	}
 	if (d->n == 0)
 		d->off[0] = 0;
 	if (fr_buf_append(&d->data, p, n))
@@ -198,7 +207,7 @@ static uint32_t sd_insert(strdict *d, const uint8_t *p, uint32_t n)
 	uint32_t c = d->n++;
 	d->off[c + 1] = d->off[c] + n;
 	d->hashes[c] = h;
-	d->slots[i] = c + 1;
+	d->slots[i] = tag | (uint64_t)(c + 1);
 	return c;
 }
 
@@ -1103,19 +1112,14 @@ static int chunk_bytes(load *L, const fr_pq_chunk *ch, const uint8_t **basep, in
 	return 0;
 }
 
-/* Loads one column chunk (row group rg) at L->pos. */
-static int load_chunk(load *L, int rg)
+/* Metadata checks of one chunk that need no page: done for every selected row group before
+ * the output is allocated, so a lying footer fails before any big allocation. */
+static int chunk_meta_check(load *L, int rg)
 {
 	fr_pq_file *f = L->f;
 	const fr_pq_leaf *lf = L->leaf;
 	const fr_pq_rowgroup *g = &f->rgs[rg];
 	const fr_pq_chunk *ch = &g->cols[L->leaf - f->leaves];
-	char where[48];
-	snprintf(where, sizeof where, "row group %d", rg);
-	L->where = where;
-	L->rg = rg;
-	L->has_dict = 0;
-	L->dict_n = 0;
 	if (!ch->has_meta)
 		return bad(L, "column chunk without metadata", NULL);
 	if (ch->has_file_path)
@@ -1133,6 +1137,32 @@ static int load_chunk(load *L, int rg)
 			"%s: column %s: unsupported compression codec %s", f->name, lf->name,
 			cn ? cn : "(unknown)");
 	}
+	int64_t start = ch->data_page_offset;
+	if (ch->dict_page_offset > 0 && ch->dict_page_offset < start)
+		start = ch->dict_page_offset;
+	int64_t data_end = (int64_t)f->size - 8 - f->footer_len;
+	if (start < 4 || ch->total_compressed <= 0 || start > data_end ||
+	    ch->total_compressed > data_end - start)
+		return bad(L, "column chunk lies outside the file's data", NULL);
+	return 0;
+}
+
+/* Loads one column chunk (row group rg) at L->pos. */
+static int load_chunk(load *L, int rg)
+{
+	fr_pq_file *f = L->f;
+	const fr_pq_rowgroup *g = &f->rgs[rg];
+	const fr_pq_chunk *ch = &g->cols[L->leaf - f->leaves];
+	char where[48];
+	snprintf(where, sizeof where, "row group %d", rg);
+	L->where = where;
+	L->rg = rg;
+	L->has_dict = 0;
+	L->dict_n = 0;
+	if (chunk_meta_check(L, rg))
+		return -1;
+	if (g->num_rows == 0)
+		return 0;
 	const uint8_t *base;
 	int64_t len;
 	if (chunk_bytes(L, ch, &base, &len))
@@ -1239,6 +1269,16 @@ static int run_load(load *L, fr_arena *arena, const uint8_t *keep, int only_rg)
 			total += f->rgs[r].num_rows;
 	if (check_rows(f, total, L->err))
 		return L->err->code;
+	for (int r = 0; r < f->nrg; r++) {
+		if ((only_rg >= 0 && r != only_rg) || (keep && !keep[r]))
+			continue;
+		char where[48];
+		snprintf(where, sizeof where, "row group %d", r);
+		L->where = where;
+		if (chunk_meta_check(L, r))
+			return L->err->code;
+	}
+	L->where = "";
 	L->total = total;
 	L->lvl_pred = -1;
 	if (L->mode != M_BIN) {

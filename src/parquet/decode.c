@@ -312,11 +312,30 @@ int64_t fr_pq_delta_decode(const uint8_t *p, size_t n, int max_bw, uint64_t *out
 					return -1;
 			}
 			uint64_t take = total - (uint64_t)i < per_mini ? total - (uint64_t)i : per_mini;
-			if (out) {
-				unpack64(p, end, bw, deltas, (int64_t)take);
-				for (uint64_t k = 0; k < take; k++) {
-					prev += min_delta + deltas[k];
-					out[i + (int64_t)k] = prev;
+			/* A miniblock can hold up to block_size values: unpack it in slices of 1024
+			 * (a multiple of 8, so every slice starts on a byte). */
+			for (uint64_t c0 = 0; out && c0 < take; c0 += 1024) {
+				uint64_t cnt = take - c0 < 1024 ? take - c0 : 1024;
+				const uint8_t *q = p + c0 * (uint64_t)bw / 8;
+				if (q > end)
+					return -1;
+				if (bw <= 32) {
+					/* The common case: the per-width unrolled unpacker. */
+					uint32_t *d32 = (uint32_t *)(void *)deltas;
+					size_t avail = (size_t)(end - q);
+					uint64_t sb = cnt * (uint64_t)bw / 8 + 8;
+					if (fr_pq_unpack32(q, sb < avail ? sb : avail, bw, d32, (int64_t)cnt))
+						return -1;
+					for (uint64_t k = 0; k < cnt; k++) {
+						prev += min_delta + d32[k];
+						out[i + (int64_t)(c0 + k)] = prev;
+					}
+				} else {
+					unpack64(q, end, bw, deltas, (int64_t)cnt);
+					for (uint64_t k = 0; k < cnt; k++) {
+						prev += min_delta + deltas[k];
+						out[i + (int64_t)(c0 + k)] = prev;
+					}
 				}
 			}
 			i += (int64_t)take;

@@ -54,6 +54,10 @@ typedef struct fr_pq_colinfo {
 	int repetition;           /* 0 REQUIRED, 1 OPTIONAL, 2 REPEATED */
 } fr_pq_colinfo;
 
+/* 0, or FR_EINVAL for a column number out of range.  Mapping: BOOLEAN -> BOOL; INT32/INT64/
+ * INT96 -> INT (DATE, TIME, TIMESTAMP included); FLOAT/DOUBLE/FLOAT16 -> FLOAT; BYTE_ARRAY
+ * annotated STRING/UTF8/ENUM/JSON or unannotated -> STRING; everything else (DECIMAL,
+ * INTERVAL, UUID, BSON, geometry, unknown logical types, nested) -> FR_TYPE_NONE. */
 int fr_pq_column_info(const fr_pq_file *f, int col, fr_pq_colinfo *out);
 
 /* Row-group pruning for the timeframe [from, to): keep[rg] = 1 if row group rg may hold a
@@ -62,7 +66,12 @@ int fr_pq_column_info(const fr_pq_file *f, int col, fr_pq_colinfo *out);
 int fr_pq_prune_range(const fr_pq_file *f, int col, int has_from, int64_t from, int has_to,
 	int64_t to, uint8_t *keep, fr_err *err);
 
-/* Loads column `col` of the row groups with keep[rg] != 0 (all when keep is NULL),
+/* Values: INT32 sign-extended (zero-extended when annotated unsigned), INT64 as stored
+ * (UINT_64 keeps its bits), INT96 as nanoseconds since the epoch (wrapping), dates, times and
+ * timestamps in the column's own unit (colinfo.time_unit / converted); FLOAT and FLOAT16
+ * widened exactly.  FR_TYPE_NONE columns load as FR_VEC_BIN when their physical type is
+ * BYTE_ARRAY or FIXED_LEN_BYTE_ARRAY, and fail with FR_EUNSUPPORTED otherwise.
+ * Loads column `col` of the row groups with keep[rg] != 0 (all when keep is NULL),
  * concatenated in file order, into *out.  Every allocation is made in `arena` (owned by the
  * caller; the vector lives as long as the arena).  Strings become FR_VEC_DICT with one
  * dictionary for the whole column (entries distinct).  Only this column's chunks are read,

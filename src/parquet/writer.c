@@ -1004,6 +1004,8 @@ static void footer(fr_pqw *w, fr_tenc *t)
 		fr_tenc_i32(t, 1, c->type);
 		fr_tenc_i32(t, 3, c->optional ? FR_PQ_REP_OPTIONAL : FR_PQ_REP_REQUIRED);
 		fr_tenc_str(t, 4, c->name);
+		if (c->converted > 0 && !(c->type == FR_PQ_BYTE_ARRAY && c->string))
+			fr_tenc_i32(t, 6, c->converted);
 		if (c->type == FR_PQ_BYTE_ARRAY && c->string) {
 			fr_tenc_i32(t, 6, FR_PQ_CT_UTF8);
 			fr_tenc_struct_begin(t, 10);

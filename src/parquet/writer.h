@@ -16,6 +16,8 @@ typedef struct fr_pqw_col {
 	int type;
 	int optional;     /* nullable (definition level 1) */
 	int string;       /* BYTE_ARRAY annotated STRING / UTF8 */
+	int converted;    /* ConvertedType annotation to keep (TIMESTAMP_MILLIS, DATE, INT_16...),
+	                   * 0 for none (UTF8 comes from `string`) */
 } fr_pqw_col;
 
 typedef struct fr_pqw_opts {

@@ -968,7 +968,7 @@ static int read_config(ctx *c, fr_query *q)
 		             "FROCKET_AGGREGATIONS_TOP_GRACE_FACTOR 1..1000 and "
 		             "FROCKET_AGGREGATIONS_EXACT_LIMIT >= 1");
 	c->top_default = (int)top;
-	q->grace_k = (int)ceil((double)top * grace);
+	q->grace = grace;
 	q->exact_limit = lim;
 	return 0;
 }

@@ -142,7 +142,7 @@ typedef struct fr_query {
 	fr_qagglist end_aggs;
 	uint8_t *used;             /* used[col] = 1 if the query reads column col (schema->ncols);
 	                            * the timestamp only with a timeframe, sequence or funnel */
-	int grace_k;               /* per-part entries kept past the exact limit: ceil(top*grace) */
+	double grace;              /* past the exact limit a part keeps ceil(top * grace) entries */
 	int64_t exact_limit;       /* FROCKET_AGGREGATIONS_EXACT_LIMIT */
 } fr_query;
 

@@ -100,6 +100,7 @@ typedef struct ocol {
 	int type;
 	int optional;
 	int string;
+	int converted;          /* ConvertedType kept (0 none) */
 } ocol;
 
 static int supported(int t)
@@ -140,8 +141,16 @@ static int check_schema(const fr_repart_opts *o, int i, fr_pq_file *f, ocol **co
 				"which repartition does not write (BOOLEAN, INT32, INT64, FLOAT, DOUBLE, "
 				"BYTE_ARRAY)", name, ci.name, fr_pq_type_name(ci.physical_type) ?
 				fr_pq_type_name(ci.physical_type) : "?");
+		if (ci.is_decimal)
+			return fr_err_set(err, FR_EUNSUPPORTED, "%s: column %s is a DECIMAL; "
+				"repartition does not rewrite decimals", name, ci.name);
+		/* Integer annotations (dates, times, timestamps, sized and unsigned ints) survive
+		 * through their ConvertedType; UTF8 through the string flag. */
+		int conv = ci.converted > 0 && ci.converted != FR_PQ_CT_DECIMAL &&
+			ci.physical_type != FR_PQ_BYTE_ARRAY ? ci.converted : 0;
 		ocol *oc = &(*cols)[c];
 		if (i == 0) {
+			oc->converted = conv;
 			oc->name = strdup(ci.name);
 			if (!oc->name)
 				return fr_err_set(err, FR_ENOMEM, "out of memory");
@@ -150,7 +159,7 @@ static int check_schema(const fr_repart_opts *o, int i, fr_pq_file *f, ocol **co
 			oc->string = ci.is_string;
 			continue;
 		}
-		if (strcmp(oc->name, ci.name) || oc->type != ci.physical_type)
+		if (strcmp(oc->name, ci.name) || oc->type != ci.physical_type || oc->converted != conv)
 			return fr_err_set(err, FR_EINVAL, "%s: schema differs from %s: column %d is "
 				"'%s' %s, expected '%s' %s", name, o->inputs[0], c, ci.name,
 				fr_pq_type_name(ci.physical_type), oc->name, fr_pq_type_name(oc->type));
@@ -536,10 +545,11 @@ int fr_repart_run(const fr_repart_opts *o, fr_err *err)
 	}
 	for (int c = 0; c < R.ncols; c++)
 		wc[c] = (fr_pqw_col){ R.cols[c].name, R.cols[c].type, R.cols[c].optional,
-			R.cols[c].string };
+			R.cols[c].string, R.cols[c].converted };
 	fr_pqw_opts wo;
 	fr_pqw_opts_default(&wo);
 	wo.codec = o->codec;
+	wo.page_v2 = o->page_v2;
 	/* Many writers live at once: small I/O buffers and pages scaled to the part budget. */
 	wo.io_buffer = 64 * 1024;
 	wo.page_size = R.part_budget / 4;

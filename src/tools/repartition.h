@@ -15,6 +15,7 @@ typedef struct fr_repart_opts {
 	int64_t memory_mb;               /* budget for the whole process, default 512 */
 	int64_t row_group_rows;          /* largest output row group, default 1,000,000 */
 	int progress;
+	int page_v2;                     /* DATA_PAGE_V2 instead of v1 data pages */
 	const char *const *inputs;
 	int ninputs;
 } fr_repart_opts;

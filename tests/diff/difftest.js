@@ -88,6 +88,14 @@ function judge(expected, r) {
   return d;
 }
 
+// A sanitizer report starts with its verdict: show that and the top frames, else the tail.
+function stderrExcerpt(text) {
+  const lines = text.trim().split('\n');
+  const at = lines.findIndex((l) => /runtime error|Sanitizer|LeakSanitizer/.test(l));
+  const shown = at >= 0 ? lines.slice(at, at + 8) : lines.slice(-8);
+  return shown.join('\n          ');
+}
+
 const quote = (s) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 function engineArgs(ds, qfile, files) {
@@ -257,7 +265,7 @@ async function main() {
       console.log(`  reproduce: ${reproBase} --dataset ${f.d} --query ${f.j}`);
       for (const x of f.diffs.slice(0, 15)) console.log(`  - ${x}`);
       if (f.diffs.length > 15) console.log(`  - ... ${f.diffs.length - 15} more differences`);
-      if (f.stderr && f.stderr.trim()) console.log(`  stderr: ${f.stderr.trim().split('\n').slice(-8).join('\n          ')}`);
+      if (f.stderr && f.stderr.trim()) console.log(`  stderr: ${stderrExcerpt(f.stderr)}`);
       if (f.mode === '-') continue;
       const keep = path.join(o.keep, `seed${o.seed}-d${f.d}-q${f.j}-${f.mode}`);
       fs.rmSync(keep, { recursive: true, force: true });

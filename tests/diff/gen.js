@@ -45,7 +45,7 @@ class Rng {
 const WORDS = ['', 'a', 'ab', 'abc', 'b', 'A', 'Ab', 'view', 'View', 'click', 'a2c', 'shoes',
   'red shoes', 'Red Shoes', 'o\'neil', 'x|y', 'x|y|z', 'tab\there', 'line\nbreak', 'back\\slash',
   '"quoted"', 'é', 'naïve café', '日本語', '🙂', ' ', '  lead', 'trail ', '%', '_', '$0', 'null',
-  'NaN', 'True', '1', '1.0', '-0', 'a'.repeat(40), 'long ' + 'x'.repeat(200)];
+  'NaN', 'True', '1', '1.0', '-0', 'nul\u0000byte', 'a'.repeat(40), 'long ' + 'x'.repeat(200)];
 
 const I64_MIN = -(2n ** 63n);
 const I64_MAX = 2n ** 63n - 1n;
@@ -106,7 +106,8 @@ function genDataset(r) {
   const gidType = r.pick(['INT', 'STRING']);
   const tsType = r.chance(0.75) ? 'INT' : 'FLOAT';
   // mostly small; now and then big enough for several row groups per part
-  const nGroups = r.chance(0.08) ? r.int(150, 300) : r.pick([1, 2, r.int(3, 10), r.int(10, 40), r.int(10, 40), r.int(30, 80), r.int(30, 80), r.int(30, 80)]);
+  const big = r.chance(0.08);
+  const nGroups = big ? r.int(300, 600) : r.pick([1, 2, r.int(3, 10), r.int(10, 40), r.int(10, 40), r.int(30, 80), r.int(30, 80), r.int(30, 80)]);
   const tsBase = r.pick([0, 1000, 1600000000, 1600000000000]);
   const tsSpan = r.pick([3, 10, 50, 1000]); // small spans: many equal timestamps
   const cols = [];
@@ -147,18 +148,18 @@ function genDataset(r) {
     }
     groups.push(rows);
   }
-  const nParts = Math.min(groups.length, r.pick([1, 1, 2, 3, 4, 6]));
+  const nParts = Math.min(groups.length, big ? r.pick([1, 2]) : r.pick([1, 1, 2, 3, 4, 6]));
   const parts = Array.from({ length: nParts }, () => []);
   groups.forEach((g, i) => parts[i < nParts ? i : r.int(0, nParts - 1)].push(...g));
   for (const p of parts) {
-    if (r.chance(0.6)) r.shuffle(p);
+    if (r.chance(big ? 0.3 : 0.6)) r.shuffle(p); // sorted big parts: row groups with disjoint ts ranges
     else p.sort((a, b) => (a[ts] < b[ts] ? -1 : a[ts] > b[ts] ? 1 : 0));
   }
   const sqlTypes = {};
   for (const c of colDefs) if (c.sqlType) sqlTypes[c.name] = c.sqlType;
   const writer = parts.map(() => ({
     codec: r.pick(['snappy', 'zstd', 'gzip', 'uncompressed', 'lz4_raw', 'brotli']),
-    rowGroup: r.pick([100000, 2048]), v2: r.chance(0.3), noDict: r.chance(0.2),
+    rowGroup: big ? 2048 : r.pick([100000, 2048]), v2: r.chance(0.3), noDict: r.chance(0.2),
   }));
   const columns = Object.fromEntries(cols);
   return { cols, schema: { groupId: gid, timestamp: ts, columns }, parts, sqlTypes, writer, colDefs, tsBase, tsSpan };

@@ -82,6 +82,14 @@ function run(args, mode) {
   });
 }
 
+// A sanitizer report starts with its verdict: show that and the top frames, else the tail.
+function stderrExcerpt(text) {
+  const lines = text.trim().split('\n');
+  const at = lines.findIndex((l) => /runtime error|Sanitizer|LeakSanitizer/.test(l));
+  const shown = at >= 0 ? lines.slice(at, at + 8) : lines.slice(-8);
+  return shown.join('\n          ');
+}
+
 const quote = (s) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 const cmdline = (args, mode) => `${mode === 'scalar' ? 'FROCKET_SIMD=scalar ' : ''}${quote(bin)} ${args.map(quote).join(' ')}`;
 
@@ -174,7 +182,7 @@ async function main() {
     console.log(`  command:  ${cmdline(f.args, f.mode)}`);
     for (const d of f.diffs.slice(0, 15)) console.log(`  - ${d}`);
     if (f.diffs.length > 15) console.log(`  - ... ${f.diffs.length - 15} more differences`);
-    if (f.r.stderr.trim()) console.log(`  stderr: ${f.r.stderr.trim().split('\n').slice(-10).join('\n          ')}`);
+    if (f.r.stderr.trim()) console.log(`  stderr: ${stderrExcerpt(f.r.stderr)}`);
   }
   if (failures.length > MAX_REPORTED) console.log(`... and ${failures.length - MAX_REPORTED} more failures`);
   // A failure everywhere points at the engine; one only in some splits or modes at merging,

@@ -818,6 +818,41 @@ START_TEST(sums_hand_computed)
 }
 END_TEST
 
+/* fr_kern_cmp_vec dispatches on the vector kind with the matching constant. */
+START_TEST(cmp_vec_dispatch)
+{
+	fr_err e = { 0 };
+	int64_t iv[4] = { 5, -1, 0, 7 };
+	double dv[4] = { 0.5, NAN, 2.5, -1.0 };
+	uint8_t bv[4] = { 1, 0, 1, 0 };
+	uint64_t valid = 0xb; /* row 2 null */
+	fr_vec vi = { .kind = FR_VEC_I64, .len = 4, .valid = &valid, .v.i64 = iv };
+	fr_vec vd = { .kind = FR_VEC_F64, .len = 4, .v.f64 = dv };
+	fr_vec vb = { .kind = FR_VEC_BOOL, .len = 4, .valid = &valid, .v.b = bv };
+	fr_vec vx = { .kind = FR_VEC_BIN, .len = 4 };
+	fr_kern_const c = { .i64 = 5, .f64 = 0.5 };
+	uint64_t out;
+	FOR_MODES(m) {
+		REQ_EQ(fr_kern_cmp_vec(&vi, FR_OP_GE, &c, &out, &e), 0);
+		REQ_EQ(out, 0x9);
+		REQ_EQ(fr_kern_cmp_vec(&vi, FR_OP_NE, &c, &out, &e), 0);
+		REQ_EQ(out, 0xe); /* the null row matches != */
+		REQ_EQ(fr_kern_cmp_vec(&vd, FR_OP_LE, &c, &out, &e), 0);
+		REQ_EQ(out, 0x9); /* NaN never matches <= */
+		REQ_EQ(fr_kern_cmp_vec(&vd, FR_OP_NE, &c, &out, &e), 0);
+		REQ_EQ(out, 0xe); /* NaN matches != like null */
+		c.i64 = 1;
+		REQ_EQ(fr_kern_cmp_vec(&vb, FR_OP_EQ, &c, &out, &e), 0);
+		REQ_EQ(out, 0x1);
+		REQ_EQ(fr_kern_cmp_vec(&vb, FR_OP_NE, &c, &out, &e), 0);
+		REQ_EQ(out, 0xe);
+		c.i64 = 5;
+		REQ_EQ(fr_kern_cmp_vec(&vx, FR_OP_EQ, &c, &out, &e), FR_EINVAL);
+		REQ_EQ(fr_kern_cmp_vec(&vb, FR_OP_LT, &c, &out, &e), FR_EINVAL);
+	}
+}
+END_TEST
+
 /* query.md §4.5 / TC: ties never chain; the earliest previous match is used. */
 START_TEST(sequence_hand_computed)
 {
@@ -903,6 +938,7 @@ int main(void)
 	tcase_add_test(tc, index_gaps_release_threads);
 	tcase_add_test(tc, group_kernels_random);
 	tcase_add_test(tc, sums_hand_computed);
+	tcase_add_test(tc, cmp_vec_dispatch);
 	tcase_add_test(tc, sequence_hand_computed);
 	tcase_add_test(tc, groups_per_value_both_paths);
 	suite_add_tcase(s, tc);

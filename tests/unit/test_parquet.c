@@ -270,17 +270,18 @@ static size_t put_uleb(uint8_t *p, uint64_t v)
 	return n;
 }
 
-/* Reference encoder: block 128, 4 miniblocks of 32. */
-static size_t delta_encode(const int64_t *v, int n, uint8_t *out)
+/* Reference encoder with a given block size and miniblock count. */
+static size_t delta_encode_bm(const int64_t *v, int n, uint8_t *out, int block, int nmini)
 {
+	int per = block / nmini;
 	size_t o = 0;
-	o += put_uleb(out + o, 128);
-	o += put_uleb(out + o, 4);
+	o += put_uleb(out + o, (uint64_t)block);
+	o += put_uleb(out + o, (uint64_t)nmini);
 	o += put_uleb(out + o, (uint64_t)n);
 	o += put_uleb(out + o, n ? ((uint64_t)v[0] << 1) ^ (uint64_t)(v[0] >> 63) : 0);
-	for (int i = 1; i < n; i += 128) {
-		int cnt = n - i < 128 ? n - i : 128;
-		uint64_t d[128];
+	uint64_t *d = malloc(sizeof *d * (size_t)block);
+	for (int i = 1; i < n; i += block) {
+		int cnt = n - i < block ? n - i : block;
 		int64_t mn = INT64_MAX;
 		for (int k = 0; k < cnt; k++) {
 			d[k] = (uint64_t)v[i + k] - (uint64_t)v[i + k - 1];
@@ -288,31 +289,59 @@ static size_t delta_encode(const int64_t *v, int n, uint8_t *out)
 				mn = (int64_t)d[k];
 		}
 		o += put_uleb(out + o, ((uint64_t)mn << 1) ^ (uint64_t)(mn >> 63));
-		uint8_t widths[4] = { 0 };
 		size_t wpos = o;
-		o += 4;
-		for (int m = 0; m < 4 && m * 32 < cnt; m++) {
+		memset(out + wpos, 0, (size_t)nmini);
+		o += (size_t)nmini;
+		for (int m = 0; m < nmini && m * per < cnt; m++) {
 			int w = 0;
-			for (int k = m * 32; k < cnt && k < m * 32 + 32; k++) {
+			for (int k = m * per; k < cnt && k < m * per + per; k++) {
 				uint64_t r = d[k] - (uint64_t)mn;
 				while (w < 64 && (r >> w))
 					w++;
 			}
-			widths[m] = (uint8_t)w;
+			out[wpos + m] = (uint8_t)w;
 			uint8_t *mb = out + o;
-			memset(mb, 0, (size_t)w * 4);
-			for (int k = 0; k < 32; k++) {
-				uint64_t r = m * 32 + k < cnt ? d[m * 32 + k] - (uint64_t)mn : 0;
+			memset(mb, 0, (size_t)w * per / 8);
+			for (int k = 0; k < per; k++) {
+				uint64_t r = m * per + k < cnt ? d[m * per + k] - (uint64_t)mn : 0;
 				for (int b = 0; b < w; b++)
 					if (r >> b & 1)
-						mb[(k * w + b) / 8] |= (uint8_t)(1 << ((k * w + b) % 8));
+						mb[((size_t)k * w + b) / 8] |= (uint8_t)(1 << ((k * w + b) % 8));
 			}
-			o += (size_t)w * 4;
+			o += (size_t)w * per / 8;
 		}
-		memcpy(out + wpos, widths, 4);
 	}
+	free(d);
 	return o;
 }
+
+static size_t delta_encode(const int64_t *v, int n, uint8_t *out)
+{
+	return delta_encode_bm(v, n, out, 128, 4);
+}
+
+START_TEST(delta_big_miniblocks)
+{
+	/* One miniblock of 4096 values (block 4096, 1 miniblock), small and 64-bit deltas. */
+	enum { N = 5000 };
+	static int64_t v[N];
+	static uint8_t buf[N * 9 + 4096 * 8 + 100];
+	static uint64_t out[N];
+	for (int wide = 0; wide < 2; wide++) {
+		uint64_t x = 7;
+		for (int i = 0; i < N; i++) {
+			x = x * 6364136223846793005ull + 1;
+			v[i] = wide ? (int64_t)x : (int64_t)(i * 3 + (x >> 60));
+		}
+		size_t len = delta_encode_bm(v, N, buf, 4096, 1);
+		int64_t total;
+		ck_assert_int_eq(fr_pq_delta_decode(buf, len, 64, out, N, &total), (int64_t)len);
+		ck_assert_int_eq(total, N);
+		for (int i = 0; i < N; i++)
+			ck_assert(out[i] == (uint64_t)v[i]);
+	}
+}
+END_TEST
 
 START_TEST(delta_roundtrip)
 {
@@ -741,6 +770,7 @@ int main(void)
 	tcase_add_test(tc, rle_bits_levels);
 	tcase_add_test(tc, delta_roundtrip);
 	tcase_add_test(tc, delta_bad_headers);
+	tcase_add_test(tc, delta_big_miniblocks);
 	tcase_add_test(tc, bss);
 	suite_add_tcase(s, tc);
 	TCase *tf = tcase_create("files");

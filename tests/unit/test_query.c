@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "query/internal.h"
 #include "query/jw.h"
 #include "query/query.h"
 #include "query_testdata.h"
@@ -547,6 +548,14 @@ START_TEST(tc_exact_across_parts)
 	ck_assert_msg(strstr(got, "\"approximate\": true") != NULL, "TC-64 approx got %s", got);
 	ck_assert_msg(strstr(got, "\"x\": 30") != NULL, "TC-64 approx got %s", got);
 	free(got);
+	/* the per-part cut follows the aggregation's own top: 30 x 2.0 keeps all 21 keys */
+	setenv("FROCKET_AGGREGATIONS_EXACT_LIMIT", "5", 1);
+	got = run_text(&top_schema, parts, 2, "{'query':{'aggregations':[{'column':'k','type':"
+	               "'countPerValue','top':30}]}}", &qe, 0);
+	unsetenv("FROCKET_AGGREGATIONS_EXACT_LIMIT");
+	ck_assert_ptr_nonnull(got);
+	ck_assert_msg(strstr(got, "\"x\": 31") != NULL, "TC-64 top 30 got %s", got);
+	free(got);
 	for (int i = 0; i < 41; i++) {
 		free((char *)ga[i]);
 		free((char *)ka[i]);
@@ -817,6 +826,9 @@ START_TEST(tc_float_repr)
 		{ (double)0.1f, "0.10000000149011612" }, { 1e22, "1e+22" }, { 123.0, "123.0" },
 		{ 5e-324, "5e-324" }, { 1.7976931348623157e308, "1.7976931348623157e+308" },
 		{ INFINITY, "inf" }, { -INFINITY, "-inf" },
+		{ -0x0.06b4d655a26c6p-1022, "-5.8289942494699e-310" }, { 0.3, "0.3" },
+		{ 2.0 / 3.0, "0.6666666666666666" }, { 1e15 + 0.3, "1000000000000000.2" },
+		{ 9007199254740993.0, "9007199254740992.0" }, { 123456789.125, "123456789.125" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char b[64];
@@ -954,6 +966,32 @@ START_TEST(tc_empty_part)
 }
 END_TEST
 
+static int cmp_desc(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+START_TEST(tc_kth_largest)
+{
+	uint64_t s = 12345;
+	for (int round = 0; round < 300; round++) {
+		uint32_t n = 1 + (uint32_t)(round % 97) * 3;
+		double *v = malloc(n * sizeof *v), *w = malloc(n * sizeof *w);
+		for (uint32_t i = 0; i < n; i++) {
+			s = s * 6364136223846793005ull + 1442695040888963407ull;
+			v[i] = (double)((s >> 33) % (round % 5 == 0 ? 3 : 1000));
+		}
+		memcpy(w, v, n * sizeof *v);
+		qsort(w, n, sizeof *w, cmp_desc);
+		uint32_t k = 1 + (uint32_t)(s % n);
+		ck_assert(fr_qres_kth_largest(v, n, k) == w[k - 1]);
+		free(v);
+		free(w);
+	}
+}
+END_TEST
+
 static Suite *query_suite(void)
 {
 	Suite *s = suite_create("query");
@@ -981,6 +1019,7 @@ static Suite *query_suite(void)
 	tcase_add_test(tc, tc_no_timestamp_needed);
 	tcase_add_test(tc, tc_float_timestamp);
 	tcase_add_test(tc, tc_empty_part);
+	tcase_add_test(tc, tc_kth_largest);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -22,7 +22,7 @@ for i in 0 1 2 3 4 5 6; do [ -s "$tmp/r7/part-0000$i.parquet" ] || fail "part $i
 ls -a "$tmp/r7" | grep -q '\.tmp$' && fail "temporary files left behind"
 duck "$tmp/r7" uid 7 "$oracle"/part-*.parquet
 
-"$fr" repartition --group-id category --parts 3 --codec zstd --out "$tmp/r3" --no-progress \
+"$fr" repartition --group-id category --parts 3 --codec zstd --page-v2 --out "$tmp/r3" --no-progress \
 	"$oracle"/part-*.parquet
 duck "$tmp/r3" category 3 "$oracle"/part-*.parquet
 
@@ -47,6 +47,13 @@ check_err "must be an integer or a string" --group-id price --parts 2 --out "$tm
 check_err "--memory must be at least" --group-id uid --parts 2 --memory 4 --out "$tmp/e4" "$oracle/part-00000.parquet"
 check_err "no-such.parquet" --group-id uid --parts 2 --out "$tmp/e5" "$tmp/no-such.parquet"
 check_err "no input files" --group-id uid --parts 2 --out "$tmp/e6"
+head -c 100000 "$oracle/part-00000.parquet" >"$tmp/trunc.parquet"
+check_err "trunc.parquet: not a parquet file" --group-id uid --parts 2 --out "$tmp/e7" "$tmp/trunc.parquet"
+
+# Parts without rows (one visitor, three parts: two are empty) in and out.
+"$fr" gen --out "$tmp/tiny" --rows 5 --users 1 --parts 3 --no-progress
+"$fr" repartition --group-id visitorid --parts 4 --out "$tmp/tiny4" --no-progress "$tmp"/tiny/part-*.parquet
+duck "$tmp/tiny4" visitorid 4 "$tmp"/tiny/part-*.parquet
 
 # Bounded memory: a >= 64 MB input through a 16 MB budget.
 "$fr" gen --out "$tmp/big" --rows 2.5M --parts 2 --row-group-rows 20000 --no-progress

@@ -20,14 +20,14 @@ function eventsSql(rows, users) {
           + CASE ev WHEN 1 THEN 120000 WHEN 2 THEN 600000 ELSE 0 END AS timestamp,
         CASE ev WHEN 0 THEN 'view' WHEN 1 THEN 'addtocart' ELSE 'transaction' END AS event,
         itemid,
-        (hash(itemid, 5) % 1700)::VARCHAR AS categoryid,
-        CASE WHEN hash(itemid, 6) % 20 = 0 THEN NULL
-             ELSE round(1 + (hash(itemid, 7) % 100000) / 100.0, 2) END::DOUBLE AS price,
-        hash(i, 8) % 4 <> 0 AS available,
-        CASE WHEN ev = 2 THEN (hash(i, 9) % 20000)::DOUBLE END AS transactionid,
-        concat_ws('|', 'a' || (hash(itemid, 10) % 1000), 'b' || (hash(itemid, 11) % 50),
-                  CASE WHEN hash(itemid, 12) % 2 = 0 THEN 'n' || (hash(itemid, 13) % 100000) END,
-                  CASE WHEN hash(itemid, 14) % 4 = 0 THEN 'c' || (hash(itemid, 15) % 7) END)
+        (h(itemid, 5) % 1700)::VARCHAR AS categoryid,
+        CASE WHEN h(itemid, 6) % 20 = 0 THEN NULL
+             ELSE round(1 + (h(itemid, 7) % 100000) / 100.0, 2) END::DOUBLE AS price,
+        h(i, 8) % 4 <> 0 AS available,
+        CASE WHEN ev = 2 THEN (h(i, 9) % 20000)::DOUBLE END AS transactionid,
+        concat_ws('|', 'a' || (h(itemid, 10) % 1000), 'b' || (h(itemid, 11) % 50),
+                  CASE WHEN h(itemid, 12) % 2 = 0 THEN 'n' || (h(itemid, 13) % 100000) END,
+                  CASE WHEN h(itemid, 14) % 4 = 0 THEN 'c' || (h(itemid, 15) % 7) END)
           AS cryptic_attrs
       FROM (
         SELECT i,
@@ -47,7 +47,10 @@ async function generate(o) {
   for (const f of L.partFiles(o.out)) fs.unlinkSync(f);
   const { con } = await L.duckConnect(o.threads);
   await con.run(`SET preserve_insertion_order = true`);
-  await con.run(`CREATE MACRO u(x, k) AS (hash(x, k) >> 11)::DOUBLE / 9007199254740992.0`);
+  // hash(x, k) only XORs the hashes of x and k, so draws for different k would be correlated:
+  // mix k into the argument instead.
+  await con.run(`CREATE MACRO h(x, k) AS hash(x * 64 + k)`);
+  await con.run(`CREATE MACRO u(x, k) AS (h(x, k) >> 11)::DOUBLE / 9007199254740992.0`);
   const t0 = Date.now();
   // One pass per part: only visitorid is computed for the rows of other parts.
   for (let p = 0; p < o.parts; p++) {

@@ -11,7 +11,8 @@ const TOP = path.resolve(BENCH, '..');
 // The optimised build the figures come from (scripts/test builds into build/).
 const BUILD = path.resolve(process.env.FR_BUILD || path.join(TOP, 'build'));
 const DATA = path.resolve(process.env.FR_BENCH_DATA || path.join(BENCH, 'data'));
-const FROCKET = path.join(BUILD, 'frocket');
+// FR_FROCKET points at another frocket binary (e.g. a branch not yet merged).
+const FROCKET = path.resolve(process.env.FR_FROCKET || path.join(BUILD, 'frocket'));
 const BENCH_DECODE = path.join(BUILD, 'bench', 'bench_decode');
 
 function duckdb() {
@@ -40,12 +41,12 @@ function sqlList(files) {
   return '[' + files.map((f) => `'${f.replace(/'/g, "''")}'`).join(', ') + ']';
 }
 
-// Runs a command under /usr/bin/time; returns wall seconds (our own clock), peak RSS in KiB
-// and the captured output.  Throws with stderr on a non-zero exit.
+// Runs a command under /usr/bin/time; returns wall seconds (our own clock), CPU seconds
+// (user + system, all threads), peak RSS in KiB and the captured output.  Throws with stderr on a non-zero exit.
 function runTimed(cmd, args, opts = {}) {
   const tf = path.join(os.tmpdir(), `frbench-time-${process.pid}.txt`);
   const t0 = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', '-o', tf, cmd, ...args], {
+  const r = spawnSync('/usr/bin/time', ['-f', '%M %U %S', '-o', tf, cmd, ...args], {
     env: { ...process.env, ...(opts.env || {}) },
     maxBuffer: 1 << 30,
     encoding: 'utf8',
@@ -53,14 +54,27 @@ function runTimed(cmd, args, opts = {}) {
   });
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   let rss = NaN;
+  let cpu = NaN;
   try {
-    rss = parseInt(fs.readFileSync(tf, 'utf8').trim().split('\n').pop(), 10);
+    const f = fs.readFileSync(tf, 'utf8').trim().split('\n').pop().split(' ');
+    rss = parseInt(f[0], 10);
+    cpu = parseFloat(f[1]) + parseFloat(f[2]);
     fs.unlinkSync(tf);
   } catch (e) { /* reported as NaN */ }
   if (r.status !== 0) {
     throw new Error(`${cmd} ${args.join(' ')} failed (status ${r.status}):\n${r.stderr}`);
   }
-  return { wall, rssKb: rss, stdout: r.stdout, stderr: r.stderr };
+  return { wall, cpu, rssKb: rss, stdout: r.stdout, stderr: r.stderr };
+}
+
+// Times an async call: wall and CPU seconds of this process (DuckDB's threads included).
+async function timeCall(fn) {
+  const c0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  const value = await fn();
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const c = process.cpuUsage(c0);
+  return { wall, cpu: (c.user + c.system) / 1e6, value };
 }
 
 function median(xs) {
@@ -121,6 +135,6 @@ function requireFile(p, hint) {
 
 module.exports = {
   BENCH, TOP, BUILD, DATA, FROCKET, BENCH_DECODE, duckConnect, duckRows, sqlList, runTimed,
-  median, best, fmtNum, fmtMs, fmtMiB, fmtRatio, table, partFiles, machine, parseArgs,
+  timeCall, median, best, fmtNum, fmtMs, fmtMiB, fmtRatio, table, partFiles, machine, parseArgs,
   requireFile,
 };

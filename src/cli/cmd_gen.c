@@ -13,7 +13,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: frocket gen --out DIR [--parts N] [--rows R] [--users U] [--seed S]\n"
-		"                   [--codec C] [--sorted] [--row-group-rows N] [--threads N]\n"
+		"                   [--codec C] [--sorted] [--row-group-rows N] [--threads N] [--page-v2]\n"
 		"\n"
 		"Writes a synthetic e-commerce event dataset (RetailRocket-like) as DIR/part-00000.parquet...,\n"
 		"partitioned by visitorid.  The same options always give byte-identical files.\n"
@@ -27,6 +27,7 @@ static void usage(FILE *f)
 		"  --sorted             rows ordered by visitorid, timestamp (default: shuffled)\n"
 		"  --row-group-rows N   rows per row group (default 262144)\n"
 		"  --threads N          parts written in parallel (default: number of CPUs)\n"
+		"  --page-v2            write data pages v2 (default v1, the most widely read)\n"
 		"  --no-progress        never draw the progress bar\n");
 }
 
@@ -43,6 +44,7 @@ int fr_cmd_gen(int argc, char **argv)
 		{ "row-group-rows", required_argument, NULL, 'g' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "no-progress", no_argument, NULL, 'P' },
+		{ "page-v2", no_argument, NULL, '2' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -57,6 +59,7 @@ int fr_cmd_gen(int argc, char **argv)
 		case 'o': o.out = optarg; break;
 		case 'S': o.sorted = 1; break;
 		case 'P': o.progress = 0; break;
+		case '2': o.page_v2 = 1; break;
 		case 'h': usage(stdout); return 0;
 		case 'c':
 			o.codec = fr_pq_codec_from_name(optarg);
@@ -107,5 +110,11 @@ int fr_cmd_gen(int argc, char **argv)
 		fprintf(stderr, "frocket gen: %s\n", err.msg);
 		return 1;
 	}
+	char stale[256];
+	int nstale = fr_args_stale_parts(o.out, o.parts, stale, sizeof stale);
+	if (nstale)
+		fprintf(stderr, "frocket %s: warning: %s also holds %d part file%s from another run "
+			"(%s...); remove %s before using it as a dataset\n", "gen", o.out, nstale,
+			nstale > 1 ? "s" : "", stale, nstale > 1 ? "them" : "it");
 	return 0;
 }

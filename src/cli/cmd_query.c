@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,6 +168,9 @@ static void run_task(void *arg, int i)
 	part *p = &j->parts[i];
 	if (load_and_run(j, p) && !p->err.code)
 		fr_err_set(&p->err, FR_EIO, "failed");
+	/* Unmap the file now: its touched pages would otherwise stay resident until the end. */
+	fr_pq_close(p->f);
+	p->f = NULL;
 }
 
 /* Dataset schema from the first part (query.md §0: Parquet types -> dataset types). */
@@ -186,8 +190,8 @@ static int build_schema(fr_pq_file *f, fr_qschema *s, const char *gid, const cha
 	for (int c = 0; c < n; c++) {
 		fr_pq_colinfo ci;
 		if (fr_pq_column_info(f, c, &ci)) {
-			free(names);
-			free(types);
+			s->names = names;
+			s->types = types;
 			return fr_err_set(err, FR_ECORRUPT, "%s: cannot read column %d", fr_pq_name(f), c);
 		}
 		if (ci.nested || ci.type == FR_TYPE_NONE)
@@ -196,7 +200,12 @@ static int build_schema(fr_pq_file *f, fr_qschema *s, const char *gid, const cha
 			s->group_col = s->ncols;
 		if (!strcmp(ci.name, ts))
 			s->ts_col = s->ncols;
-		names[s->ncols] = ci.name;
+		/* copied: the schema outlives the file, which is closed after its part runs */
+		if (!(names[s->ncols] = strdup(ci.name))) {
+			s->names = names;
+			s->types = types;
+			return fr_err_set(err, FR_ENOMEM, "out of memory");
+		}
 		types[s->ncols++] = ci.type;
 	}
 	s->names = names;
@@ -306,6 +315,9 @@ int fr_cmd_query(int argc, char **argv)
 	}
 	double t_start = now_s();
 	int rc = 1;
+	/* A fixed mmap threshold keeps large part buffers out of the heap, so freeing a part's
+	 * arena returns its memory at once (glibc's sliding threshold would keep it). */
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	fr_err err = { 0 };
 	fr_buf text = FR_BUF_INIT;
 	fr_qschema schema = { 0 };
@@ -460,6 +472,8 @@ done:
 	}
 	free(parts);
 	fr_arena_free(qa);
+	for (int i = 0; i < schema.ncols; i++)
+		free((void *)schema.names[i]);
 	free((void *)schema.names);
 	free((void *)schema.types);
 	fr_buf_free(&text);

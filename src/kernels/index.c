@@ -8,67 +8,115 @@
 
 #define NEG_ZERO 0x8000000000000000ULL
 /* Linear probing stays short up to this load; four slots share a cache line, so a second probe
- * is usually free, while a smaller table keeps a 2.5M-row part's table inside the L3 cache. */
-#define MAX_LOAD 0.5
+ * is usually free, while a smaller table keeps more of a 2.5M-row part's table in cache. */
+#define MAX_LOAD 0.6
+/* Tables up to this many slots (256 KiB) stay in L2: no software prefetch for them. */
+#define PREFETCH_MIN_SLOTS (1u << 14)
 
-/* One slot per cache-line quarter: key and id+1 together so a probe touches one line. */
+/* One slot per cache-line quarter: key and id together so a probe touches one line.  A slot is
+ * occupied iff its epoch is the table's current one, so a retained table is reused without
+ * clearing it: each build (and each growth) takes a new epoch. */
 typedef struct slot {
 	uint64_t key;
-	uint32_t id1; /* id + 1; 0 = empty */
-	uint32_t pad;
+	uint32_t id;
+	uint32_t epoch;
 } slot;
 
 typedef struct table {
 	slot *s;
-	uint64_t mask;
-	int shift;
+	uint64_t cap;   /* slots; any multiple of 64 (positions by multiply-shift, not masking) */
+	uint32_t epoch;
 	uint32_t count;
 	uint64_t *keys; /* keys[id], grown with the count */
 	uint32_t keys_cap;
 } table;
 
+/* Per thread: the last epoch handed out, and the most keys one build has needed (the starting
+ * size of the next table, so a thread indexing similar parts sizes its table once). */
+static __thread uint32_t tl_epoch;
+static __thread uint32_t tl_hint;
+
+/* A new epoch; on wrap-around (after 2^32 builds) the retained tables are dropped, since fresh
+ * scratch memory is zeroed and epoch 0 is never used. */
+static uint32_t next_epoch(void)
+{
+	if (++tl_epoch == 0) {
+		fr_kern__scratch_drop(FR_SCR_TABLE);
+		fr_kern__scratch_drop(FR_SCR_TABLE2);
+		tl_epoch = 1;
+	}
+	return tl_epoch;
+}
+
+void fr_kern__index_set_epoch(uint32_t epoch, uint32_t hint)
+{
+	/* tables stamped with later epochs would look occupied once the epoch is moved back */
+	fr_kern__scratch_drop(FR_SCR_TABLE);
+	fr_kern__scratch_drop(FR_SCR_TABLE2);
+	tl_epoch = epoch;
+	tl_hint = hint;
+}
+
+/* Home slot of hash h in a table of cap slots: Lemire's multiply-shift range reduction (the
+ * high half of h * cap, led by the hash's top bits), so the table need not be a power of two
+ * (that wastes up to half the memory, and these tables outgrow the caches). */
+static inline uint64_t home(uint64_t h, uint64_t cap)
+{
+	return (uint64_t)(((unsigned __int128)h * cap) >> 64);
+}
+
 static inline uint64_t hash64(uint64_t x)
 {
-	/* Fibonacci hashing of the folded key: one multiply; only the TOP bits are used (table
-	 * index, HyperLogLog register and rank), and those depend on every key bit.  The fold is
-	 * a bijection, so distinct keys never share a hash. */
+	/* Fibonacci hashing of the folded key: one multiply; only the TOP bits are used (the table
+	 * index), and those depend on every key bit.  The fold is a bijection, so distinct keys
+	 * never share a hash. */
 	return (x ^ (x >> 32)) * 0x9E3779B97F4A7C15ULL;
 }
 
-/* Slot array in scratch slot FR_SCR_TABLE, keys (in id order) in FR_SCR_KEYS. */
-static int table_init(table *t, int bits)
+/* Slot array in scratch slot FR_SCR_TABLE (never cleared: see slot), keys in FR_SCR_KEYS. */
+static int table_init(table *t, uint64_t cap)
 {
 	memset(t, 0, sizeof *t);
-	t->s = fr_kern__scratch_zero(FR_SCR_TABLE, ((size_t)1 << bits) * sizeof *t->s);
+	t->epoch = next_epoch(); /* first: on wrap-around it drops the retained tables */
+	t->s = fr_kern__scratch(FR_SCR_TABLE, cap * sizeof *t->s, 0);
 	t->keys_cap = 4096;
 	t->keys = fr_kern__scratch(FR_SCR_KEYS, t->keys_cap * sizeof *t->keys, 0);
 	if (!t->s || !t->keys)
 		return -1;
-	t->mask = ((uint64_t)1 << bits) - 1;
-	t->shift = 64 - bits;
+	t->cap = cap;
 	return 0;
 }
 
-/* Doubles the slot array (built in FR_SCR_TABLE2, then swapped in); ids stay as they are. */
+/* Doubles the slot array (built in FR_SCR_TABLE2 under a new epoch, then swapped in); ids stay
+ * as they are. */
 static int table_grow(table *t)
 {
-	uint64_t ncap = (t->mask + 1) * 2;
-	slot *ns = fr_kern__scratch_zero(FR_SCR_TABLE2, ncap * sizeof *ns);
+	uint64_t ncap = t->cap * 2;
+	uint32_t old = t->epoch;
+	/* on wrap-around next_epoch would drop the table being grown: restart the epochs here,
+	 * from fresh zeroed memory, and drop the old table once copied */
+	int wrap = tl_epoch == UINT32_MAX;
+	if (wrap)
+		fr_kern__scratch_drop(FR_SCR_TABLE2);
+	uint32_t ep = wrap ? (tl_epoch = 1) : ++tl_epoch;
+	slot *ns = fr_kern__scratch(FR_SCR_TABLE2, ncap * sizeof *ns, 0);
 	if (!ns)
 		return -1;
-	int nshift = t->shift - 1;
-	for (uint64_t i = 0; i <= t->mask; i++) {
-		if (!t->s[i].id1)
+	for (uint64_t i = 0; i < t->cap; i++) {
+		if (t->s[i].epoch != old)
 			continue;
-		uint64_t j = hash64(t->s[i].key) >> nshift;
-		while (ns[j].id1)
-			j = (j + 1) & (ncap - 1);
+		uint64_t j = home(hash64(t->s[i].key), ncap);
+		while (ns[j].epoch == ep)
+			j = j + 1 == ncap ? 0 : j + 1;
 		ns[j] = t->s[i];
+		ns[j].epoch = ep;
 	}
 	fr_kern__scratch_swap(FR_SCR_TABLE, FR_SCR_TABLE2);
+	if (wrap) /* its stale epochs could match the restarted ones */
+		fr_kern__scratch_drop(FR_SCR_TABLE2);
 	t->s = ns;
-	t->mask = ncap - 1;
-	t->shift = nshift;
+	t->cap = ncap;
+	t->epoch = ep;
 	return 0;
 }
 
@@ -115,8 +163,10 @@ static void block_prepare(block *b, const uint64_t *raw, int f64, int64_t len,
 		b->ks[j] = load_key(raw, base + j, f64);
 		b->hs[j] = hash64(b->ks[j]);
 	}
+	if (t->cap <= PREFETCH_MIN_SLOTS) /* a cache-resident table gains nothing from it */
+		return;
 	for (uint64_t m = b->m; m; m &= m - 1)
-		__builtin_prefetch(&t->s[b->hs[__builtin_ctzll(m)] >> t->shift]);
+		__builtin_prefetch(&t->s[home(b->hs[__builtin_ctzll(m)], t->cap)]);
 }
 
 static int index_hash(const uint64_t *raw, int f64, int64_t len, const uint64_t *dom,
@@ -129,7 +179,7 @@ static int index_hash(const uint64_t *raw, int f64, int64_t len, const uint64_t 
 		block *b = &bufs[w & 1];
 		int64_t base = w * 64;
 		/* keep the load factor <= MAX_LOAD even if all 64 rows are new */
-		while ((uint64_t)t->count + 64 > (uint64_t)((double)(t->mask + 1) * MAX_LOAD))
+		while ((uint64_t)t->count + 64 > (uint64_t)((double)t->cap * MAX_LOAD))
 			if (table_grow(t))
 				return -1;
 		if (w + 1 < nw)
@@ -143,16 +193,15 @@ static int index_hash(const uint64_t *raw, int f64, int64_t len, const uint64_t 
 		/* table fields in locals: with -fno-strict-aliasing every store to ids would otherwise
 		 * force them to be reloaded */
 		slot *const S = t->s;
-		const uint64_t mask = t->mask;
-		const int shift = t->shift;
+		const uint64_t cap = t->cap;
+		const uint32_t ep = t->epoch;
 		/* Phase 1, branch-free: every row looks at its home slot.  The 64 loads are independent,
 		 * so their cache misses overlap instead of each stalling behind a mispredicted branch. */
 		uint64_t hit = 0;
 		for (int j = 0; j < b->cnt; j++) {
-			const slot *sl = &S[b->hs[j] >> shift];
-			uint32_t id1 = sl->id1;
-			hit |= (uint64_t)((sl->key == b->ks[j]) & (id1 != 0)) << j;
-			ids[base + j] = id1 - 1;
+			const slot *sl = &S[home(b->hs[j], cap)];
+			hit |= (uint64_t)((sl->key == b->ks[j]) & (sl->epoch == ep)) << j;
+			ids[base + j] = sl->id;
 		}
 		if (m != ~(uint64_t)0)
 			for (uint64_t out = ~m & fr_kern__tail_mask(b->cnt); out; out &= out - 1)
@@ -162,30 +211,33 @@ static int index_hash(const uint64_t *raw, int f64, int64_t len, const uint64_t 
 		for (uint64_t miss = m & ~hit; miss; miss &= miss - 1) {
 			int j = __builtin_ctzll(miss);
 			uint64_t k = b->ks[j];
-			uint64_t pos = b->hs[j] >> shift;
-			uint32_t id1;
+			uint64_t pos = home(b->hs[j], cap);
+			uint32_t id;
 			for (;;) {
 				slot *sl = &S[pos];
-				id1 = sl->id1;
-				if (sl->key == k && id1)
-					break;
-				if (!id1) {
+				if (sl->epoch != ep) {
 					if (keys_push(t, k))
 						return -1;
 					sl->key = k;
-					sl->id1 = id1 = ++t->count;
+					sl->epoch = ep;
+					sl->id = id = t->count++;
 					break;
 				}
-				pos = (pos + 1) & mask;
+				if (sl->key == k) {
+					id = sl->id;
+					break;
+				}
+				pos = pos + 1 == cap ? 0 : pos + 1;
 			}
-			ids[base + j] = id1 - 1;
+			ids[base + j] = id;
 		}
 	}
 	return 0;
 }
 
 /* Distinct keys among the rows in dom, estimated with a 4096-register HyperLogLog (about 2%
- * error) so the table is sized once instead of being grown and rehashed several times. */
+ * error): a table sized once avoids growing through ever larger fresh tables, whose page faults
+ * dominate a first build in a microVM. */
 static uint64_t estimate_distinct(const uint64_t *raw, int f64, int64_t len, const uint64_t *dom)
 {
 	enum { P = 12, M = 1 << P };
@@ -198,8 +250,7 @@ static uint64_t estimate_distinct(const uint64_t *raw, int f64, int64_t len, con
 			uint32_t r = (uint32_t)(h >> (64 - P));
 			/* leading zeros of the bits below the register index; the sentinel bit caps it */
 			uint8_t rank = (uint8_t)(__builtin_clzll((h << P) | ((uint64_t)1 << (P - 1))) + 1);
-			if (rank > reg[r])
-				reg[r] = rank;
+			reg[r] = rank > reg[r] ? rank : reg[r];
 		}
 	}
 	double sum = 0;
@@ -212,6 +263,32 @@ static uint64_t estimate_distinct(const uint64_t *raw, int f64, int64_t len, con
 	if (e <= 2.5 * M && zeros)
 		e = M * log((double)M / zeros); /* linear counting for small cardinalities */
 	return (uint64_t)e;
+}
+
+/* Distinct keys among the first SAMPLE selected rows (exact, small local set): a cheap test
+ * for low cardinality, where neither the estimate nor a big table is worth it. */
+enum { SAMPLE = 2048, SAMPLE_SET = 4096 };
+static uint32_t sample_distinct(const uint64_t *raw, int f64, int64_t len, const uint64_t *dom)
+{
+	uint64_t set[SAMPLE_SET];
+	uint8_t used[SAMPLE_SET];
+	memset(used, 0, sizeof used);
+	uint32_t d = 0, seen = 0;
+	int64_t nw = (int64_t)FR_BITMAP_WORDS(len);
+	for (int64_t w = 0; w < nw && seen < SAMPLE; w++) {
+		for (uint64_t m = dom[w]; m && seen < SAMPLE; m &= m - 1, seen++) {
+			uint64_t k = load_key(raw, w * 64 + __builtin_ctzll(m), f64);
+			uint32_t j = (uint32_t)(hash64(k) >> 52); /* 4096 slots */
+			while (used[j] && set[j] != k)
+				j = (j + 1) & (SAMPLE_SET - 1);
+			if (!used[j]) {
+				used[j] = 1;
+				set[j] = k;
+				d++;
+			}
+		}
+	}
+	return d;
 }
 
 /* 1 if the keys of the rows in dom never decrease (as int64 or as double). */
@@ -315,22 +392,39 @@ static int index_sorted(const uint64_t *raw, int f64, int64_t len, const uint64_
 	return 0;
 }
 
-/* DICT / BOOL: direct table from code to id. */
-static int index_direct(const fr_vec *v, const uint64_t *dom_in, uint64_t *dom, uint32_t *ids,
-                        fr_arena *arena, fr_kern_index *out)
+/* DICT / BOOL: direct table from code to id.  map[c] is NEW until code c is first seen; the
+ * extra entry map[ncodes] (NOGROUP) absorbs out-of-range codes without a branch. */
+#define NEW (FR_KERN_NOGROUP - 1)
+
+static inline uint32_t direct_code(const fr_vec *v, int64_t i, int isbool, uint32_t ncodes)
+{
+	uint32_t c = isbool ? (uint32_t)(v->v.b[i] != 0) : v->v.codes[i];
+	return c < ncodes ? c : ncodes;
+}
+
+static inline void direct_rows(const fr_vec *v, const uint64_t *dom_in, uint64_t *dom,
+                               uint32_t *ids, uint32_t *map, uint32_t *first, uint32_t *n,
+                               uint32_t ncodes, int isbool)
 {
 	int64_t len = v->len;
-	uint32_t ncodes = v->kind == FR_VEC_BOOL ? 2 : v->dict.n;
-	uint32_t *map = fr_kern__scratch(FR_SCR_A, ((size_t)ncodes + 1) * sizeof *map, 0);
-	uint32_t *first = fr_kern__scratch(FR_SCR_B, ((size_t)ncodes + 1) * sizeof *first, 0);
-	if (!map || !first)
-		return -1;
-	memset(map, 0xff, ((size_t)ncodes + 1) * sizeof *map); /* FR_KERN_NOGROUP */
-	uint32_t n = 0;
 	int64_t nw = (int64_t)FR_BITMAP_WORDS(len);
 	for (int64_t w = 0; w < nw; w++) {
-		uint64_t m = dom_in[w], keep = m;
+		uint64_t m = dom_in[w], bad = 0;
 		int64_t base = w * 64;
+		if (m == ~(uint64_t)0) { /* the common case: every row selected and non-null */
+			for (int j = 0; j < 64; j++) {
+				uint32_t c = direct_code(v, base + j, isbool, ncodes);
+				uint32_t id = map[c];
+				if (__builtin_expect(id == NEW, 0)) {
+					id = map[c] = *n;
+					first[(*n)++] = c;
+				}
+				ids[base + j] = id;
+				bad |= (uint64_t)(id == FR_KERN_NOGROUP) << j;
+			}
+			dom[w] = m & ~bad;
+			continue;
+		}
 		int cnt = (int)(len - base < 64 ? len - base : 64);
 		for (int j = 0; j < cnt; j++) {
 			int64_t i = base + j;
@@ -338,21 +432,37 @@ static int index_direct(const fr_vec *v, const uint64_t *dom_in, uint64_t *dom, 
 				ids[i] = FR_KERN_NOGROUP;
 				continue;
 			}
-			uint32_t c = v->kind == FR_VEC_BOOL ? (v->v.b[i] != 0) : v->v.codes[i];
-			if (c >= ncodes) { /* corrupt code: no id, out of the domain */
-				ids[i] = FR_KERN_NOGROUP;
-				keep &= ~((uint64_t)1 << j);
-				continue;
-			}
+			uint32_t c = direct_code(v, i, isbool, ncodes);
 			uint32_t id = map[c];
-			if (id == FR_KERN_NOGROUP) {
-				id = map[c] = n;
-				first[n++] = c;
+			if (id == NEW) {
+				id = map[c] = *n;
+				first[(*n)++] = c;
 			}
 			ids[i] = id;
+			bad |= (uint64_t)(id == FR_KERN_NOGROUP) << j; /* corrupt code: out of the domain */
 		}
-		dom[w] = keep;
+		dom[w] = m & ~bad;
 	}
+}
+
+static int index_direct(const fr_vec *v, const uint64_t *dom_in, uint64_t *dom, uint32_t *ids,
+                        fr_arena *arena, fr_kern_index *out)
+{
+	uint32_t ncodes = v->kind == FR_VEC_BOOL ? 2 : v->dict.n;
+	if (ncodes >= NEW) /* ids must stay below the markers */
+		ncodes = NEW - 1;
+	uint32_t *map = fr_kern__scratch(FR_SCR_A, ((size_t)ncodes + 1) * sizeof *map, 0);
+	uint32_t *first = fr_kern__scratch(FR_SCR_B, ((size_t)ncodes + 1) * sizeof *first, 0);
+	if (!map || !first)
+		return -1;
+	for (uint32_t c = 0; c < ncodes; c++)
+		map[c] = NEW;
+	map[ncodes] = FR_KERN_NOGROUP;
+	uint32_t n = 0;
+	if (v->kind == FR_VEC_BOOL)
+		direct_rows(v, dom_in, dom, ids, map, first, &n, ncodes, 1);
+	else
+		direct_rows(v, dom_in, dom, ids, map, first, &n, ncodes, 0);
 	out->n = n;
 	int rc = 0;
 	if (v->kind == FR_VEC_BOOL) {
@@ -404,19 +514,30 @@ int fr_kern_index_build(const fr_vec *keys, const uint64_t *sel, fr_arena *arena
 			goto nomem;
 		return 0;
 	}
-	/* size for the estimate plus a margin, never more than the rows need */
+	/* Start at the largest key count this thread has needed (parts of a dataset are alike; a
+	 * low-cardinality build in a big retained table costs nothing extra, it touches few lines).
+	 * When that hint may be far too small, size from an estimate instead of growing: a sample
+	 * shows low cardinality cheaply, else a HyperLogLog pass counts.  Never more than the
+	 * selected rows can need. */
 	int64_t rows = fr_kern_bm_popcount(out->domain, len);
-	uint64_t est = estimate_distinct(raw, f64, len, out->domain);
-	uint64_t want = est + est / 8 + 64;
+	uint64_t want = tl_hint;
+	if (want < (uint64_t)rows / 8) {
+		uint32_t d = sample_distinct(raw, f64, len, out->domain);
+		uint64_t e = d <= SAMPLE / 4 ? (uint64_t)d * 4 : estimate_distinct(raw, f64, len, out->domain);
+		e += e / 8;
+		want = e > want ? e : want;
+	}
 	if (want > (uint64_t)rows + 64)
 		want = (uint64_t)rows + 64;
-	int bits = 12;
-	while ((double)((uint64_t)1 << bits) * MAX_LOAD < (double)want)
-		bits++;
+	uint64_t cap = ((uint64_t)((double)want / MAX_LOAD) + 63) & ~(uint64_t)63;
+	if (cap < 4096)
+		cap = 4096;
 	table t;
-	if (table_init(&t, bits) || index_hash(raw, f64, len, out->domain, out->ids, &t))
+	if (table_init(&t, cap) || index_hash(raw, f64, len, out->domain, out->ids, &t))
 		goto nomem;
 	out->n = t.count;
+	if (t.count > tl_hint)
+		tl_hint = t.count;
 	void *k = fr_arena_memdup(arena, t.keys, (size_t)t.count * sizeof(uint64_t));
 	if (!k)
 		goto nomem;

@@ -32,12 +32,19 @@ static inline fr_simd_mode fr_kern__get(void)
 /* Per-thread scratch slots (scratch.c), reused across calls.  A kernel owns the slots it
  * uses for the duration of one call; kernels that call other kernels use disjoint slots. */
 enum { FR_SCR_TABLE, FR_SCR_TABLE2, FR_SCR_KEYS, FR_SCR_A, FR_SCR_B, FR_SCR_C, FR_SCR__COUNT };
-/* At least size bytes (contents undefined unless keep: then the old contents are preserved,
- * like realloc); NULL on allocation failure.  Valid until the next call for the same slot. */
+/* At least size bytes; NULL on allocation failure.  Valid until the next call for the same slot.
+ * keep: the old contents are preserved, like realloc.  Otherwise the contents are whatever the
+ * slot last held, and memory newly allocated for the slot is zeroed. */
 void *fr_kern__scratch(int slot, size_t size, int keep);
 void *fr_kern__scratch_zero(int slot, size_t size);
+/* Frees one slot. */
+void fr_kern__scratch_drop(int slot);
 /* Exchanges two slots (a table being grown into its successor). */
 void fr_kern__scratch_swap(int a, int b);
+
+/* Test hook: drops the calling thread's tables and sets its last index epoch (to cross the
+ * wrap-around) and its table size hint (0: start small and grow). */
+void fr_kern__index_set_epoch(uint32_t epoch, uint32_t hint);
 
 /* Mask of the valid bits of the last word of an n-row bitmap (all ones when n % 64 == 0). */
 static inline uint64_t fr_kern__tail_mask(int64_t n)

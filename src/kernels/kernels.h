@@ -215,7 +215,8 @@ void fr_kern_group_count(const uint32_t *ids, int64_t len, uint32_t ngroups,
 /* Group bitmap (FR_BITMAP_WORDS(ngroups) words): groups with at least one row in `rows`. */
 void fr_kern_group_any(const uint32_t *ids, int64_t len, uint32_t ngroups,
                        const uint64_t *rows, uint64_t *out);
-/* Exact integer sums (int64 values summed in 128 bits: never overflow for < 2^63 rows). */
+/* Exact integer sums: accumulated in 64 bits while no group overflows, else redone in 128 bits
+ * (which cannot overflow for < 2^63 rows).  Null rows are skipped. */
 void fr_kern_group_sum_i64(const uint32_t *ids, int64_t len, uint32_t ngroups,
                            const uint64_t *rows, const fr_vec *col, fr_i128 *out);
 /* Neumaier-compensated double sums (out = sum + compensation); NaN values skipped.  Groups with
@@ -251,7 +252,8 @@ void fr_kern_groups_to_rows(const uint32_t *ids, int64_t len, uint32_t ngroups,
 
 /* out[v] = number of distinct groups among rows in `rows` with value id v (ids < nvalues and
  * gids < ngroups only).  Uses a (value, group) bit matrix when nvalues * ngroups is small,
- * else a hash set of pairs.  FR_ENOMEM on allocation failure. */
+ * else a counting sort of the values by group.  FR_ENOMEM on allocation failure, FR_EINVAL
+ * when ngroups exceeds the row count (ids must come from an index over these rows). */
 int fr_kern_groups_per_value(const uint32_t *vids, uint32_t nvalues, const uint32_t *gids,
                              uint32_t ngroups, int64_t len, const uint64_t *rows,
                              uint32_t *out, fr_err *err);

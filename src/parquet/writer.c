@@ -63,6 +63,7 @@ struct fr_pqw {
 	size_t ent_cap;
 	uint32_t *remap;
 	size_t remap_cap;
+	int failed;                   /* a row group failed half-way: the file is unusable */
 };
 
 void fr_pqw_opts_default(fr_pqw_opts *o)
@@ -77,6 +78,24 @@ void fr_pqw_opts_default(fr_pqw_opts *o)
 uint64_t fr_pqw_bytes_written(const fr_pqw *w)
 {
 	return w->pos;
+}
+
+void fr_pqw_release_scratch(fr_pqw *w)
+{
+	fr_buf_free(&w->page);
+	fr_buf_free(&w->cpage);
+	fr_buf_free(&w->hdr);
+	free(w->codes);
+	free(w->slots);
+	free(w->ikeys);
+	free(w->sptr);
+	free(w->slen);
+	free(w->shash);
+	free(w->remap);
+	w->codes = w->slots = w->slen = w->shash = w->remap = NULL;
+	w->ikeys = NULL;
+	w->sptr = NULL;
+	w->codes_cap = w->slots_cap = w->ent_cap = w->remap_cap = 0;
 }
 
 static void free_writer(fr_pqw *w)
@@ -182,7 +201,7 @@ int fr_pqw_open(const char *path, const fr_pqw_col *cols, int ncols, const fr_pq
 		return err->code;
 	}
 	/* Large stdio buffer: pages go out in few write(2) calls. */
-	setvbuf(w->f, NULL, _IOFBF, 1 << 20);
+	setvbuf(w->f, NULL, _IOFBF, w->o.io_buffer ? w->o.io_buffer : 1 << 20);
 	if (out(w, "PAR1", 4, err)) {
 		fr_pqw_abort(w);
 		return err->code;
@@ -414,6 +433,18 @@ static int chunk_stats(fr_pqw *w, int col, const fr_vec *v, int64_t nrows, int64
 	}
 	}
 	return 0;
+}
+
+static int dict_str_stats(fr_pqw *w, size_t nd, chunk_meta *m)
+{
+	size_t mn = 0, mx = 0;
+	for (size_t i = 1; i < nd; i++) {
+		if (lt_bytes(w->sptr[i], w->slen[i], w->sptr[mn], w->slen[mn]))
+			mn = i;
+		if (lt_bytes(w->sptr[mx], w->slen[mx], w->sptr[i], w->slen[i]))
+			mx = i;
+	}
+	return put_stat(w, m, w->sptr[mn], w->slen[mn], w->sptr[mx], w->slen[mx]);
 }
 
 /* ---- dictionaries -------------------------------------------------------------------- */
@@ -731,7 +762,8 @@ static int write_chunk(fr_pqw *w, int col, const fr_vec *v, int64_t nrows, chunk
 	if (!c->optional && nn != nrows)
 		return fr_err_set(err, FR_EINVAL, "%s: column %s is required but has %lld nulls",
 			w->path, c->name, (long long)(nrows - nn));
-	int rc = chunk_stats(w, col, v, nrows, nn, m, err);
+	/* INT32 range errors surface here, before anything of the chunk is written. */
+	int rc = c->type == FR_PQ_BYTE_ARRAY ? 0 : chunk_stats(w, col, v, nrows, nn, m, err);
 	if (rc)
 		return rc == FR_ENOMEM ? fr_err_set(err, FR_ENOMEM, "%s: out of memory", w->path) : rc;
 
@@ -741,6 +773,16 @@ static int write_chunk(fr_pqw *w, int col, const fr_vec *v, int64_t nrows, chunk
 	if (oom)
 		return fr_err_set(err, FR_ENOMEM, "%s: column %s: out of memory building a "
 			"dictionary", w->path, c->name);
+	if (c->type == FR_PQ_BYTE_ARRAY) {
+		/* String bounds from the distinct entries when there is a dictionary: far fewer
+		 * comparisons than one per row. */
+		if (nd)
+			rc = dict_str_stats(w, nd, m);
+		else
+			rc = chunk_stats(w, col, v, nrows, nn, m, err);
+		if (rc)
+			return fr_err_set(err, FR_ENOMEM, "%s: out of memory", w->path);
+	}
 	int bw = nd ? fr_pq_bit_width((uint32_t)(nd - 1)) : 0;
 	if (nd) {
 		/* Keep the dictionary only when it is smaller than PLAIN would be. */
@@ -887,6 +929,15 @@ static int check_vec(const fr_pqw *w, int col, const fr_vec *v, int64_t nrows, f
 	if (v->kind == FR_VEC_BIN && (int64_t)v->dict.n < nrows)
 		return fr_err_set(err, FR_EINVAL, "%s: column %s: %u strings for %lld rows",
 			w->path, c->name, v->dict.n, (long long)nrows);
+	if (!c->optional && v->valid && count_valid(v->valid, 0, nrows) != nrows)
+		return fr_err_set(err, FR_EINVAL, "%s: column %s is required but has %lld nulls",
+			w->path, c->name, (long long)(nrows - count_valid(v->valid, 0, nrows)));
+	if (c->type == FR_PQ_INT32)
+		for (int64_t r = 0; r < nrows; r++)
+			if ((!v->valid || fr_bit_get(v->valid, r)) &&
+			    (v->v.i64[r] < INT32_MIN || v->v.i64[r] > INT32_MAX))
+				return fr_err_set(err, FR_EINVAL, "%s: column %s: value %lld does not fit "
+					"INT32", w->path, c->name, (long long)v->v.i64[r]);
 	if (v->kind == FR_VEC_DICT) {
 		for (int64_t r = 0; r < nrows; r++)
 			if ((!v->valid || fr_bit_get(v->valid, r)) && v->v.codes[r] >= v->dict.n)
@@ -899,6 +950,8 @@ static int check_vec(const fr_pqw *w, int col, const fr_vec *v, int64_t nrows, f
 
 int fr_pqw_write_row_group(fr_pqw *w, int64_t nrows, const fr_vec *cols, fr_err *err)
 {
+	if (w->failed)
+		return fr_err_set(err, FR_EINVAL, "%s: an earlier row group failed", w->path);
 	if (nrows <= 0 || nrows > INT32_MAX)
 		return fr_err_set(err, FR_EINVAL, "%s: a row group needs 1 to %d rows, not %lld",
 			w->path, INT32_MAX, (long long)nrows);
@@ -922,8 +975,12 @@ int fr_pqw_write_row_group(fr_pqw *w, int64_t nrows, const fr_vec *cols, fr_err 
 	rg->rows = nrows;
 	rg->offset = (int64_t)w->pos;
 	for (int i = 0; i < w->ncols; i++) {
-		if (write_chunk(w, i, &cols[i], nrows, &rg->cols[i], err))
+		if (write_chunk(w, i, &cols[i], nrows, &rg->cols[i], err)) {
+			/* Pages of this row group may be on disk already: the file can only be
+			 * abandoned.  (Input errors, found by check_vec above, leave it usable.) */
+			w->failed = 1;
 			return err->code;
+		}
 		rg->uncomp += rg->cols[i].uncomp;
 		rg->comp += rg->cols[i].comp;
 	}
@@ -947,6 +1004,8 @@ static void footer(fr_pqw *w, fr_tenc *t)
 		fr_tenc_i32(t, 1, c->type);
 		fr_tenc_i32(t, 3, c->optional ? FR_PQ_REP_OPTIONAL : FR_PQ_REP_REQUIRED);
 		fr_tenc_str(t, 4, c->name);
+		if (c->converted > 0 && !(c->type == FR_PQ_BYTE_ARRAY && c->string))
+			fr_tenc_i32(t, 6, c->converted);
 		if (c->type == FR_PQ_BYTE_ARRAY && c->string) {
 			fr_tenc_i32(t, 6, FR_PQ_CT_UTF8);
 			fr_tenc_struct_begin(t, 10);
@@ -1021,6 +1080,11 @@ static void footer(fr_pqw *w, fr_tenc *t)
 
 int fr_pqw_close(fr_pqw *w, fr_err *err)
 {
+	if (w->failed) {
+		fr_err_set(err, FR_EINVAL, "%s: not finished: an earlier row group failed", w->path);
+		fr_pqw_abort(w);
+		return err->code;
+	}
 	fr_buf meta = FR_BUF_INIT;
 	fr_tenc t;
 	fr_tenc_init(&t, &meta);

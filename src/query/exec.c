@@ -83,6 +83,11 @@ static void fill_by_op(uint64_t *out, uint32_t ng, fr_op op, int below)
 static int count_target(xctx *x, const fr_qcond *cd, const uint64_t *rows, uint64_t *out)
 {
 	uint32_t ng = x->ng;
+	if (cd->include_zero != 1 && cd->target_op == FR_OP_GE && cd->ivalue <= 1) {
+		/* the default target (and >= 0 without includeZero): any matching row */
+		fr_kern_group_any(x->g.ids, x->n, ng, rows, out);
+		return 0;
+	}
 	uint32_t *cnt = tmp_alloc(x, ng, sizeof(uint32_t));
 	uint64_t *t = bm_new(x, ng);
 	if (!cnt || !t)
@@ -257,7 +262,7 @@ static const fr_kern_index *value_index(xctx *x, int c)
 
 /* Key text of value id v of index ix over vector vec (query.md §4.7). */
 static int make_key(xctx *x, const fr_kern_index *ix, const fr_vec *vec, uint32_t v,
-                    fr_qentry *e)
+                    fr_arena *dst, fr_qentry *e)
 {
 	char buf[64];
 	const char *s = buf;
@@ -288,7 +293,7 @@ static int make_key(xctx *x, const fr_kern_index *ix, const fr_vec *vec, uint32_
 	default:
 		return fr_err_set(x->err, FR_EINVAL, "unsupported key vector kind");
 	}
-	char *k = fr_arena_alloc(x->res->arena, len + 1);
+	char *k = fr_arena_alloc(dst, len + 1);
 	if (!k)
 		return fr_err_set(x->err, FR_ENOMEM, "out of memory for map keys");
 	memcpy(k, s, len);
@@ -355,13 +360,13 @@ static int run_agg(xctx *x, const fr_qagg *a, const uint64_t *rows, fr_qaggres *
 	uint32_t nobs = 0;
 	for (uint32_t v = 0; v < nv; v++)
 		nobs += cnt[v] > 0;
-	out->e = fr_arena_calloc(x->res->arena, nobs ? nobs : 1, sizeof(fr_qentry));
+	/* Past the exact limit the whole map is scratch and only the kept entries stay. */
+	int cut = (int64_t)nobs > x->q->exact_limit;
+	out->e = fr_arena_calloc(cut ? x->tmp : x->res->arena, nobs ? nobs : 1, sizeof(fr_qentry));
 	if (!out->e)
 		return fr_err_set(x->err, FR_ENOMEM, "out of memory for an aggregation map");
 	out->cap = nobs;
 	uint32_t k = 0;
-	/* Past the exact limit, rank first and make keys for the kept entries only. */
-	int cut = (int64_t)nobs > x->q->exact_limit;
 	for (uint32_t v = 0; v < nv; v++) {
 		if (!cnt[v])
 			continue;
@@ -371,20 +376,53 @@ static int run_agg(xctx *x, const fr_qagg *a, const uint64_t *rows, fr_qaggres *
 			e->isum = isum[v];
 		if (fsum)
 			e->fsum = fsum[v];
-		e->klen = v;       /* value id until the key is made */
+		e->klen = v;       /* value id until make_key replaces it */
 	}
 	out->n = k;
-	if (cut) {
-		fr_qres_rank(a->type, ov && ov->kind == FR_VEC_I64, out->e, out->n, 0);
-		if (out->n > (uint32_t)x->q->grace_k)
-			out->n = (uint32_t)x->q->grace_k;
-		out->approximate = 1;
+	if (!cut) {
+		for (uint32_t i = 0; i < out->n; i++)
+			if (make_key(x, ix, cv, out->e[i].klen, x->res->arena, &out->e[i]))
+				return -1;
+		return 0;
+	}
+	/* Past the exact limit (decision 2): keep ceil(top x grace) entries, value desc then key
+	 * asc.  Only entries at or above the keep-th largest value can be kept, so only they
+	 * get (scratch) keys and take part in the sort. */
+	int int_sum = ov && ov->kind == FR_VEC_I64;
+	double keep = ceil((double)a->top * x->q->grace);
+	if ((double)out->n > keep) {
+		double *v = tmp_alloc(x, out->n, sizeof(double));
+		if (!v)
+			return -1;
+		for (uint32_t i = 0; i < out->n; i++)
+			v[i] = fr_qres_value(a->type, int_sum, &out->e[i]);
+		double t = fr_qres_kth_largest(v, out->n, (uint32_t)keep);
+		uint32_t m = 0;
+		for (uint32_t i = 0; i < out->n; i++)
+			if (fr_qres_value(a->type, int_sum, &out->e[i]) >= t)
+				out->e[m++] = out->e[i];
+		out->n = m;
 	}
 	for (uint32_t i = 0; i < out->n; i++)
-		if (make_key(x, ix, cv, out->e[i].klen, &out->e[i]))
+		if (make_key(x, ix, cv, out->e[i].klen, x->tmp, &out->e[i]))
 			return -1;
-	if (cut)  /* ranking by value needed keys for ties: redo with keys */
-		fr_qres_rank(a->type, ov && ov->kind == FR_VEC_I64, out->e, out->n, 1);
+	fr_qres_rank(a->type, int_sum, out->e, out->n, 1);
+	if ((double)out->n > keep)
+		out->n = (uint32_t)keep;
+	out->approximate = 1;
+	fr_qentry *kept = fr_arena_alloc(x->res->arena, ((size_t)out->n + 1) * sizeof(fr_qentry));
+	if (!kept)
+		return fr_err_set(x->err, FR_ENOMEM, "out of memory for an aggregation map");
+	for (uint32_t i = 0; i < out->n; i++) {
+		kept[i] = out->e[i];
+		char *key = fr_arena_alloc(x->res->arena, (size_t)out->e[i].klen + 1);
+		if (!key)
+			return fr_err_set(x->err, FR_ENOMEM, "out of memory for map keys");
+		memcpy(key, out->e[i].key, (size_t)out->e[i].klen + 1);
+		kept[i].key = key;
+	}
+	out->e = kept;
+	out->cap = out->n;
 	return 0;
 }
 
@@ -428,12 +466,12 @@ static int exec_part(xctx *x)
 		if (q->used[c] && (!x->part->cols[c] || x->part->cols[c]->len != n))
 			return fr_err_set(x->err, FR_EINVAL, "column %s is not loaded for this part",
 			                  s->names[c]);
-	const fr_vec *ts = col(x, s->ts_col);
-	if (ts->kind != FR_VEC_I64 && ts->kind != FR_VEC_F64)
+	const fr_vec *ts = q->used[s->ts_col] ? col(x, s->ts_col) : NULL;
+	if (ts && ts->kind != FR_VEC_I64 && ts->kind != FR_VEC_F64)
 		return fr_err_set(x->err, FR_EINVAL, "timestamp column %s is not numeric",
 		                  s->names[s->ts_col]);
 	/* 1. timeframe */
-	if (q->has_from || q->has_to) {
+	if (ts && (q->has_from || q->has_to)) {
 		uint64_t *sel = bm_new(x, n), *t = bm_new(x, n);
 		if (!sel || !t)
 			return -1;

@@ -10,4 +10,7 @@ double fr_qres_value(fr_agg_type t, int int_sum, const fr_qentry *e);
  * in klen (without keys yet). */
 void fr_qres_rank(fr_agg_type t, int int_sum, fr_qentry *e, uint32_t n, int with_keys);
 
+/* The k-th largest of v[0..n) (1 <= k <= n); reorders v; NaN counts as -inf. */
+double fr_qres_kth_largest(double *v, uint32_t n, uint32_t k);
+
 #endif

@@ -1,6 +1,7 @@
 /* JSON writer and number formatting for response documents (query.md §6, Appendix B). */
 #include "query/jw.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,9 +24,12 @@ void fr_qfmt_double(double v, char *out, size_t n)
 		snprintf(out, n, signbit(v) ? "-0.0" : "0.0");
 		return;
 	}
-	/* Shortest digits that round-trip, as repr() does. */
+	/* Shortest digits that round-trip, as repr() does.  If a shortest form has k <= 15
+	 * digits, rounding to 15 digits yields it padded with zeros (a double's half-ulp is
+	 * below half a unit of the 15th digit), and the zeros are stripped below; otherwise 16
+	 * or 17 digits are needed.  Subnormals have a coarser ulp: search from one digit. */
 	char buf[40];
-	for (int prec = 1; prec <= 17; prec++) {
+	for (int prec = fabs(v) < DBL_MIN ? 1 : 15; prec <= 17; prec++) {
 		snprintf(buf, sizeof buf, "%.*e", prec - 1, v);
 		if (strtod(buf, NULL) == v)
 			break;

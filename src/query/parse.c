@@ -154,6 +154,8 @@ static int get_string(ctx *c, const json_t *v, const char *path, const char **ou
 		jdesc(v, d, sizeof d);
 		return qfail(c, FR_QERR_SCHEMA, "%s: %s is not of type 'string'", path, d);
 	}
+	if (strlen(json_string_value(v)) != json_string_length(v))
+		return qfail(c, FR_QERR_SCHEMA, "%s: names may not contain a NUL character", path);
 	*out = fr_arena_strndup(c->arena, json_string_value(v), json_string_length(v));
 	if (!*out)
 		return qfail(c, FR_QERR_UNEXPECTED, "out of memory");
@@ -966,7 +968,7 @@ static int read_config(ctx *c, fr_query *q)
 		             "FROCKET_AGGREGATIONS_TOP_GRACE_FACTOR 1..1000 and "
 		             "FROCKET_AGGREGATIONS_EXACT_LIMIT >= 1");
 	c->top_default = (int)top;
-	q->grace_k = (int)ceil((double)top * grace);
+	q->grace = grace;
 	q->exact_limit = lim;
 	return 0;
 }
@@ -1120,7 +1122,13 @@ static int validate(ctx *c, const json_t *root)
 	/* 13. dataset checks */
 	const fr_qschema *s = c->schema;
 	q->used[s->group_col] = 1;
-	q->used[s->ts_col] = 1;
+	/* The timestamp is read only by the timeframe and by sequences: other queries skip
+	 * decoding it. */
+	int need_ts = q->has_from || q->has_to || q->has_funnel;
+	for (int i = 0; i < q->nconds; i++)
+		need_ts |= q->conds[i].kind == FR_COND_SEQUENCE;
+	if (need_ts)
+		q->used[s->ts_col] = 1;
 	if (check_all_filters(c, 1) || check_all_filters(c, 0))
 		return -1;
 	for (int l = 0; l < 3; l++)

@@ -140,8 +140,9 @@ typedef struct fr_query {
 	int nfsteps;
 	fr_qagglist step_aggs;
 	fr_qagglist end_aggs;
-	uint8_t *used;             /* used[col] = 1 if the query reads column col (schema->ncols) */
-	int grace_k;               /* per-part entries kept past the exact limit: ceil(top*grace) */
+	uint8_t *used;             /* used[col] = 1 if the query reads column col (schema->ncols);
+	                            * the timestamp only with a timeframe, sequence or funnel */
+	double grace;              /* past the exact limit a part keeps ceil(top * grace) entries */
 	int64_t exact_limit;       /* FROCKET_AGGREGATIONS_EXACT_LIMIT */
 } fr_query;
 

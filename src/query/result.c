@@ -115,6 +115,38 @@ void fr_qres_rank(fr_agg_type t, int int_sum, fr_qentry *e, uint32_t n, int with
 		qsort(e, n, sizeof *e, cmp_rank);
 }
 
+double fr_qres_kth_largest(double *v, uint32_t n, uint32_t k)
+{
+	/* quickselect for position k-1 in descending order (Hoare partition, middle pivot) */
+	int64_t lo = 0, hi = (int64_t)n - 1, want = (int64_t)k - 1;
+	for (uint32_t i = 0; i < n; i++)
+		if (isnan(v[i]))   /* (inf - inf sums) rank last; comparisons need a total order */
+			v[i] = -HUGE_VAL;
+	while (lo < hi) {
+		double pivot = v[lo + (hi - lo) / 2];
+		int64_t i = lo, j = hi;
+		while (i <= j) {
+			while (v[i] > pivot)
+				i++;
+			while (v[j] < pivot)
+				j--;
+			if (i <= j) {
+				double t = v[i];
+				v[i++] = v[j];
+				v[j--] = t;
+			}
+		}
+		/* now v[lo..j] >= pivot, v[i..hi] <= pivot, and v(j..i) == pivot */
+		if (want <= j)
+			hi = j;
+		else if (want >= i)
+			lo = i;
+		else
+			break;
+	}
+	return v[want];
+}
+
 /* ---- merge ---- */
 
 static uint64_t hash_key(const char *k, uint32_t n)
@@ -292,6 +324,23 @@ static int write_agg(const fr_query *q, const fr_qagg *a, const fr_qaggres *r, f
 	for (uint32_t i = 0; i < r->n; i++)
 		if (a->type != FR_AGG_MEAN_PER_VALUE || r->e[i].cnt > 0)
 			e[n++] = r->e[i];
+	if (n > (uint32_t)a->top) {
+		/* only entries at or above the top-th largest value can be printed */
+		double *v = malloc((size_t)n * sizeof *v);
+		if (!v) {
+			free(e);
+			return -1;
+		}
+		for (uint32_t i = 0; i < n; i++)
+			v[i] = fr_qres_value(a->type, int_sum, &e[i]);
+		double t = fr_qres_kth_largest(v, n, (uint32_t)a->top);
+		free(v);
+		uint32_t m = 0;
+		for (uint32_t i = 0; i < n; i++)
+			if (fr_qres_value(a->type, int_sum, &e[i]) >= t)
+				e[m++] = e[i];
+		n = m;
+	}
 	fr_qres_rank(a->type, int_sum, e, n, 1);
 	if (n > (uint32_t)a->top)
 		n = (uint32_t)a->top;

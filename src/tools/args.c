@@ -1,6 +1,8 @@
 /* Counts such as --rows 20M: digits, an optional fraction, an optional k/M/G suffix. */
 #include "tools/args.h"
 
+#include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,4 +46,24 @@ int fr_args_count(const char *flag, const char *s, int64_t *out, fr_err *err)
 bad:
 	return fr_err_set(err, FR_EINVAL, "%s: '%s' is not a valid count (examples: 1000, 2.5M, "
 		"20M)", flag, s);
+}
+
+int fr_args_stale_parts(const char *dir, int nparts, char *first, size_t n)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	int count = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		int num, len = 0;
+		if (sscanf(e->d_name, "part-%d.parquet%n", &num, &len) == 1 && len > 0 &&
+		    e->d_name[len] == 0 && num >= nparts) {
+			if (!count && n)
+				snprintf(first, n, "%s", e->d_name);
+			count++;
+		}
+	}
+	closedir(d);
+	return count;
 }

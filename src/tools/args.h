@@ -2,6 +2,7 @@
 #ifndef FR_TOOLS_ARGS_H
 #define FR_TOOLS_ARGS_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "core/error.h"
 
@@ -10,3 +11,8 @@
 int fr_args_count(const char *flag, const char *s, int64_t *out, fr_err *err);
 
 #endif
+
+/* Number of files named part-NNNNN.parquet in dir whose number is >= nparts: leftovers of an
+ * earlier run with more parts, which would silently join the dataset.  The first is named in
+ * first (size n).  0 when none or when dir cannot be read. */
+int fr_args_stale_parts(const char *dir, int nparts, char *first, size_t n);

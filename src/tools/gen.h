@@ -18,6 +18,7 @@ typedef struct fr_gen_opts {
 	int64_t row_group_rows;    /* default 262144 */
 	int threads;               /* 0: one per online CPU */
 	int progress;              /* draw a progress bar when stderr is a tty */
+	int page_v2;               /* DATA_PAGE_V2 instead of v1 data pages */
 } fr_gen_opts;
 
 void fr_gen_opts_default(fr_gen_opts *o);

@@ -56,7 +56,7 @@ function sqlValue(v, type) {
       if (Number.isNaN(v)) return "'NaN'::DOUBLE";
       return `'${String(v)}'::DOUBLE`; // a bare decimal literal would go through DECIMAL and round
     case 'BOOL': return v ? 'true' : 'false';
-    case 'STRING': return sqlStr(v);
+    case 'STRING': return v.includes('\0') ? `(${v.split('\0').map(sqlStr).join(' || chr(0) || ')})` : sqlStr(v); // SQL literals cannot hold NUL
     default: throw new Error(`bad type ${type}`);
   }
 }

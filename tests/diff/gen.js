@@ -45,7 +45,7 @@ class Rng {
 const WORDS = ['', 'a', 'ab', 'abc', 'b', 'A', 'Ab', 'view', 'View', 'click', 'a2c', 'shoes',
   'red shoes', 'Red Shoes', 'o\'neil', 'x|y', 'x|y|z', 'tab\there', 'line\nbreak', 'back\\slash',
   '"quoted"', 'é', 'naïve café', '日本語', '🙂', ' ', '  lead', 'trail ', '%', '_', '$0', 'null',
-  'NaN', 'True', '1', '1.0', '-0', 'a'.repeat(40), 'long ' + 'x'.repeat(200)];
+  'NaN', 'True', '1', '1.0', '-0', 'nul\u0000byte', 'a'.repeat(40), 'long ' + 'x'.repeat(200)];
 
 const I64_MIN = -(2n ** 63n);
 const I64_MAX = 2n ** 63n - 1n;
@@ -106,7 +106,8 @@ function genDataset(r) {
   const gidType = r.pick(['INT', 'STRING']);
   const tsType = r.chance(0.75) ? 'INT' : 'FLOAT';
   // mostly small; now and then big enough for several row groups per part
-  const nGroups = r.chance(0.08) ? r.int(150, 300) : r.pick([1, 2, r.int(3, 10), r.int(10, 40), r.int(10, 40), r.int(30, 80), r.int(30, 80), r.int(30, 80)]);
+  const big = r.chance(0.08);
+  const nGroups = big ? r.int(300, 600) : r.pick([1, 2, r.int(3, 10), r.int(10, 40), r.int(10, 40), r.int(30, 80), r.int(30, 80), r.int(30, 80)]);
   const tsBase = r.pick([0, 1000, 1600000000, 1600000000000]);
   const tsSpan = r.pick([3, 10, 50, 1000]); // small spans: many equal timestamps
   const cols = [];
@@ -147,18 +148,18 @@ function genDataset(r) {
     }
     groups.push(rows);
   }
-  const nParts = Math.min(groups.length, r.pick([1, 1, 2, 3, 4, 6]));
+  const nParts = Math.min(groups.length, big ? r.pick([1, 2]) : r.pick([1, 1, 2, 3, 4, 6]));
   const parts = Array.from({ length: nParts }, () => []);
   groups.forEach((g, i) => parts[i < nParts ? i : r.int(0, nParts - 1)].push(...g));
   for (const p of parts) {
-    if (r.chance(0.6)) r.shuffle(p);
+    if (r.chance(big ? 0.3 : 0.6)) r.shuffle(p); // sorted big parts: row groups with disjoint ts ranges
     else p.sort((a, b) => (a[ts] < b[ts] ? -1 : a[ts] > b[ts] ? 1 : 0));
   }
   const sqlTypes = {};
   for (const c of colDefs) if (c.sqlType) sqlTypes[c.name] = c.sqlType;
   const writer = parts.map(() => ({
     codec: r.pick(['snappy', 'zstd', 'gzip', 'uncompressed', 'lz4_raw', 'brotli']),
-    rowGroup: r.pick([100000, 2048]), v2: r.chance(0.3), noDict: r.chance(0.2),
+    rowGroup: big ? 2048 : r.pick([100000, 2048]), v2: r.chance(0.3), noDict: r.chance(0.2),
   }));
   const columns = Object.fromEntries(cols);
   return { cols, schema: { groupId: gid, timestamp: ts, columns }, parts, sqlTypes, writer, colDefs, tsBase, tsSpan };
@@ -206,9 +207,10 @@ class QueryGen {
       case 'BOOL': return r.chance(0.5);
       case 'STRING': {
         if (typeof o === 'string') {
-          if (op.includes('contains') && o.length > 1 && r.chance(0.5)) {
-            const a = r.int(0, o.length - 1);
-            return o.slice(a, r.int(a, o.length));
+          const cps = Array.from(o); // by code point: half a surrogate pair is not a string
+          if (op.includes('contains') && cps.length > 1 && r.chance(0.5)) {
+            const a = r.int(0, cps.length - 1);
+            return cps.slice(a, r.int(a, cps.length)).join('');
           }
           return o;
         }
@@ -331,7 +333,8 @@ class QueryGen {
 
   aggList(min, max) {
     const names = new Set();
-    return Array.from({ length: this.r.int(min, max) }, () => this.aggregation(names));
+    const n = this.r.chance(0.1) ? 0 : this.r.int(min, max); // [] behaves as absent
+    return Array.from({ length: n }, () => this.aggregation(names));
   }
 
   query() {
@@ -369,16 +372,16 @@ class QueryGen {
           if (rel !== undefined) qq.relation = rel;
         }
       }
-      if (r.chance(0.6)) {
-        const list = this.aggList(0, 3);
+      if (r.chance(0.75)) {
+        const list = this.aggList(1, 3);
         qq.aggregations = r.chance(0.05) ? { columns: list } : list;
       }
       q.query = qq;
     }
     if (r.chance(0.4)) {
       const f = { sequence: Array.from({ length: r.pick([1, 2, 2, 3, 3, 4]) }, () => this.step(true)) };
-      if (r.chance(0.5)) f.stepAggregations = this.aggList(0, 2);
-      if (r.chance(0.5)) f.endAggregations = this.aggList(0, 2);
+      if (r.chance(0.6)) f.stepAggregations = this.aggList(1, 2);
+      if (r.chance(0.6)) f.endAggregations = this.aggList(1, 2);
       q.funnel = f;
     }
     return q;

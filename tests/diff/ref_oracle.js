@@ -73,8 +73,55 @@ function selfCheck() {
   return errs;
 }
 
+// query.md §7 facts the oracle does not reach (not contains, sums and means, FLOAT keys, the
+// worked example of §6.2), on the 12-row data set EV of §7.1.
+const EV_SCHEMA = { groupId: 'uid', timestamp: 'ts',
+  columns: { uid: 'STRING', ts: 'INT', event: 'STRING', price: 'FLOAT', qty: 'INT', flag: 'BOOL', tag: 'STRING' } };
+const EV = [
+  ['u1', 100, 'view', 10.0, 1, true, 'red shoes'], ['u1', 200, 'cart', 10.0, 1, true, 'red shoes'],
+  ['u1', 300, 'buy', 25.5, 2, false, 'blue hat'], ['u2', 100, 'view', null, 1, false, 'Red Shoes'],
+  ['u2', 150, 'view', 5.0, 3, false, null], ['u2', 150, 'cart', 5.0, 1, true, 'green'],
+  ['u3', 120, 'buy', 8.0, 1, true, 'hat'], ['u3', 130, 'view', 2.0, 1, false, 'blue hat'],
+  ['u4', 500, 'view', null, 4, false, null], ['u5', 110, 'cart', 3.0, 1, true, 'shoes'],
+  ['u5', 110, 'buy', 3.0, 1, true, 'shoes'], ['u5', 140, null, 7.0, 2, false, 'hat'],
+].map(([uid, ts, event, price, qty, flag, tag]) => ({ uid, ts: BigInt(ts), event, price, qty: BigInt(qty), flag, tag }));
+const m = (type, column, value, extra) => `{"column":"${column}","type":"${type}","value":${value},"top":${type === 'count' ? 'null' : 10},"name":${extra || 'null'}}`;
+const SPEC_FACTS = [
+  ['TC-22', '{"query":{"conditions":[{"filter":["tag","not contains","hat"]}]}}', '{"query":{"matchingGroups":4,"matchingGroupRows":10}}'],
+  ['TC-11', '{"query":{"conditions":[{"filter":["event","==","view"],"target":["sum","price","==",0]}]}}', '{"query":{"matchingGroups":1,"matchingGroupRows":1}}'],
+  ['TC-21b', '{"query":{"conditions":[{"filter":["event","!=","view"],"target":["count",">=",3]}]}}', '{"query":{"matchingGroups":1,"matchingGroupRows":3}}'],
+  ['TC-40', '{"query":{"conditions":[{"sequence":[{"filter":["event","==","view"]},{"filter":["event","==","cart"]},{"filter":["event","==","view"]}]}]}}', '{"query":{"matchingGroups":0,"matchingGroupRows":0}}'],
+  ['TC-51', '{"query":{"aggregations":[{"column":"event","type":"sumPerValue","otherColumn":"price"},{"column":"event","type":"meanPerValue","otherColumn":"price","name":"avgPrice"}]}}',
+    `{"query":{"matchingGroups":5,"matchingGroupRows":12,"aggregations":[${m('sumPerValue', 'event', '{"buy":36.5,"cart":18.0,"view":17.0}')},${m('meanPerValue', 'event', '{"buy":12.166666666666666,"cart":6.0,"view":5.666666666666667}', '"avgPrice"')}]}}`],
+  ['TC-55', '{"query":{"aggregations":[{"column":"tag","type":"sumPerValue","otherColumn":"price"},{"column":"tag","type":"meanPerValue","otherColumn":"price"}]}}',
+    `{"query":{"matchingGroups":5,"matchingGroupRows":12,"aggregations":[${m('sumPerValue', 'tag', '{"blue hat":27.5,"red shoes":20.0,"hat":15.0,"shoes":6.0,"green":5.0,"Red Shoes":0.0}')},${m('meanPerValue', 'tag', '{"blue hat":13.75,"red shoes":10.0,"hat":7.5,"green":5.0,"shoes":3.0}')}]}}`],
+  ['TC-52', '{"query":{"aggregations":[{"column":"qty","type":"countPerValue"},{"column":"price","type":"countPerValue"},{"column":"flag","type":"groupsPerValue"},{"column":"qty","type":"sumPerValue","otherColumn":"qty"},{"column":"flag","type":"sumPerValue","otherColumn":"qty"}]}}',
+    `{"query":{"matchingGroups":5,"matchingGroupRows":12,"aggregations":[${m('countPerValue', 'qty', '{"1":8,"2":2,"3":1,"4":1}')},${m('countPerValue', 'price', '{"10.0":2,"5.0":2,"3.0":2,"25.5":1,"8.0":1,"2.0":1,"7.0":1}')},${m('groupsPerValue', 'flag', '{"False":5,"True":4}')},${m('sumPerValue', 'qty', '{"1":8,"2":4,"4":4,"3":3}')},${m('sumPerValue', 'flag', '{"False":13,"True":6}')}]}}`],
+  ['TC-49', '{"funnel":{"sequence":[{"filter":["event","==","view"]},{"filter":["event","==","buy"]}],"stepAggregations":[{"column":"price","type":"sumPerValue","otherColumn":"qty","name":"qtyByPrice"}]}}',
+    `{"query":{"matchingGroups":5,"matchingGroupRows":12},"funnel":{"sequence":[{"matchingGroups":4,"matchingGroupRows":9,"aggregations":[${m('sumPerValue', 'price', '{"5.0":4,"10.0":2,"25.5":2,"8.0":1,"2.0":1}', '"qtyByPrice"')}]},{"matchingGroups":1,"matchingGroupRows":3,"aggregations":[${m('sumPerValue', 'price', '{"10.0":2,"25.5":2}', '"qtyByPrice"')}]}]}}`],
+  ['TC-61', '{"timeframe":{"from":110,"to":300},"funnel":{"sequence":[{"filter":["event","==","view"]},{"filter":["event","==","cart"]}],"endAggregations":[{"column":"event"}]}}',
+    `{"query":{"matchingGroups":4,"matchingGroupRows":8},"funnel":{"sequence":[{"matchingGroups":2,"matchingGroupRows":4,"aggregations":null},{"matchingGroups":0,"matchingGroupRows":0,"aggregations":null}],"endAggregations":[${m('count', 'event', '0')},${m('countPerValue', 'event', '{}')},${m('groupsPerValue', 'event', '{}')}]}}`],
+  ['§6.2', '{"timeframe":{"from":100,"to":400},"query":{"relation":"$viewed or $1","conditions":[{"name":"viewed","filter":["event","==","view"]},{"filter":["tag","contains","hat"],"target":["count",">=",2]}],"aggregations":[{"column":"event"},{"column":"event","type":"sumPerValue","otherColumn":"price","name":"revenue"}]},"funnel":{"sequence":[{"filter":["event","==","view"]},{"filter":["event","==","cart"]}],"stepAggregations":[{"column":"qty","type":"countPerValue"}],"endAggregations":[{"column":"event","type":"meanPerValue","otherColumn":"price"}]}}',
+    `{"query":{"matchingGroups":3,"matchingGroupRows":8,"aggregations":[${m('count', 'event', '8')},${m('countPerValue', 'event', '{"view":4,"cart":2,"buy":2}')},${m('groupsPerValue', 'event', '{"view":3,"cart":2,"buy":2}')},${m('sumPerValue', 'event', '{"buy":33.5,"view":17.0,"cart":15.0}', '"revenue"')}]},` +
+    `"funnel":{"sequence":[{"matchingGroups":3,"matchingGroupRows":8,"aggregations":[${m('countPerValue', 'qty', '{"1":6,"2":1,"3":1}')}]},{"matchingGroups":2,"matchingGroupRows":6,"aggregations":[${m('countPerValue', 'qty', '{"1":4,"2":1,"3":1}')}]}],"endAggregations":[${m('meanPerValue', 'event', '{"buy":25.5,"view":7.5,"cart":7.5}')}]}}`],
+];
+
+function specFacts() {
+  const errs = [];
+  const ev = new Evaluator(EV_SCHEMA);
+  for (const [id, q, want] of SPEC_FACTS) {
+    try {
+      const d = compareResult(json.parse(want), toResponse(ev.run(EV, json.parse(q))));
+      for (const x of d) errs.push(`${id}: ${x}`);
+    } catch (e) {
+      errs.push(`${id}: ${e.stack}`);
+    }
+  }
+  return errs;
+}
+
 function main() {
-  const errs = selfCheck();
+  const errs = selfCheck().concat(specFacts());
   for (const e of errs) console.log(`FAIL self-check: ${e}`);
   const rows = loadRows();
   const ev = new Evaluator(SCHEMA);

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "query/internal.h"
 #include "query/jw.h"
 #include "query/query.h"
 #include "query_testdata.h"
@@ -547,6 +548,14 @@ START_TEST(tc_exact_across_parts)
 	ck_assert_msg(strstr(got, "\"approximate\": true") != NULL, "TC-64 approx got %s", got);
 	ck_assert_msg(strstr(got, "\"x\": 30") != NULL, "TC-64 approx got %s", got);
 	free(got);
+	/* the per-part cut follows the aggregation's own top: 30 x 2.0 keeps all 21 keys */
+	setenv("FROCKET_AGGREGATIONS_EXACT_LIMIT", "5", 1);
+	got = run_text(&top_schema, parts, 2, "{'query':{'aggregations':[{'column':'k','type':"
+	               "'countPerValue','top':30}]}}", &qe, 0);
+	unsetenv("FROCKET_AGGREGATIONS_EXACT_LIMIT");
+	ck_assert_ptr_nonnull(got);
+	ck_assert_msg(strstr(got, "\"x\": 31") != NULL, "TC-64 top 30 got %s", got);
+	free(got);
 	for (int i = 0; i < 41; i++) {
 		free((char *)ga[i]);
 		free((char *)ka[i]);
@@ -779,6 +788,9 @@ START_TEST(tc_bad_input)
 	               FR_QERR_SCHEMA, "top");
 	expect_invalid("group-not-numeric", C1("{'filter':['uid','>',3]}"), FR_QERR_TYPE_MISMATCH,
 	               NULL);
+	expect_invalid("nul-name", C1("{'filter':['event\\u0000x','==','view']}"), FR_QERR_SCHEMA,
+	               "NUL");
+	expect_gr("nul-value", C1("{'filter':['event','==','view\\u0000']}"), 0, 0);
 	expect_gr("int64-min", C1("{'filter':['qty','>',-9223372036854775808]}"), 5, 12);
 	/* deep nesting and a huge relation */
 	char *deep = malloc(100000);
@@ -814,6 +826,9 @@ START_TEST(tc_float_repr)
 		{ (double)0.1f, "0.10000000149011612" }, { 1e22, "1e+22" }, { 123.0, "123.0" },
 		{ 5e-324, "5e-324" }, { 1.7976931348623157e308, "1.7976931348623157e+308" },
 		{ INFINITY, "inf" }, { -INFINITY, "-inf" },
+		{ -0x0.06b4d655a26c6p-1022, "-5.8289942494699e-310" }, { 0.3, "0.3" },
+		{ 2.0 / 3.0, "0.6666666666666666" }, { 1e15 + 0.3, "1000000000000000.2" },
+		{ 9007199254740993.0, "9007199254740992.0" }, { 123456789.125, "123456789.125" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char b[64];
@@ -871,6 +886,112 @@ START_TEST(tc_simd_scalar_agree)
 }
 END_TEST
 
+/* Queries without timeframe, sequence or funnel do not read the timestamp column. */
+START_TEST(tc_no_timestamp_needed)
+{
+	const fr_vec *cols[EV_NCOLS];
+	fr_qpart p;
+	memcpy(cols, ev_cols_all, sizeof cols);
+	cols[EV_TS] = NULL;
+	p.nrows = 12;
+	p.cols = cols;
+	fr_qerror qe;
+	char *got = run_text(&ev_schema, &p, 1, C1(V), &qe, 0);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_ptr_nonnull(strstr(got, "\"matchingGroups\": 4"));
+	free(got);
+	/* a sequence needs it: the part is reported, not read out of bounds */
+	fr_arena *a = fr_arena_new(0);
+	fr_query *q;
+	char *doc = dq(SEQ(V "," B));
+	ck_assert_int_eq(fr_query_parse(doc, strlen(doc), &ev_schema, a, &q, &qe), 0);
+	fr_qresult *r;
+	fr_err err = { 0 };
+	ck_assert_int_ne(fr_query_exec(q, &p, &r, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "ts"));
+	free(doc);
+	fr_arena_free(a);
+}
+END_TEST
+
+/* A FLOAT timestamp column: timeframe and sequences compare doubles. */
+START_TEST(tc_float_timestamp)
+{
+	static const fr_coltype types[EV_NCOLS] = { FR_TYPE_STRING, FR_TYPE_FLOAT, FR_TYPE_STRING,
+	                                            FR_TYPE_FLOAT, FR_TYPE_INT, FR_TYPE_BOOL,
+	                                            FR_TYPE_STRING };
+	const fr_qschema schema = { EV_NCOLS, ev_names, types, EV_UID, EV_TS };
+	double ts[12];
+	for (int i = 0; i < 12; i++)
+		ts[i] = (double)ev_ts[i] + 0.25;
+	const fr_vec *cols[EV_NCOLS];
+	memcpy(cols, ev_cols_all, sizeof cols);
+	cols[EV_TS] = td_f64(ev_arena, ts, 12);
+	fr_qpart p = { 12, cols };
+	fr_qerror qe;
+	char *got = run_text(&schema, &p, 1, "{'timeframe':{'from':150,'to':300},'query':{"
+	                     "'conditions':[{'sequence':[" V "," CA "]}]}}", &qe, 0);
+	ck_assert_msg(got != NULL, "%s", qe.msg);
+	/* frame [150, 300) keeps rows 2, 5, 6 (ts x.25); u2's view 150.25 and cart 150.25 tie */
+	ck_assert_msg(strstr(got, "\"matchingGroups\": 0") != NULL, "%s", got);
+	free(got);
+	got = run_text(&schema, &p, 1, "{'timeframe':{'from':150,'to':300}}", &qe, 0);
+	ck_assert_msg(strstr(got, "\"matchingGroupRows\": 3") != NULL, "%s", got);
+	free(got);
+	got = run_text(&schema, &p, 1, SEQ(V "," CA), &qe, 0);
+	ck_assert_msg(strstr(got, "\"matchingGroups\": 2") != NULL, "%s", got);
+	free(got);
+}
+END_TEST
+
+/* Parts with no rows (a file of empty row groups, or everything outside the timeframe). */
+START_TEST(tc_empty_part)
+{
+	const fr_vec *cols[EV_NCOLS];
+	fr_qpart parts[2];
+	ev_part(ev_arena, 0, 0, cols, &parts[0]);
+	parts[1] = ev_one;
+	fr_qerror qe;
+	char *got = run_text(&ev_schema, parts, 1, "{'query':{'aggregations':[{'column':'event'},"
+	                     "{'column':'qty','type':'meanPerValue','otherColumn':'price'}]},"
+	                     "'funnel':{'sequence':[" V "," CA "],'endAggregations':[{'column':"
+	                     "'tag'}]}}", &qe, 0);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_msg(strstr(got, "\"matchingGroups\": 0") != NULL, "%s", got);
+	free(got);
+	expect_gr("TC-01 after empty part", "{}", 5, 12);
+	got = run_text(&ev_schema, parts, 2, "{}", &qe, 0);
+	ck_assert_msg(strstr(got, "\"matchingGroupRows\": 12") != NULL, "%s", got);
+	free(got);
+}
+END_TEST
+
+static int cmp_desc(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+START_TEST(tc_kth_largest)
+{
+	uint64_t s = 12345;
+	for (int round = 0; round < 300; round++) {
+		uint32_t n = 1 + (uint32_t)(round % 97) * 3;
+		double *v = malloc(n * sizeof *v), *w = malloc(n * sizeof *w);
+		for (uint32_t i = 0; i < n; i++) {
+			s = s * 6364136223846793005ull + 1442695040888963407ull;
+			v[i] = (double)((s >> 33) % (round % 5 == 0 ? 3 : 1000));
+		}
+		memcpy(w, v, n * sizeof *v);
+		qsort(w, n, sizeof *w, cmp_desc);
+		uint32_t k = 1 + (uint32_t)(s % n);
+		ck_assert(fr_qres_kth_largest(v, n, k) == w[k - 1]);
+		free(v);
+		free(w);
+	}
+}
+END_TEST
+
 static Suite *query_suite(void)
 {
 	Suite *s = suite_create("query");
@@ -895,6 +1016,10 @@ static Suite *query_suite(void)
 	tcase_add_test(tc, tc_json_text);
 	tcase_add_test(tc, tc_pretty_output);
 	tcase_add_test(tc, tc_simd_scalar_agree);
+	tcase_add_test(tc, tc_no_timestamp_needed);
+	tcase_add_test(tc, tc_float_timestamp);
+	tcase_add_test(tc, tc_empty_part);
+	tcase_add_test(tc, tc_kth_largest);
 	suite_add_tcase(s, tc);
 	return s;
 }

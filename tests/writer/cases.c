@@ -50,22 +50,22 @@ enum { C_ROWID, C_BOOL, C_I32, C_I64, C_I64LC, C_FLOAT, C_DOUBLE, C_SBIN, C_SDIC
 	C_ALLNULL, C_ALT, C_RUNS, C_SUNIQ, C_DREQ, C_BREQ };
 
 static const fr_pqw_col COLS[FR_WCASE_COLS] = {
-	{ "rowid", FR_PQ_INT64, 0, 0 },
-	{ "b", FR_PQ_BOOLEAN, 1, 0 },
-	{ "i32", FR_PQ_INT32, 1, 0 },
-	{ "i64", FR_PQ_INT64, 0, 0 },
-	{ "i64_lowcard", FR_PQ_INT64, 1, 0 },
-	{ "f32", FR_PQ_FLOAT, 1, 0 },
-	{ "f64", FR_PQ_DOUBLE, 1, 0 },
-	{ "s_bin", FR_PQ_BYTE_ARRAY, 1, 1 },
-	{ "s_dict", FR_PQ_BYTE_ARRAY, 1, 1 },
-	{ "s_req", FR_PQ_BYTE_ARRAY, 0, 1 },
-	{ "all_null", FR_PQ_INT64, 1, 0 },
-	{ "alt_null", FR_PQ_DOUBLE, 1, 0 },
-	{ "runs_null", FR_PQ_INT32, 1, 0 },
-	{ "s_unique", FR_PQ_BYTE_ARRAY, 1, 1 },
-	{ "d_req", FR_PQ_DOUBLE, 0, 0 },
-	{ "b_req", FR_PQ_BOOLEAN, 0, 0 },
+	{ "rowid", FR_PQ_INT64, 0, 0, 0 },
+	{ "b", FR_PQ_BOOLEAN, 1, 0, 0 },
+	{ "i32", FR_PQ_INT32, 1, 0, 0 },
+	{ "i64", FR_PQ_INT64, 0, 0, 0 },
+	{ "i64_lowcard", FR_PQ_INT64, 1, 0, 0 },
+	{ "f32", FR_PQ_FLOAT, 1, 0, 0 },
+	{ "f64", FR_PQ_DOUBLE, 1, 0, 0 },
+	{ "s_bin", FR_PQ_BYTE_ARRAY, 1, 1, 0 },
+	{ "s_dict", FR_PQ_BYTE_ARRAY, 1, 1, 0 },
+	{ "s_req", FR_PQ_BYTE_ARRAY, 0, 1, 0 },
+	{ "all_null", FR_PQ_INT64, 1, 0, 0 },
+	{ "alt_null", FR_PQ_DOUBLE, 1, 0, 0 },
+	{ "runs_null", FR_PQ_INT32, 1, 0, 0 },
+	{ "s_unique", FR_PQ_BYTE_ARRAY, 1, 1, 0 },
+	{ "d_req", FR_PQ_DOUBLE, 0, 0, 0 },
+	{ "b_req", FR_PQ_BOOLEAN, 0, 0, 0 },
 };
 
 /* A string table of n entries from a callback-free recipe: word k or a numbered string. */

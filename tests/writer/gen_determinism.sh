@@ -20,7 +20,7 @@ done
 
 # The recorded digest pins the format: update it (and say why in the commit) only when the
 # generator or the writer changes on purpose.
-want=27dea762654b1bb18c2c424e1443105a1047364fe8deca70d599fabc2ca128a3
+want=9598a2ff30457b783f8071387b4b9f89e8cbcf855d7812718f776f7847a78b7d
 got=$(cat "$tmp/a"/part-*.parquet | sha256sum | cut -c1-64)
 [ "$got" = "$want" ] || fail "digest of gen --rows 200k --parts 4 --seed 42 is $got, expected $want"
 
@@ -38,4 +38,7 @@ check_err "--users must be between 1 and --rows" --out "$tmp/d" --rows 10 --user
 check_err "unknown codec 'lzo'" --out "$tmp/d" --codec lzo
 check_err "--rows: 'ten' is not a valid count" --out "$tmp/d" --rows ten
 check_err "--parts must be between 1" --out "$tmp/d" --parts 0
+# Leftover parts of an earlier run with more parts are pointed out.
+"$fr" gen --out "$tmp/a" --rows 1000 --parts 2 --no-progress 2>"$tmp/warn"
+grep -q "also holds 2 part files from another run" "$tmp/warn" || fail "no warning about leftover parts: $(cat "$tmp/warn")"
 echo "gen determinism ok"

@@ -10,5 +10,5 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$build/frocket" gen --out "$tmp/u" --rows 300k --parts 4 --seed 5 --row-group-rows 40000
 NODE_PATH="$top/bench/node_modules" node "$top/tests/writer/gen_check.js" "$tmp/u" 300000 150000 4 0
-"$build/frocket" gen --out "$tmp/s" --rows 200k --users 20k --parts 3 --seed 9 --sorted --codec zstd
+"$build/frocket" gen --out "$tmp/s" --rows 200k --users 20k --parts 3 --seed 9 --sorted --codec zstd --page-v2
 NODE_PATH="$top/bench/node_modules" node "$top/tests/writer/gen_check.js" "$tmp/s" 200000 20000 3 1

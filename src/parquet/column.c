@@ -237,6 +237,8 @@ static double half_to_double(uint16_t h)
 
 static void conv_phys(const load *L, const uint8_t *src, int64_t k, uint8_t *dst)
 {
+	if (k == 0)
+		return;   /* an all-null page may have no value buffer at all (src == NULL) */
 	switch (L->conv) {
 	case CV_COPY:
 		memcpy(dst, src, (size_t)k * L->pw);

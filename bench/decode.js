@@ -73,8 +73,8 @@ async function main() {
   console.log(L.table(['codec', 'column', 'kind', 'rows', 'frocket values/s',
     'frocket decoded MB/s', 'frocket file MB/s', 'DuckDB values/s', 'frocket / DuckDB, wall / CPU (goal 1.5)'], out));
   console.log(`\nOne thread each, best of ${o.repeat}; machine: ${L.machine()}.`);
-  console.log('Our side:\n' + cmds.map((c) => `    ${c}`).join('\n'));
-  console.log('DuckDB: `SELECT sum(col)` (strings: `sum(length(col))`) with `SET threads = 1`; ' +
+  console.log('Our side:\n\n' + cmds.map((c) => `    ${c}`).join('\n'));
+  console.log('\nDuckDB: `SELECT sum(col)` (strings: `sum(length(col))`) with `SET threads = 1`; ' +
     'checksums of both sides agree.');
 }
 

@@ -220,7 +220,9 @@ async function main() {
       ours ? `${(fb / flb).toFixed(2)} / ${(fc / L.best(floor.cpu)).toFixed(2)}` : '-',
       ours ? L.fmtMiB(ours.rssKb * 1024) : '-',
       L.fmtMiB(floor.bytes),
-      ours ? `${(ours.rssKb * 1024 / floor.bytes).toFixed(2)}` : '-',
+      ours ? `${(ours.rssKb * 1024 / floor.bytes).toFixed(2)} / ` +
+        `${(ours.rssKb * 1024 / (floor.bytes / files.length * Math.min(o.threads,
+          files.length))).toFixed(2)}` : '-',
       L.fmtMiB(floor.rssKb * 1024),
       L.fmtMiB(duck.rssKb * 1024),
       agree]);
@@ -233,7 +235,7 @@ async function main() {
   console.log(L.table(['query', 'frocket wall, best (median)', 'DuckDB wall, best (median)',
     'DuckDB / frocket wall', 'DuckDB / frocket CPU', 'decode floor wall',
     'frocket / floor wall / CPU (goal 1.5)', 'frocket peak RSS', 'decoded columns',
-    'RSS / decoded (goal 2)', 'floor peak RSS', 'DuckDB peak RSS', 'answers agree'], rows));
+    'RSS / decoded: all parts / parts in flight (goal 2)', 'floor peak RSS', 'DuckDB peak RSS', 'answers agree'], rows));
   console.log(`\n${L.fmtNum(nrows)} rows in ${files.length} parts (${path.relative(L.TOP, dir)}), ` +
     `${o.threads} threads on both sides, ${o.repeat} runs each; machine: ${L.machine()}.`);
   console.log(`frocket: \`FROCKET_LOCAL_THREADS=${o.threads} frocket query --group-id visitorid ` +

@@ -102,8 +102,8 @@ async function main() {
     'DuckDB / frocket, wall / CPU (goal >= 1)'], out));
   console.log(`\nCodec ${o.codec}, one thread on both sides, best of ${o.repeat}; ` +
     `machine: ${L.machine()}.`);
-  if (cmds.length) console.log('frocket:\n' + cmds.map((c) => `    ${c}`).join('\n'));
-  console.log('DuckDB (`SET threads = 1`): gen = one `COPY partN TO ... (FORMAT parquet, ' +
+  if (cmds.length) console.log('frocket:\n\n' + cmds.map((c) => `    ${c}`).join('\n'));
+  console.log('\nDuckDB (`SET threads = 1`): gen = one `COPY partN TO ... (FORMAT parquet, ' +
     `COMPRESSION ${copyCodec})\` per part from in-memory tables holding the rows frocket gen ` +
     'wrote (DuckDB does not generate, it only writes); repartition = `COPY (SELECT *, ' +
     `hash(visitorid) % ${o.repartition} AS p FROM read_parquet(PARTS)) TO DIR (FORMAT parquet, ` +

@@ -110,8 +110,18 @@ int fr_pq_size_plausible(int codec, const uint8_t *src, size_t n, size_t want)
 	case FR_PQ_CODEC_GZIP:
 		/* Deflate's maximum ratio is about 1032:1. */
 		return want / 1040 <= n + 64 ? 0 : -1;
+	case FR_PQ_CODEC_ZSTD: {
+		/* A frame header that declares its size must not exceed the page's; an RLE block
+		 * (4 bytes) expands to at most 128 KiB. */
+		unsigned long long fcs = ZSTD_getFrameContentSize(src, n);
+		if (fcs == ZSTD_CONTENTSIZE_ERROR)
+			return -1;
+		if (fcs != ZSTD_CONTENTSIZE_UNKNOWN && fcs > want)
+			return -1;
+		return want / 32768 <= n + 64 ? 0 : -1;
+	}
 	default:
-		/* zstd and brotli have no useful bound (RLE blocks); the 1 GiB page cap applies. */
+		/* brotli has no useful bound; the 1 GiB page cap applies. */
 		return 0;
 	}
 }

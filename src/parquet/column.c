@@ -237,6 +237,8 @@ static double half_to_double(uint16_t h)
 
 static void conv_phys(const load *L, const uint8_t *src, int64_t k, uint8_t *dst)
 {
+	if (k == 0)
+		return;   /* an all-null page may have no value buffer at all (src == NULL) */
 	switch (L->conv) {
 	case CV_COPY:
 		memcpy(dst, src, (size_t)k * L->pw);
@@ -764,6 +766,12 @@ static int load_dict(load *L, const uint8_t *body, size_t len, int32_t nv)
 	int64_t k = nv;
 	L->dict_n = (uint32_t)nv;
 	int ty = lf->type;
+	/* Entries must fit in the page before anything is sized from their count: PLAIN byte
+	 * arrays take at least 4 bytes each, booleans a bit, others their width. */
+	uint64_t min_bytes = ty == FR_PQ_BYTE_ARRAY ? (uint64_t)k * 4 :
+		ty == FR_PQ_BOOLEAN ? ((uint64_t)k + 7) / 8 : (uint64_t)k * (uint64_t)L->pw;
+	if (min_bytes > len)
+		return bad(L, "dictionary page shorter than its values", NULL);
 	if (ty == FR_PQ_BYTE_ARRAY || (ty == FR_PQ_FIXED_LEN_BYTE_ARRAY && L->mode != M_FIXED)) {
 		/* Keep the bytes: the page buffer is reused for the next page. */
 		if (fr_pq_grow(&L->dict_bytes, &L->dict_bytes_cap, len ? len : 1) ||

@@ -100,10 +100,6 @@ struct fr_pq_file {
 	size_t chunkcap;
 	uint8_t *pagebuf;
 	size_t pagecap;
-	uint8_t *scratch;
-	size_t scratchcap;
-	uint8_t *scratch2;
-	size_t scratch2cap;
 	fr_pq_dctx dctx;
 	uint64_t bytes_read;                 /* through the callback, for tests */
 };

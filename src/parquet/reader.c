@@ -174,8 +174,6 @@ void fr_pq_close(fr_pq_file *f)
 	fr_pq_dctx_free(&f->dctx);
 	free(f->chunkbuf);
 	free(f->pagebuf);
-	free(f->scratch);
-	free(f->scratch2);
 	free(f->name);
 	free(f);
 }

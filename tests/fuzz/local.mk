@@ -3,6 +3,9 @@
 check_PROGRAMS += tests/fuzz/replay_parquet
 TESTS += tests/fuzz/replay_parquet
 tests_fuzz_replay_parquet_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_parquet.c
+# The seeds, then the whole reader corpus: valid, broken and malicious files.
+tests_fuzz_replay_parquet_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DFR_FUZZ_CORPORA='"tests/fuzz/corpus_parquet:tests/data/parquet"'
 EXTRA_DIST += tests/fuzz/corpus_parquet
 
 if FUZZING

@@ -3,8 +3,9 @@
 # ./configure --enable-fuzzing.  Included from src/query/local.mk.
 check_PROGRAMS += tests/fuzz/replay_query
 TESTS += tests/fuzz/replay_query
-tests_fuzz_replay_query_SOURCES = tests/fuzz/replay_query.c tests/fuzz/fuzz_query.c
-tests_fuzz_replay_query_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/unit
+tests_fuzz_replay_query_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_query.c
+tests_fuzz_replay_query_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/unit \
+	-DFR_FUZZ_CORPORA='"tests/fuzz/corpus_query"'
 EXTRA_DIST += tests/fuzz/corpus_query
 
 if FUZZING

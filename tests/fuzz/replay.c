@@ -1,5 +1,7 @@
-/* Plain driver for fuzz targets under gcc: runs LLVMFuzzerTestOneInput over files and
- * directories given as arguments (default: the seed corpus tests/fuzz/corpus_parquet). */
+/* Plain replay driver for every fuzz target under any compiler: runs LLVMFuzzerTestOneInput
+ * over the files and directories given as arguments (default: FR_FUZZ_CORPORA, a
+ * colon-separated list of directories relative to $FR_TOP_SRCDIR), each input whole and cut
+ * at a few lengths, so `make check` exercises the targets without libFuzzer. */
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -35,16 +37,20 @@ static int run_file(const char *path)
 		len += r;
 	}
 	fclose(fp);
-	/* An exact-size copy so reads past the end are caught by ASan. */
-	uint8_t *exact = malloc(len ? len : 1);
-	if (!exact) {
-		free(buf);
-		return 1;
+	/* Exact-size copies so reads past the end are caught by ASan; the cuts exercise
+	 * truncated input the way a fuzzer would. */
+	size_t cuts[4] = { len, len / 2, len ? len - 1 : 0, len / 3 };
+	for (int i = 0; i < 4; i++) {
+		uint8_t *exact = malloc(cuts[i] ? cuts[i] : 1);
+		if (!exact) {
+			free(buf);
+			return 1;
+		}
+		memcpy(exact, buf, cuts[i]);
+		LLVMFuzzerTestOneInput(exact, cuts[i]);
+		free(exact);
 	}
-	memcpy(exact, buf, len);
 	free(buf);
-	LLVMFuzzerTestOneInput(exact, len);
-	free(exact);
 	return 0;
 }
 
@@ -86,12 +92,12 @@ int main(int argc, char **argv)
 	int rc = 0, count = 0;
 	if (argc < 2) {
 		const char *top = getenv("FR_TOP_SRCDIR");
-		char p[4096];
-		snprintf(p, sizeof p, "%s/tests/fuzz/corpus_parquet", top ? top : ".");
-		rc = run_path(p, &count);
-		/* The whole reader corpus too: valid, broken and malicious files. */
-		snprintf(p, sizeof p, "%s/tests/data/parquet", top ? top : ".");
-		rc |= run_path(p, &count);
+		char list[] = FR_FUZZ_CORPORA;
+		for (char *dir = strtok(list, ":"); dir; dir = strtok(NULL, ":")) {
+			char p[4096];
+			snprintf(p, sizeof p, "%s/%s", top ? top : ".", dir);
+			rc |= run_path(p, &count);
+		}
 	}
 	for (int i = 1; i < argc; i++)
 		rc |= run_path(argv[i], &count);

@@ -136,6 +136,7 @@ static void cache_put(fr_block *b)
 {
 	cache *c = b->cap >= CACHE_MIN_BLOCK ? cache_get() : NULL;
 	if (!c || c->n == CACHE_MAX_BLOCKS || b->cap > CACHE_MAX_BYTES - c->bytes) {
+		UNPOISON((char *)b + HDR, b->cap);
 		free(b);
 		return;
 	}
@@ -186,6 +187,7 @@ static fr_block *block_new(size_t size)
 	b->size = size;
 	b->used = 0;
 	b->cap = cap;
+	POISON((char *)b + HDR + size, cap - size); /* the slack is not the caller's */
 	return b;
 }
 

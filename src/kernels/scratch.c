@@ -35,8 +35,23 @@ static int block_alloc(scratch *s, int slot, size_t size)
 {
 #if defined(MAP_POPULATE) && defined(MAP_ANONYMOUS)
 	if (size >= POPULATE_MIN) {
+#if defined(MADV_HUGEPAGE) && defined(MADV_POPULATE_WRITE)
+		/* Transparent huge pages are often "madvise" only: ask for them before the pages are
+		 * faulted in.  A hash table of a 2.5M-row part (~30 MB) probed at random otherwise
+		 * misses the TLB on nearly every probe, and 2 MiB pages also cut the faults 512x. */
+		void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p != MAP_FAILED) {
+			(void)madvise(p, size, MADV_HUGEPAGE);
+			if (madvise(p, size, MADV_POPULATE_WRITE) != 0) { /* kernels before 5.14 */
+				munmap(p, size);
+				p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+				         MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+			}
+		}
+#else
 		void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		               MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+#endif
 		if (p != MAP_FAILED) {
 			s->p[slot] = p;
 			s->cap[slot] = size;

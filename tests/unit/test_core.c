@@ -34,6 +34,32 @@ START_TEST(arena_alignment_and_large)
 }
 END_TEST
 
+/* Freed big blocks are reused by the next arena of the same thread, never for a request under
+ * half their size, and the cache can be released. */
+START_TEST(arena_block_cache)
+{
+	fr_arena_cache_release();
+	ck_assert_uint_eq(fr_arena_cache_bytes(), 0);
+	fr_arena *a = fr_arena_new(0);
+	char *big = fr_arena_alloc(a, 4 << 20);
+	ck_assert_ptr_nonnull(big);
+	memset(big, 7, 4 << 20);
+	fr_arena_free(a);
+	ck_assert_uint_ge(fr_arena_cache_bytes(), (size_t)4 << 20);
+	a = fr_arena_new(0);
+	ck_assert_ptr_nonnull(fr_arena_alloc(a, 1 << 20)); /* too small for the cached block */
+	ck_assert_uint_ge(fr_arena_cache_bytes(), (size_t)4 << 20);
+	char *again = fr_arena_alloc(a, 3 << 20);
+	ck_assert_ptr_eq(again, big);
+	ck_assert_uint_eq(fr_arena_cache_bytes(), 0);
+	memset(again, 1, 3 << 20);
+	fr_arena_free(a);
+	ck_assert_uint_gt(fr_arena_cache_bytes(), 0);
+	fr_arena_cache_release();
+	ck_assert_uint_eq(fr_arena_cache_bytes(), 0);
+}
+END_TEST
+
 START_TEST(buf_varint_and_printf)
 {
 	fr_buf b = FR_BUF_INIT;
@@ -97,6 +123,7 @@ int main(void)
 	Suite *s = suite_create("core");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, arena_alignment_and_large);
+	tcase_add_test(tc, arena_block_cache);
 	tcase_add_test(tc, buf_varint_and_printf);
 	tcase_add_test(tc, err_prefix);
 	tcase_add_test(tc, config_parsing);

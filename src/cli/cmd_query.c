@@ -1,6 +1,7 @@
 /* `frocket query`: runs a query over Parquet files directly (no registration), one part per
  * file on a thread pool, loading only the columns the query uses; prints the response. */
 #include "cli/cli.h"
+#include "kernels/kernels.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -97,13 +98,14 @@ static int load_and_run(job *j, part *p)
 	int rc = 0;
 	double t0 = now_s();
 	if (!keep || !cols || !vecs || !a) {
-		rc = fr_err_set(&p->err, FR_ENOMEM, "out of memory");
+		rc = fr_err_set(&p->err, FR_ENOMEM, "%s: out of memory", p->path);
 		goto out;
 	}
 	memset(keep, 1, (size_t)(nrg > 0 ? nrg : 1));
 	int tscol = fr_pq_column_index(p->f, s->names[s->ts_col]);
 	if (tscol < 0) {
-		rc = fr_err_set(&p->err, FR_ENOTFOUND, "no column %s", s->names[s->ts_col]);
+		rc = fr_err_set(&p->err, FR_ENOTFOUND, "%s: no column %s", p->path,
+		                s->names[s->ts_col]);
 		goto out;
 	}
 	if ((q->has_from || q->has_to) && s->types[s->ts_col] == FR_TYPE_INT &&
@@ -115,7 +117,8 @@ static int load_and_run(job *j, part *p)
 		any |= keep[i];
 	if (!any) {
 		/* Every row group lies outside the timeframe: nothing to load. */
-		rc = fr_qresult_new(q, &p->res, &p->err);
+		if ((rc = fr_qresult_new(q, &p->res, &p->err)))
+			fr_err_prefix(&p->err, "%s", p->path);
 		goto out;
 	}
 	int64_t nrows = -1;
@@ -125,24 +128,24 @@ static int load_and_run(job *j, part *p)
 		int fc = fr_pq_column_index(p->f, s->names[c]);
 		fr_pq_colinfo ci;
 		if (fc < 0) {
-			rc = fr_err_set(&p->err, FR_ENOTFOUND, "no column %s", s->names[c]);
+			rc = fr_err_set(&p->err, FR_ENOTFOUND, "%s: no column %s", p->path, s->names[c]);
 			goto out;
 		}
 		if ((rc = fr_pq_column_info(p->f, fc, &ci))) {
-			fr_err_set(&p->err, FR_ECORRUPT, "cannot read column %s", s->names[c]);
+			fr_err_set(&p->err, FR_ECORRUPT, "%s: cannot read column %s", p->path, s->names[c]);
 			goto out;
 		}
 		if (ci.type != s->types[c]) {
-			rc = fr_err_set(&p->err, FR_EINVAL, "column %s is %s here but %s in the first "
-			                "part", s->names[c], fr_coltype_name(ci.type),
+			rc = fr_err_set(&p->err, FR_EINVAL, "%s: column %s is %s here but %s in the "
+			                "first part", p->path, s->names[c], fr_coltype_name(ci.type),
 			                fr_coltype_name(s->types[c]));
 			goto out;
 		}
 		if ((rc = fr_pq_load_column(p->f, fc, keep, a, &vecs[c], &p->err)))
 			goto out;
 		if (nrows >= 0 && vecs[c].len != nrows) {
-			rc = fr_err_set(&p->err, FR_ECORRUPT, "column %s has %lld rows, others %lld",
-			                s->names[c], (long long)vecs[c].len, (long long)nrows);
+			rc = fr_err_set(&p->err, FR_ECORRUPT, "%s: column %s has %lld rows, others %lld",
+			                p->path, s->names[c], (long long)vecs[c].len, (long long)nrows);
 			goto out;
 		}
 		nrows = vecs[c].len;
@@ -151,7 +154,8 @@ static int load_and_run(job *j, part *p)
 	double t1 = now_s();
 	p->load_s = t1 - t0;
 	fr_qpart qp = { .nrows = nrows < 0 ? 0 : nrows, .cols = cols };
-	rc = fr_query_exec(q, &qp, &p->res, &p->err);
+	if ((rc = fr_query_exec(q, &qp, &p->res, &p->err)))
+		fr_err_prefix(&p->err, "%s", p->path);
 	p->run_s = now_s() - t1;
 out:
 	/* The part's columns go as soon as its result is built. */
@@ -167,7 +171,7 @@ static void run_task(void *arg, int i)
 	job *j = arg;
 	part *p = &j->parts[i];
 	if (load_and_run(j, p) && !p->err.code)
-		fr_err_set(&p->err, FR_EIO, "failed");
+		fr_err_set(&p->err, FR_EIO, "%s: failed", p->path);
 	/* Unmap the file now: its touched pages would otherwise stay resident until the end. */
 	fr_pq_close(p->f);
 	p->f = NULL;
@@ -231,6 +235,25 @@ static void print_doc(fr_buf *b)
 	fwrite(b->data, 1, b->len, stdout);
 	fputc('\n', stdout);
 	fflush(stdout);
+}
+
+/* A part that cannot be read or run: the message (which names the file) on stderr, and the
+ * failure document on stdout.  Returns the exit status. */
+static int print_failure(const char *msg, int pretty)
+{
+	fr_buf b = FR_BUF_INIT;
+	fr_jw w;
+	fprintf(stderr, "frocket query: %s\n", msg);
+	fr_jw_init(&w, &b, pretty);
+	fr_jw_open(&w, '{');
+	fr_jw_key(&w, "errorMessage");
+	fr_jw_str(&w, msg);
+	fr_jw_key(&w, "success");
+	fr_jw_bool(&w, 0);
+	fr_jw_close(&w, '}');
+	print_doc(&b);
+	fr_buf_free(&b);
+	return 1;
 }
 
 static int print_invalid(const fr_qerror *qe, int pretty)
@@ -313,6 +336,11 @@ int fr_cmd_query(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	fr_err kerr = { 0 };
+	if (fr_kern_init(&kerr)) {   /* a bad FROCKET_SIMD is an error, not a silent fallback */
+		fprintf(stderr, "frocket query: %s\n", kerr.msg);
+		return 2;
+	}
 	double t_start = now_s();
 	int rc = 1;
 	/* A fixed mmap threshold keeps large part buffers out of the heap, so freeing a part's
@@ -342,7 +370,7 @@ int fr_cmd_query(int argc, char **argv)
 	for (int i = 0; i < nparts; i++) {
 		parts[i].path = argv[optind + i];
 		if (fr_pq_open_path(parts[i].path, &parts[i].f, &parts[i].err)) {
-			fprintf(stderr, "frocket query: %s\n", parts[i].err.msg);
+			print_failure(parts[i].err.msg, pretty);
 			goto done;
 		}
 		FILE *sf = fopen(parts[i].path, "rb");
@@ -390,22 +418,10 @@ int fr_cmd_query(int argc, char **argv)
 	int failed = 0;
 	for (int i = 0; i < nparts; i++) {
 		if (parts[i].err.code || !parts[i].res) {
-			fr_buf b = FR_BUF_INIT;
-			fr_jw w;
-			char msg[FR_ERR_MSG_MAX + 256];
-			snprintf(msg, sizeof msg, "%s: %s", parts[i].path, parts[i].err.msg);
-			fprintf(stderr, "frocket query: %s\n", msg);
-			if (!failed) {
-				fr_jw_init(&w, &b, pretty);
-				fr_jw_open(&w, '{');
-				fr_jw_key(&w, "errorMessage");
-				fr_jw_str(&w, msg);
-				fr_jw_key(&w, "success");
-				fr_jw_bool(&w, 0);
-				fr_jw_close(&w, '}');
-				print_doc(&b);
-				fr_buf_free(&b);
-			}
+			if (!failed)
+				print_failure(parts[i].err.msg, pretty);
+			else
+				fprintf(stderr, "frocket query: %s\n", parts[i].err.msg);
 			failed = 1;
 			continue;
 		}

@@ -99,6 +99,13 @@ def shapes():
             p = q(["--empty", PARTS[1], extra])
             check(p.returncode == 1, "bad part %s: exit %d" % (extra, p.returncode))
             check(os.path.basename(extra) in p.stderr, "bad part named: %s" % p.stderr)
+            check(p.stderr.count(os.path.basename(extra)) == 1, "part named once: %s" % p.stderr)
+            try:
+                d = json.loads(p.stdout)
+                check(d.get("success") is False and os.path.basename(extra) in
+                      d.get("errorMessage", ""), "bad part document: %s" % p.stdout)
+            except ValueError:
+                failures.append("bad part output is not JSON: %r" % p.stdout)
         p = run(["-g", "uid", "-t", "ts", "-f", os.path.join(tmp, "nofile.json")] + PARTS)
         check(p.returncode == 1 and "nofile.json" in p.stderr, "missing query file")
     finally:
@@ -115,6 +122,8 @@ def shapes():
     check(p.returncode == 0 and "usage" in p.stdout, "--help")
     p = run(["-g", "uid", "-t", "ts", "--empty"] + PARTS, env={"FROCKET_LOCAL_THREADS": "x"})
     check(p.returncode == 2 and "FROCKET_LOCAL_THREADS" in p.stderr, "bad thread count")
+    p = run(["-g", "uid", "-t", "ts", "--empty"] + PARTS, env={"FROCKET_SIMD": "sse9"})
+    check(p.returncode == 2 and "FROCKET_SIMD" in p.stderr, "bad FROCKET_SIMD")
 
 
 def same_answers():

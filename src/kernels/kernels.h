@@ -175,13 +175,17 @@ int fr_kern_cmp_vec(const fr_vec *v, fr_op op, const fr_kern_const *c, uint64_t 
 void fr_kern_notnull(const fr_vec *v, uint64_t *out);
 
 /* ------------------------------------------------------------------------------------------
- * Dense index: per row a uint32 id in [0, n) for equal keys, ids in order of first appearance.
+ * Dense index: per row a uint32 id in [0, n) for equal keys, ids in order of first appearance
+ * except on the radix path (`radix` set), where every id in [0, n) is still used but ids are
+ * grouped by hash bucket.
  * Used for the group index (key = group-id column) and for per-value aggregations (key = the
  * aggregated column).  Built only over the rows in `sel` (NULL = all rows) that are non-null
  * (and not NaN); every other row gets FR_KERN_NOGROUP, which all per-group kernels skip.
  *
  * I64 and F64 keys go through an open-addressing hash table (power-of-two, linear probing,
- * Fibonacci hash, sized by a HyperLogLog estimate, probes prefetched a 64-row block ahead); a
+ * Fibonacci hash, sized by a HyperLogLog estimate, probes prefetched a 64-row block ahead);
+ * I64 keys with an estimated 32768+ distinct values are first partitioned by hash into buckets
+ * whose small tables stay in cache (the radix path); a
  * column already sorted (non-decreasing over the selected rows) takes a hash-free path.  F64 keys: -0.0 and 0.0 are one key.  DICT keys use a direct
  * code -> id table (codes are already dense), BOOL keys a two-entry table.
  *
@@ -198,6 +202,8 @@ typedef struct fr_kern_index {
 	uint32_t *key_code;     /* DICT */
 	uint64_t *domain;       /* rows that got an id (sel & non-null), FR_BITMAP_WORDS(len) words */
 	int sorted;             /* 1 if the hash-free sorted path was taken (for stats/tests) */
+	int radix;              /* 1 if the radix-partitioned path was taken (I64 keys, many
+	                         * distinct): ids not in order of first appearance */
 } fr_kern_index;
 
 /* FR_ELIMIT if len > FR_KERN_MAX_ROWS, FR_ENOMEM, FR_EINVAL for FR_VEC_BIN. */

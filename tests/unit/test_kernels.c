@@ -491,12 +491,46 @@ END_TEST
 
 /* ---- index ---------------------------------------------------------------------------- */
 
-/* Verifies an index against its definition: equal keys <-> equal ids, first-appearance order,
- * representative keys, NOGROUP and domain outside sel & non-null. */
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Verifies an index against its definition: equal keys <-> equal ids, first-appearance order
+ * (on the radix path: every id in [0, n) used), representative keys, NOGROUP and domain outside
+ * sel & non-null. */
 static void check_index(const fr_vec *k, const uint64_t *sel, const fr_kern_index *ix)
 {
 	int64_t n = k->len;
 	uint32_t next = 0;
+	if (ix->radix) {
+		REQ_EQ(k->kind, FR_VEC_I64);
+		uint8_t *used = calloc((size_t)ix->n + 1, 1);
+		int64_t *ks = malloc(((size_t)ix->n + 1) * sizeof *ks);
+		REQ(used && ks);
+		for (int64_t i = 0; i < n; i++) {
+			int in = valid_at(sel, i) && valid_at(k->valid, i);
+			REQ_EQ(fr_bit_get(ix->domain, i), in);
+			if (!in) {
+				REQ_EQ(ix->ids[i], FR_KERN_NOGROUP);
+				continue;
+			}
+			REQ_LT(ix->ids[i], ix->n);
+			REQ(ix->key_i64[ix->ids[i]] == k->v.i64[i]);
+			used[ix->ids[i]] = 1;
+		}
+		/* every id used, and all representative keys distinct (so equal keys <-> equal ids) */
+		for (uint32_t a = 0; a < ix->n; a++)
+			REQ(used[a]);
+		memcpy(ks, ix->key_i64, (size_t)ix->n * sizeof *ks);
+		qsort(ks, ix->n, sizeof *ks, cmp_i64);
+		for (uint32_t a = 1; a < ix->n; a++)
+			REQ(ks[a - 1] != ks[a]);
+		free(used);
+		free(ks);
+		return;
+	}
 	for (int64_t i = 0; i < n; i++) {
 		int in = valid_at(sel, i) && valid_at(k->valid, i) &&
 		         !(k->kind == FR_VEC_F64 && isnan(k->v.f64[i]));
@@ -598,6 +632,37 @@ START_TEST(index_random)
 	REQ_EQ(ix.domain[0], 5);
 	fr_vec bin = { .kind = FR_VEC_BIN, .len = 3 };
 	REQ_EQ(fr_kern_index_build(&bin, NULL, ar, &ix, &e), FR_EINVAL);
+	fr_arena_free(ar);
+}
+END_TEST
+
+/* Radix path (I64 keys, 32768+ distinct): selections, nulls, a partial last word, a bucket
+ * holding most rows (one hot key), and a narrow column indexed after a wide one on the same
+ * thread (the big size hint must not send it down the radix path). */
+START_TEST(index_radix_path)
+{
+	fr_arena *ar = fr_arena_new(0);
+	fr_err e = { 0 };
+	const int64_t n = 200000 + 37;
+	int64_t *iv = fr_arena_alloc(ar, (size_t)n * 8);
+	for (int shape = 0; shape < 4; shape++) {
+		for (int64_t i = 0; i < n; i++)
+			iv[i] = shape == 0 ? (int64_t)rnd_below((uint64_t)n / 2)
+			      : shape == 1 ? (int64_t)rnd() /* nearly all distinct, both signs */
+			      : shape == 2 ? (rnd() & 1 ? 42 : (int64_t)rnd_below((uint64_t)n))
+			      : (int64_t)rnd_below(100) * 1000003;
+		for (int vp = 0; vp < 4; vp++) {
+			uint64_t *valid = make_valid(ar, n, vp);
+			for (int s = 0; s < 2; s++) {
+				uint64_t *sel = s ? rand_bm(ar, n, 80) : NULL;
+				fr_vec k = { .kind = FR_VEC_I64, .len = n, .valid = valid, .v.i64 = iv };
+				fr_kern_index ix;
+				REQ_EQ(fr_kern_index_build(&k, sel, ar, &ix, &e), 0);
+				REQ_EQ(ix.radix, shape != 3 && vp != 1); /* vp 1: all null */
+				check_index(&k, sel, &ix);
+			}
+		}
+	}
 	fr_arena_free(ar);
 }
 END_TEST
@@ -936,6 +1001,7 @@ int main(void)
 	tcase_add_test(tc, dict_predicates);
 	tcase_add_test(tc, index_random);
 	tcase_add_test(tc, index_gaps_release_threads);
+	tcase_add_test(tc, index_radix_path);
 	tcase_add_test(tc, group_kernels_random);
 	tcase_add_test(tc, sums_hand_computed);
 	tcase_add_test(tc, cmp_vec_dispatch);

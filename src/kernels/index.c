@@ -134,6 +134,29 @@ static int keys_push(table *t, uint64_t key)
 	return 0;
 }
 
+/* Linear probing from pos: the id of key k, inserting it with the next id if the table (slots
+ * of the current epoch ep) does not hold it yet.  -1 when the key list cannot grow. */
+static inline int probe_insert(table *t, slot *S, uint64_t cap, uint32_t ep, uint64_t k,
+	uint64_t pos, uint32_t *id)
+{
+	for (;;) {
+		slot *sl = &S[pos];
+		if (sl->epoch != ep) {
+			if (keys_push(t, k))
+				return -1;
+			sl->key = k;
+			sl->epoch = ep;
+			*id = sl->id = t->count++;
+			return 0;
+		}
+		if (sl->key == k) {
+			*id = sl->id;
+			return 0;
+		}
+		pos = pos + 1 == cap ? 0 : pos + 1;
+	}
+}
+
 static inline uint64_t load_key(const uint64_t *raw, int64_t i, int f64)
 {
 	uint64_t k = raw[i];
@@ -211,24 +234,9 @@ static int index_hash(const uint64_t *raw, int f64, int64_t len, const uint64_t 
 		for (uint64_t miss = m & ~hit; miss; miss &= miss - 1) {
 			int j = __builtin_ctzll(miss);
 			uint64_t k = b->ks[j];
-			uint64_t pos = home(b->hs[j], cap);
 			uint32_t id;
-			for (;;) {
-				slot *sl = &S[pos];
-				if (sl->epoch != ep) {
-					if (keys_push(t, k))
-						return -1;
-					sl->key = k;
-					sl->epoch = ep;
-					sl->id = id = t->count++;
-					break;
-				}
-				if (sl->key == k) {
-					id = sl->id;
-					break;
-				}
-				pos = pos + 1 == cap ? 0 : pos + 1;
-			}
+			if (probe_insert(t, S, cap, ep, k, home(b->hs[j], cap), &id))
+				return -1;
 			ids[base + j] = id;
 		}
 	}
@@ -293,24 +301,9 @@ static int index_radix(const uint64_t *raw, int64_t len, const uint64_t *dom, in
 			return -1;
 		for (int64_t p = off[b]; p < off[b + 1]; p++) {
 			uint64_t k = sk[p];
-			uint64_t pos = home(hash64(k) << bits, cap);
 			uint32_t id;
-			for (;;) {
-				slot *sl = &S[pos];
-				if (sl->epoch != ep) {
-					if (keys_push(t, k))
-						return -1;
-					sl->key = k;
-					sl->epoch = ep;
-					sl->id = id = t->count++;
-					break;
-				}
-				if (sl->key == k) {
-					id = sl->id;
-					break;
-				}
-				pos = pos + 1 == cap ? 0 : pos + 1;
-			}
+			if (probe_insert(t, S, cap, ep, k, home(hash64(k) << bits, cap), &id))
+				return -1;
 			sid[p] = id;
 		}
 	}

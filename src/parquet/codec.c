@@ -2,8 +2,8 @@
  * or raw block), LZ4_RAW.  Output size always equals the page header's size. */
 #include "parquet/codec.h"
 #include "parquet/format.h"
+#include "parquet/snappy.h"
 
-#include <snappy-c.h>
 #include <zlib.h>
 #include <zstd.h>
 #include <zstd_errors.h>
@@ -99,7 +99,7 @@ int fr_pq_size_plausible(int codec, const uint8_t *src, size_t n, size_t want)
 		return n == want ? 0 : -1;
 	case FR_PQ_CODEC_SNAPPY: {
 		size_t len;
-		if (snappy_uncompressed_length((const char *)src, n, &len) != SNAPPY_OK)
+		if (fr_snappy_length(src, n, &len) < 0)
 			return -1;
 		return len == want ? 0 : -1;
 	}
@@ -149,23 +149,8 @@ int fr_pq_decompress(fr_pq_dctx *ctx, int codec, const uint8_t *src, size_t n, u
 		}
 		memcpy(dst, src, n);
 		return 0;
-	case FR_PQ_CODEC_SNAPPY: {
-		size_t len;
-		if (snappy_uncompressed_length((const char *)src, n, &len) != SNAPPY_OK) {
-			*why = "snappy: corrupt compressed data";
-			return -1;
-		}
-		if (len != want) {
-			*why = "snappy: decompressed size does not match the page header";
-			return -1;
-		}
-		size_t out = want;
-		if (snappy_uncompress((const char *)src, n, (char *)dst, &out) != SNAPPY_OK || out != want) {
-			*why = "snappy: corrupt compressed data";
-			return -1;
-		}
-		return 0;
-	}
+	case FR_PQ_CODEC_SNAPPY:
+		return fr_snappy_decompress(src, n, dst, want, why);
 	case FR_PQ_CODEC_GZIP:
 		return gunzip(src, n, dst, want, why);
 	case FR_PQ_CODEC_ZSTD: {

@@ -15,6 +15,9 @@
 #include "parquet/format.h"
 #include "parquet/thrift.h"
 #include "parquet/decode.h"
+#include "parquet/snappy.h"
+
+#include <snappy-c.h>
 
 static char *corpus(const char *rel)
 {
@@ -23,6 +26,204 @@ static char *corpus(const char *rel)
 	snprintf(buf, sizeof buf, "%s/tests/data/parquet/%s", top ? top : ".", rel);
 	return buf;
 }
+
+/* ---- snappy: our decoder against libsnappy ---- */
+
+static uint64_t sn_rng = 0x2545F4914F6CDD1DULL;
+static uint64_t sn_rand(void)
+{
+	sn_rng ^= sn_rng << 13;
+	sn_rng ^= sn_rng >> 7;
+	sn_rng ^= sn_rng << 17;
+	return sn_rng;
+}
+
+/* Inputs of the shapes real pages have: random bytes, runs, short repeating patterns of every
+ * period up to 70 (overlapping copies), little-endian integers with constant high bytes
+ * (alternating short literals and copies), and mixtures; sizes around the fast loop's margins. */
+static void sn_fill(uint8_t *p, size_t n, int shape)
+{
+	switch (shape) {
+	case 0:
+		for (size_t i = 0; i < n; i++)
+			p[i] = (uint8_t)sn_rand();
+		break;
+	case 1: {
+		size_t i = 0;
+		while (i < n) {
+			uint8_t b = (uint8_t)(sn_rand() % 3);
+			size_t run = 1 + sn_rand() % 300;
+			for (size_t k = 0; k < run && i < n; k++)
+				p[i++] = b;
+		}
+		break;
+	}
+	case 2: {
+		size_t period = 1 + sn_rand() % 70;
+		for (size_t i = 0; i < n; i++)
+			p[i] = i < period ? (uint8_t)sn_rand() : p[i - period];
+		break;
+	}
+	case 3:
+		for (size_t i = 0; i + 8 <= n; i += 8) {
+			uint64_t v = 1430622000000ULL + sn_rand() % 100000000ULL;
+			memcpy(p + i, &v, 8);
+		}
+		for (size_t i = n & ~(size_t)7; i < n; i++)
+			p[i] = 0;
+		break;
+	default: {
+		size_t i = 0;
+		while (i < n) {
+			size_t seg = 1 + sn_rand() % 2000;
+			int sh = (int)(sn_rand() % 4);
+			if (seg > n - i)
+				seg = n - i;
+			sn_fill(p + i, seg, sh);
+			i += seg;
+		}
+		break;
+	}
+	}
+}
+
+START_TEST(snappy_matches_libsnappy)
+{
+	static const size_t sizes[] = { 0, 1, 2, 15, 16, 17, 19, 20, 21, 63, 64, 65, 79, 80, 81,
+		100, 255, 256, 1000, 4095, 65536, 65537, 300000 };
+	size_t maxn = 300000;
+	uint8_t *in = malloc(maxn), *out = malloc(maxn + 1);
+	char *z = malloc(snappy_max_compressed_length(maxn));
+	ck_assert(in && out && z);
+	int cases = 0;
+	for (int shape = 0; shape < 5; shape++)
+		for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++)
+			for (int rep = 0; rep < 6; rep++) {
+				size_t n = sizes[si];
+				sn_fill(in, n, shape);
+				size_t zn = snappy_max_compressed_length(n);
+				ck_assert_int_eq(snappy_compress((const char *)in, n, z, &zn), SNAPPY_OK);
+				const char *why = NULL;
+				memset(out, 0xAA, n + 1);
+				ck_assert_msg(fr_snappy_decompress((const uint8_t *)z, zn, out, n, &why) == 0,
+				              "shape %d size %zu: %s", shape, n, why);
+				ck_assert_msg(n == 0 || memcmp(in, out, n) == 0, "shape %d size %zu differs",
+				              shape, n);
+				ck_assert_int_eq(out[n], 0xAA); /* nothing written past the end */
+				/* a wrong expected size is refused either way */
+				ck_assert_int_eq(fr_snappy_decompress((const uint8_t *)z, zn, out, n + 1, &why), -1);
+				if (n)
+					ck_assert_int_eq(fr_snappy_decompress((const uint8_t *)z, zn, out, n - 1, &why), -1);
+				cases++;
+			}
+	ck_assert_int_gt(cases, 600);
+	free(in);
+	free(out);
+	free(z);
+}
+END_TEST
+
+/* Hand-made blocks: every element kind, overlapping copies, and the ways a block can lie. */
+START_TEST(snappy_hand_vectors)
+{
+	uint8_t out[64];
+	const char *why;
+	/* "abcabcabca": literal "abc", copy len 7 offset 3 (1-byte offset form: 4 + 3) */
+	static const uint8_t ok1[] = { 10, 2 << 2, 'a', 'b', 'c', (3 << 2) | 1, 3 };
+	ck_assert_int_eq(fr_snappy_decompress(ok1, sizeof ok1, out, 10, &why), 0);
+	ck_assert(memcmp(out, "abcabcabca", 10) == 0);
+	/* 2- and 4-byte offset copies */
+	static const uint8_t ok2[] = { 6, 1 << 2, 'x', 'y', (3 << 2) | 2, 2, 0, (0 << 2) | 3, 1, 0, 0, 0 };
+	ck_assert_int_eq(fr_snappy_decompress(ok2, sizeof ok2, out, 7, &why), -1); /* 6 bytes only */
+	ck_assert_int_eq(fr_snappy_decompress(ok2, sizeof ok2, out, 6, &why), -1); /* 2+4+1 = 7 */
+	static const uint8_t ok3[] = { 7, 1 << 2, 'x', 'y', (3 << 2) | 2, 2, 0, (0 << 2) | 3, 1, 0, 0, 0 };
+	ck_assert_int_eq(fr_snappy_decompress(ok3, sizeof ok3, out, 7, &why), 0);
+	ck_assert(memcmp(out, "xyxyxyy", 7) == 0);
+	/* literal with a 1-byte length (60 = one length byte follows) */
+	uint8_t lit[3 + 70];
+	lit[0] = 70;
+	lit[1] = 60 << 2;
+	lit[2] = 69;
+	for (int i = 0; i < 70; i++)
+		lit[3 + i] = (uint8_t)i;
+	ck_assert_int_eq(fr_snappy_decompress(lit, sizeof lit, out, 64, &why), -1);
+	static uint8_t big[80];
+	ck_assert_int_eq(fr_snappy_decompress(lit, sizeof lit, big, 70, &why), 0);
+	ck_assert_int_eq(big[69], 69);
+	/* offset 0, offset before the start, copy past the end, truncated tag and length */
+	static const uint8_t bad_off0[] = { 5, 0, 'a', (0 << 2) | 1, 0 };
+	static const uint8_t bad_far[] = { 5, 0, 'a', (0 << 2) | 1, 2 };
+	static const uint8_t bad_long[] = { 3, 0, 'a', (3 << 2) | 1, 1 };
+	static const uint8_t bad_trunc[] = { 5, 0, 'a', (0 << 2) | 2, 1 };
+	static const uint8_t bad_litlen[] = { 5, 61 << 2, 4 };
+	static const uint8_t bad_varint[] = { 0x80, 0x80, 0x80, 0x80, 0x80, 0 };
+	static const uint8_t bad_varint2[] = { 0xff, 0xff, 0xff, 0xff, 0x1f };
+	static const uint8_t trailing[] = { 1, 0, 'a', 0, 'b' };
+	ck_assert_int_eq(fr_snappy_decompress(bad_off0, sizeof bad_off0, out, 5, &why), -1);
+	ck_assert_int_eq(fr_snappy_decompress(bad_far, sizeof bad_far, out, 5, &why), -1);
+	ck_assert_int_eq(fr_snappy_decompress(bad_long, sizeof bad_long, out, 3, &why), -1);
+	ck_assert_int_eq(fr_snappy_decompress(bad_trunc, sizeof bad_trunc, out, 5, &why), -1);
+	ck_assert_int_eq(fr_snappy_decompress(bad_litlen, sizeof bad_litlen, out, 5, &why), -1);
+	ck_assert_int_eq(fr_snappy_decompress(bad_varint, sizeof bad_varint, out, 0, &why), -1);
+	ck_assert_int_eq(fr_snappy_decompress(bad_varint2, sizeof bad_varint2, out, 0, &why), -1);
+	ck_assert_int_eq(fr_snappy_decompress(trailing, sizeof trailing, out, 1, &why), -1);
+	ck_assert_int_eq(fr_snappy_decompress(NULL, 0, out, 0, &why), -1);
+	size_t len;
+	ck_assert_int_eq(fr_snappy_length(bad_varint2, sizeof bad_varint2, &len), -1);
+	static const uint8_t v32[] = { 0xff, 0xff, 0xff, 0xff, 0x0f };
+	ck_assert_int_eq(fr_snappy_length(v32, sizeof v32, &len), 5);
+	ck_assert_uint_eq(len, 0xffffffffu);
+}
+END_TEST
+
+/* Corrupted and truncated blocks: the same verdict as libsnappy, the same bytes when both
+ * accept, and never a write past the output (ASan checks the reads). */
+START_TEST(snappy_corrupt_agrees)
+{
+	size_t maxn = 20000;
+	uint8_t *in = malloc(maxn), *a = malloc(maxn), *b = malloc(maxn);
+	char *z = malloc(snappy_max_compressed_length(maxn));
+	ck_assert(in && a && b && z);
+	int accepted = 0, rejected = 0;
+	for (int it = 0; it < 3000; it++) {
+		size_t n = 1 + sn_rand() % maxn;
+		sn_fill(in, n, 4);
+		size_t zn = snappy_max_compressed_length(n);
+		ck_assert_int_eq(snappy_compress((const char *)in, n, z, &zn), SNAPPY_OK);
+		int flips = 1 + (int)(sn_rand() % 4);
+		for (int k = 0; k < flips; k++)
+			z[sn_rand() % zn] ^= (char)(1 + sn_rand() % 255);
+		size_t cut = sn_rand() % 4 == 0 ? sn_rand() % zn : zn;
+		/* exact-size copies, so ASan sees any read past the input */
+		uint8_t *zin = malloc(cut ? cut : 1);
+		memcpy(zin, z, cut);
+		size_t want;
+		if (snappy_uncompressed_length((const char *)zin, cut, &want) != SNAPPY_OK || want > maxn)
+			want = n;
+		uint8_t *dst = malloc(want ? want : 1);
+		const char *why;
+		int ours = fr_snappy_decompress(zin, cut, dst, want, &why);
+		size_t bl = want;
+		int theirs = snappy_uncompress((const char *)zin, cut, (char *)b, &bl) == SNAPPY_OK &&
+		             bl == want ? 0 : -1;
+		ck_assert_msg(ours == theirs, "iteration %d: ours %d, libsnappy %d", it, ours, theirs);
+		if (!ours) {
+			ck_assert(want == 0 || memcmp(dst, b, want) == 0);
+			accepted++;
+		} else {
+			rejected++;
+		}
+		free(dst);
+		free(zin);
+	}
+	ck_assert_int_gt(rejected, 100);
+	(void)accepted;
+	free(in);
+	free(a);
+	free(b);
+	free(z);
+}
+END_TEST
 
 /* ---- Thrift ---- */
 
@@ -772,6 +973,9 @@ int main(void)
 	tcase_add_test(tc, delta_bad_headers);
 	tcase_add_test(tc, delta_big_miniblocks);
 	tcase_add_test(tc, bss);
+	tcase_add_test(tc, snappy_matches_libsnappy);
+	tcase_add_test(tc, snappy_hand_vectors);
+	tcase_add_test(tc, snappy_corrupt_agrees);
 	suite_add_tcase(s, tc);
 	TCase *tf = tcase_create("files");
 	tcase_set_timeout(tf, 300);

@@ -1105,6 +1105,13 @@ static int chunk_bytes(load *L, const fr_pq_chunk *ch, const uint8_t **basep, in
 	uint64_t tail_start = f->size - f->tail_len;
 	if (f->map) {
 		base = f->map + start;
+#ifdef MADV_POPULATE_READ
+		/* One call maps the chunk's pages in, instead of a page fault per 4 KiB on first
+		 * touch (costly under a hypervisor); kernels before 5.14 refuse it, harmlessly. */
+		uintptr_t lo = (uintptr_t)base & ~(uintptr_t)4095;
+		uintptr_t hi = ((uintptr_t)base + (uintptr_t)len + 4095) & ~(uintptr_t)4095;
+		(void)madvise((void *)lo, hi - lo, MADV_POPULATE_READ);
+#endif
 	} else if (f->tail && (uint64_t)start >= tail_start) {
 		base = f->tail + ((uint64_t)start - tail_start);   /* fetched with the footer */
 	} else {

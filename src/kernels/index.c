@@ -481,6 +481,138 @@ static int index_sorted(const uint64_t *raw, int f64, int64_t len, const uint64_
 	return 0;
 }
 
+/* Dense path: I64 keys whose range is small against the rows (at most DENSE_SPAN times the
+ * selected rows, or below DENSE_SMALL): a bitmap over [min, max] marks the keys present, a
+ * per-word prefix count ranks them, and a row's id is the number of present keys below its
+ * key.  Ids therefore follow key order, and keys that are near each other in the data (user ids
+ * assigned in sign-up order, say) get ids near each other, which keeps the per-group kernels'
+ * accesses close together.  Two passes over the rows, each one bitmap access per row in a
+ * 1-bit-per-possible-key array (at most 3 bytes per selected row with the prefix counts), and
+ * no hashing. */
+enum { DENSE_SPAN = 16, DENSE_SMALL = 1 << 16 };
+
+/* min and max of the keys of the rows in dom; 0 if dom is empty. */
+static int key_range(const int64_t *v, int64_t len, const uint64_t *dom, int64_t *mn, int64_t *mx)
+{
+	int64_t lo = INT64_MAX, hi = INT64_MIN;
+	int any = 0;
+	int64_t nw = (int64_t)FR_BITMAP_WORDS(len);
+	for (int64_t w = 0; w < nw; w++) {
+		uint64_t m = dom[w];
+		int64_t base = w * 64;
+		if (m == ~(uint64_t)0) {
+			for (int j = 0; j < 64; j++) {
+				int64_t x = v[base + j];
+				lo = x < lo ? x : lo;
+				hi = x > hi ? x : hi;
+			}
+			any = 1;
+			continue;
+		}
+		for (; m; m &= m - 1) {
+			int64_t x = v[base + __builtin_ctzll(m)];
+			lo = x < lo ? x : lo;
+			hi = x > hi ? x : hi;
+			any = 1;
+		}
+	}
+	*mn = lo;
+	*mx = hi;
+	return any;
+}
+
+#define DENSE_RANK(POPCNT) \
+	do { \
+		uint32_t acc = 0; \
+		for (size_t w = 0; w < nwords; w++) { \
+			pre[w] = acc; \
+			acc += (uint32_t)POPCNT(bits[w]); \
+		} \
+		int64_t nw = (int64_t)FR_BITMAP_WORDS(len); \
+		for (int64_t w = 0; w < nw; w++) { \
+			uint64_t m = dom[w]; \
+			int64_t base = w * 64; \
+			if (m != ~(uint64_t)0) { \
+				int cnt = (int)(len - base < 64 ? len - base : 64); \
+				for (int j = 0; j < cnt; j++) \
+					ids[base + j] = FR_KERN_NOGROUP; \
+				for (; m; m &= m - 1) { \
+					int64_t i = base + __builtin_ctzll(m); \
+					uint64_t d = (uint64_t)v[i] - (uint64_t)mn; \
+					ids[i] = pre[d >> 6] + \
+					         (uint32_t)POPCNT(bits[d >> 6] & ((((uint64_t)1) << (d & 63)) - 1)); \
+				} \
+				continue; \
+			} \
+			for (int64_t i = base; i < base + 64; i++) { \
+				uint64_t d = (uint64_t)v[i] - (uint64_t)mn; \
+				ids[i] = pre[d >> 6] + \
+				         (uint32_t)POPCNT(bits[d >> 6] & ((((uint64_t)1) << (d & 63)) - 1)); \
+			} \
+		} \
+		*n = acc; \
+	} while (0)
+
+static void dense_rank_scalar(const int64_t *v, int64_t len, const uint64_t *dom, int64_t mn,
+                              const uint64_t *bits, uint32_t *pre, size_t nwords, uint32_t *ids,
+                              uint32_t *n)
+{
+	DENSE_RANK(__builtin_popcountll);
+}
+
+#ifdef FR_KERN_X86
+FR_AVX2 static void dense_rank_avx2(const int64_t *v, int64_t len, const uint64_t *dom,
+                                    int64_t mn, const uint64_t *bits, uint32_t *pre,
+                                    size_t nwords, uint32_t *ids, uint32_t *n)
+{
+	DENSE_RANK(__builtin_popcountll);
+}
+#endif
+
+static int index_dense(const int64_t *v, int64_t len, const uint64_t *dom, int64_t mn,
+                       uint64_t span, uint32_t *ids, fr_arena *arena, fr_kern_index *out)
+{
+	size_t nwords = (size_t)(span >> 6) + 1;
+	uint64_t *bits = fr_kern__scratch_zero(FR_SCR_A, nwords * sizeof *bits);
+	uint32_t *pre = fr_kern__scratch(FR_SCR_B, nwords * sizeof *pre, 0);
+	if (!bits || !pre)
+		return -1;
+	int64_t nw = (int64_t)FR_BITMAP_WORDS(len);
+	for (int64_t w = 0; w < nw; w++) {
+		uint64_t m = dom[w];
+		int64_t base = w * 64;
+		if (m == ~(uint64_t)0) {
+			for (int64_t i = base; i < base + 64; i++) {
+				uint64_t d = (uint64_t)v[i] - (uint64_t)mn;
+				bits[d >> 6] |= (uint64_t)1 << (d & 63);
+			}
+			continue;
+		}
+		for (; m; m &= m - 1) {
+			uint64_t d = (uint64_t)v[base + __builtin_ctzll(m)] - (uint64_t)mn;
+			bits[d >> 6] |= (uint64_t)1 << (d & 63);
+		}
+	}
+	uint32_t n;
+#ifdef FR_KERN_X86
+	if (fr_kern__get() == FR_SIMD_AVX2)
+		dense_rank_avx2(v, len, dom, mn, bits, pre, nwords, ids, &n);
+	else
+#endif
+		dense_rank_scalar(v, len, dom, mn, bits, pre, nwords, ids, &n);
+	int64_t *keys = fr_arena_alloc(arena, (size_t)(n ? n : 1) * sizeof *keys);
+	if (!keys)
+		return -1;
+	uint32_t k = 0;
+	for (size_t w = 0; w < nwords; w++)
+		for (uint64_t b = bits[w]; b; b &= b - 1)
+			keys[k++] = (int64_t)((uint64_t)mn + (uint64_t)w * 64 + (uint64_t)__builtin_ctzll(b));
+	out->key_i64 = keys;
+	out->n = n;
+	out->dense = 1;
+	return 0;
+}
+
 /* DICT / BOOL: direct table from code to id.  map[c] is NEW until code c is first seen; the
  * extra entry map[ncodes] (NOGROUP) absorbs out-of-range codes without a branch. */
 #define NEW (FR_KERN_NOGROUP - 1)
@@ -602,6 +734,19 @@ int fr_kern_index_build(const fr_vec *keys, const uint64_t *sel, fr_arena *arena
 		if (index_sorted(raw, f64, len, out->domain, out->ids, arena, out))
 			goto nomem;
 		return 0;
+	}
+	if (!f64) {
+		int64_t mn, mx, sel_rows = fr_kern_bm_popcount(out->domain, len);
+		if (key_range((const int64_t *)raw, len, out->domain, &mn, &mx)) {
+			uint64_t span = (uint64_t)mx - (uint64_t)mn;
+			if (span < DENSE_SMALL || span / DENSE_SPAN < (uint64_t)sel_rows) {
+				out->ids = fr_arena_alloc(arena, (size_t)len * sizeof *out->ids);
+				if (!out->ids ||
+				    index_dense((const int64_t *)raw, len, out->domain, mn, span, out->ids, arena, out))
+					goto nomem;
+				return 0;
+			}
+		}
 	}
 	/* Start at the largest key count this thread has needed (parts of a dataset are alike; a
 	 * low-cardinality build in a big retained table costs nothing extra, it touches few lines).

@@ -176,18 +176,21 @@ void fr_kern_notnull(const fr_vec *v, uint64_t *out);
 
 /* ------------------------------------------------------------------------------------------
  * Dense index: per row a uint32 id in [0, n) for equal keys, ids in order of first appearance
- * except on the radix path (`radix` set), where every id in [0, n) is still used but ids are
- * grouped by hash bucket.
+ * except on the radix path (`radix` set: ids grouped by hash bucket) and the dense-range path
+ * (`dense` set: ids in key order).
  * Used for the group index (key = group-id column) and for per-value aggregations (key = the
  * aggregated column).  Built only over the rows in `sel` (NULL = all rows) that are non-null
  * (and not NaN); every other row gets FR_KERN_NOGROUP, which all per-group kernels skip.
  *
- * I64 and F64 keys go through an open-addressing hash table (power-of-two, linear probing,
+ * Paths: a column already sorted (non-decreasing over the selected rows) takes a hash-free
+ * path.  I64 keys whose range max - min is below 65536 or 16 times the selected rows take the
+ * dense-range path (a presence bitmap over the range, ranked by per-word prefix counts: no
+ * hashing).  Other I64 and F64 keys go through an open-addressing hash table (linear probing,
  * Fibonacci hash, sized by a HyperLogLog estimate, probes prefetched a 64-row block ahead);
  * I64 keys with an estimated 32768+ distinct values are first partitioned by hash into buckets
- * whose small tables stay in cache (the radix path); a
- * column already sorted (non-decreasing over the selected rows) takes a hash-free path.  F64 keys: -0.0 and 0.0 are one key.  DICT keys use a direct
- * code -> id table (codes are already dense), BOOL keys a two-entry table.
+ * whose small tables stay in cache (the radix path).  F64 keys: -0.0 and 0.0 are one key.
+ * DICT keys use a direct code -> id table (codes are already dense), BOOL keys a two-entry
+ * table.
  *
  * Memory: ids, keys and domain are allocated in `arena` (owned by it); the hash table is scratch. */
 typedef struct fr_kern_index {
@@ -204,6 +207,8 @@ typedef struct fr_kern_index {
 	int sorted;             /* 1 if the hash-free sorted path was taken (for stats/tests) */
 	int radix;              /* 1 if the radix-partitioned path was taken (I64 keys, many
 	                         * distinct): ids not in order of first appearance */
+	int dense;              /* 1 if the dense-range path was taken (I64 keys whose range is
+	                         * small against the rows): ids in key order */
 } fr_kern_index;
 
 /* FR_ELIMIT if len > FR_KERN_MAX_ROWS, FR_ENOMEM, FR_EINVAL for FR_VEC_BIN. */

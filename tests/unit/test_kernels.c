@@ -498,13 +498,18 @@ static int cmp_i64(const void *a, const void *b)
 }
 
 /* Verifies an index against its definition: equal keys <-> equal ids, first-appearance order
- * (on the radix path: every id in [0, n) used), representative keys, NOGROUP and domain outside
- * sel & non-null. */
+ * (on the radix path: every id in [0, n) used; on the dense path: ids in key order too),
+ * representative keys, NOGROUP and domain outside sel & non-null. */
 static void check_index(const fr_vec *k, const uint64_t *sel, const fr_kern_index *ix)
 {
 	int64_t n = k->len;
 	uint32_t next = 0;
-	if (ix->radix) {
+	if (ix->dense) {
+		REQ_EQ(k->kind, FR_VEC_I64);
+		for (uint32_t a = 1; a < ix->n; a++)
+			REQ(ix->key_i64[a - 1] < ix->key_i64[a]);
+	}
+	if (ix->radix || ix->dense) {
 		REQ_EQ(k->kind, FR_VEC_I64);
 		uint8_t *used = calloc((size_t)ix->n + 1, 1);
 		int64_t *ks = malloc(((size_t)ix->n + 1) * sizeof *ks);
@@ -647,9 +652,10 @@ START_TEST(index_radix_path)
 	int64_t *iv = fr_arena_alloc(ar, (size_t)n * 8);
 	for (int shape = 0; shape < 4; shape++) {
 		for (int64_t i = 0; i < n; i++)
-			iv[i] = shape == 0 ? (int64_t)rnd_below((uint64_t)n / 2)
+			/* keys spread wide (x 1000003), or the dense-range path would take them */
+			iv[i] = shape == 0 ? (int64_t)rnd_below((uint64_t)n / 2) * 1000003
 			      : shape == 1 ? (int64_t)rnd() /* nearly all distinct, both signs */
-			      : shape == 2 ? (rnd() & 1 ? 42 : (int64_t)rnd_below((uint64_t)n))
+			      : shape == 2 ? (rnd() & 1 ? 42 : (int64_t)rnd_below((uint64_t)n) * 1000003)
 			      : (int64_t)rnd_below(100) * 1000003;
 		for (int vp = 0; vp < 4; vp++) {
 			uint64_t *valid = make_valid(ar, n, vp);
@@ -662,6 +668,58 @@ START_TEST(index_radix_path)
 				check_index(&k, sel, &ix);
 			}
 		}
+	}
+	fr_arena_free(ar);
+}
+END_TEST
+
+/* Dense-range path (I64 keys spanning less than 65536 or 16x the selected rows): ranges at
+ * the int64 extremes, one key, spans at the limit and just past it, nulls and selections, a
+ * partial last word; ids must be in key order. */
+START_TEST(index_dense_path)
+{
+	fr_arena *ar = fr_arena_new(0);
+	fr_err e = { 0 };
+	const int64_t sizes2[] = { 1, 63, 64, 65, 1000, 100000 + 37 };
+	for (size_t si = 0; si < sizeof sizes2 / sizeof *sizes2; si++) {
+		int64_t n = sizes2[si];
+		int64_t *iv = fr_arena_alloc(ar, (size_t)n * 8);
+		for (int shape = 0; shape < 6; shape++) {
+			for (int64_t i = 0; i < n; i++)
+				iv[i] = shape == 0 ? 7
+				      : shape == 1 ? INT64_MIN + (int64_t)rnd_below(3000)
+				      : shape == 2 ? INT64_MAX - (int64_t)rnd_below(3000)
+				      : shape == 3 ? (int64_t)rnd_below((uint64_t)n * 16) - 5 * n
+				      : shape == 4 ? (int64_t)rnd_below(65536) - 32768
+				      : (int64_t)rnd_below((uint64_t)n) * 3;
+			for (int vp = 0; vp < 4; vp++) {
+				uint64_t *valid = make_valid(ar, n, vp);
+				for (int sl = 0; sl < 2; sl++) {
+					uint64_t *sel = sl ? rand_bm(ar, n, 70) : NULL;
+					fr_vec k = { .kind = FR_VEC_I64, .len = n, .valid = valid, .v.i64 = iv };
+					FOR_MODES(m) {
+						fr_kern_index ix;
+						REQ_EQ(fr_kern_index_build(&k, sel, ar, &ix, &e), 0);
+						check_index(&k, sel, &ix);
+						if (vp != 1 && !ix.sorted && n >= 64 && shape != 3)
+							REQ_EQ(ix.dense, 1);
+					}
+				}
+			}
+		}
+	}
+	/* the span limit: 16x the rows is dense, much wider is not */
+	const int64_t n = 100000;
+	int64_t *iv = fr_arena_alloc(ar, (size_t)n * 8);
+	for (int wide = 0; wide < 2; wide++) {
+		for (int64_t i = 0; i < n; i++)
+			iv[i] = (int64_t)rnd_below((uint64_t)n * (wide ? 64 : 15));
+		iv[0] = 0;
+		fr_vec k = { .kind = FR_VEC_I64, .len = n, .v.i64 = iv };
+		fr_kern_index ix;
+		REQ_EQ(fr_kern_index_build(&k, NULL, ar, &ix, &e), 0);
+		check_index(&k, NULL, &ix);
+		REQ_EQ(ix.dense, !wide);
 	}
 	fr_arena_free(ar);
 }
@@ -692,8 +750,8 @@ START_TEST(index_gaps_release_threads)
 	fr_err e = { 0 };
 	const int64_t n = 64 * 40 + 17;
 	int64_t *iv = fr_arena_alloc(ar, (size_t)n * 8);
-	for (int64_t i = 0; i < n; i++)
-		iv[i] = (int64_t)rnd_below(300) - 150;
+	for (int64_t i = 0; i < n; i++) /* spread past the dense-range path */
+		iv[i] = ((int64_t)rnd_below(300) - 150) * 1000003;
 	uint64_t *sel = rand_bm(ar, n, 90);
 	sel[1] = sel[7] = sel[8] = 0; /* empty words between selected ones */
 	fr_vec k = { .kind = FR_VEC_I64, .len = n, .v.i64 = iv };
@@ -1002,6 +1060,7 @@ int main(void)
 	tcase_add_test(tc, index_random);
 	tcase_add_test(tc, index_gaps_release_threads);
 	tcase_add_test(tc, index_radix_path);
+	tcase_add_test(tc, index_dense_path);
 	tcase_add_test(tc, group_kernels_random);
 	tcase_add_test(tc, sums_hand_computed);
 	tcase_add_test(tc, cmp_vec_dispatch);

@@ -28,12 +28,34 @@
 		} \
 	} while (0)
 
+/* Few groups (the values of a small dictionary, say): consecutive rows mostly update the same
+ * accumulator, and each update would wait for the previous one's store.  LANES copies of the
+ * accumulators, row i updating copy i % LANES, keep the updates independent; the copies are
+ * added up at the end. */
+#define LANES 8
+#define LANES_MAX_GROUPS 256
+
 void fr_kern_group_count(const uint32_t *ids, int64_t len, uint32_t ngroups,
                          const uint64_t *rows, uint32_t *out)
 {
 	memset(out, 0, (size_t)ngroups * sizeof *out);
 	if (len <= 0)
 		return;
+	if (ngroups <= LANES_MAX_GROUPS) {
+		uint32_t lane[LANES][LANES_MAX_GROUPS + 1];
+		memset(lane, 0, sizeof lane);
+		FOR_ROWS(rows, len, i, {
+			uint32_t g = ids[i];
+			lane[i & (LANES - 1)][g < ngroups ? g : LANES_MAX_GROUPS]++;
+		});
+		for (uint32_t g = 0; g < ngroups; g++) {
+			uint32_t c = 0;
+			for (int l = 0; l < LANES; l++)
+				c += lane[l][g];
+			out[g] = c;
+		}
+		return;
+	}
 	FOR_ROWS(rows, len, i, {
 		uint32_t g = ids[i];
 		if (g < ngroups)
@@ -101,6 +123,26 @@ void fr_kern_group_sum_i64(const uint32_t *ids, int64_t len, uint32_t ngroups,
 	const int64_t *v = col->v.i64;
 	const uint64_t *valid = col->valid;
 	int ovf = 0;
+	if (ngroups <= LANES_MAX_GROUPS) {
+		int64_t lane[LANES][LANES_MAX_GROUPS + 1];
+		memset(lane, 0, sizeof lane);
+		FOR_ROWS(rows, len, i, {
+			uint32_t g = ids[i];
+			int64_t *a = &lane[i & (LANES - 1)][g < ngroups ? g : LANES_MAX_GROUPS];
+			ovf |= __builtin_add_overflow(*a, v[i] & -(int64_t)(!valid || fr_bit_get(valid, i)), a);
+		});
+		if (ovf) {
+			sum_i64_wide(ids, len, ngroups, rows, col, out);
+			return;
+		}
+		for (uint32_t g = 0; g < ngroups; g++) {
+			fr_i128 t = 0;
+			for (int l = 0; l < LANES; l++)
+				t += lane[l][g];
+			out[g] = t;
+		}
+		return;
+	}
 	if (valid) {
 		/* null slots hold 0 by the fr_vec contract, but do not rely on it: the value is masked
 		 * with its validity bit rather than branched on (nulls are unpredictable) */
@@ -139,6 +181,32 @@ int fr_kern_group_sum_f64(const uint32_t *ids, int64_t len, uint32_t ngroups,
 	if (!a || (col->valid && !m))
 		return fr_err_set(err, FR_ENOMEM, "out of memory summing %u groups", ngroups);
 	const double *v = col->v.f64;
+	if (ngroups <= LANES_MAX_GROUPS) {
+		acc lane[LANES][LANES_MAX_GROUPS + 1];
+		memset(lane, 0, sizeof lane);
+		FOR_ROWS(m, len, i, {
+			uint32_t g = ids[i];
+			double x = v[i];
+			/* out-of-range ids and NaN go to the spare slot, which is never read */
+			acc *p = &lane[i & (LANES - 1)][g < ngroups && x == x ? g : LANES_MAX_GROUPS];
+			double s = p->s, t = s + x;
+			double z = t - s;
+			p->c += (s - (t - z)) + (x - z);
+			p->s = t;
+		});
+		for (uint32_t g = 0; g < ngroups; g++) {
+			/* the lanes' sums added with the same compensation, then their compensations */
+			double s = lane[0][g].s, c = lane[0][g].c;
+			for (int l = 1; l < LANES; l++) {
+				double x = lane[l][g].s, t = s + x;
+				double z = t - s;
+				c += (s - (t - z)) + (x - z) + lane[l][g].c;
+				s = t;
+			}
+			out[g] = isfinite(s) ? s + c : s;
+		}
+		return 0;
+	}
 	FOR_ROWS(m, len, i, {
 		uint32_t g = ids[i];
 		double x = v[i];

@@ -305,19 +305,24 @@ static int make_key(xctx *x, const fr_kern_index *ix, const fr_vec *vec, uint32_
 
 static int run_agg(xctx *x, const fr_qagg *a, const uint64_t *rows, fr_qaggres *out)
 {
-	const fr_kern_index *ix = value_index(x, a->col);
-	if (!ix)
-		return -1;
-	uint32_t nv = ix->n;
 	const fr_vec *cv = col(x, a->col);
 	uint64_t *r = bm_new(x, x->n);
 	if (!r)
 		return -1;
-	fr_kern_bm_and(r, rows, ix->domain, x->n);
 	if (a->type == FR_AGG_COUNT) {
+		/* non-null values among the rows (which all lie in the timeframe): no value index */
+		fr_kern_notnull(cv, r);
+		fr_kern_bm_and(r, r, rows, x->n);
+		if (x->sel)
+			fr_kern_bm_and(r, r, x->sel, x->n);
 		out->count = fr_kern_bm_popcount(r, x->n);
 		return 0;
 	}
+	const fr_kern_index *ix = value_index(x, a->col);
+	if (!ix)
+		return -1;
+	uint32_t nv = ix->n;
+	fr_kern_bm_and(r, rows, ix->domain, x->n);
 	uint32_t *cnt = tmp_alloc(x, nv, sizeof(uint32_t));
 	if (!cnt)
 		return -1;

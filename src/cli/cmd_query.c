@@ -14,6 +14,7 @@
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/error.h"
+#include "core/log.h"
 #include "core/pool.h"
 #include "parquet/parquet.h"
 #include "query/jw.h"
@@ -141,8 +142,11 @@ static int load_and_run(job *j, part *p)
 			                fr_coltype_name(s->types[c]));
 			goto out;
 		}
+		double tc = now_s();
 		if ((rc = fr_pq_load_column(p->f, fc, keep, a, &vecs[c], &p->err)))
 			goto out;
+		FR_DEBUG("query", "%s: column %s loaded in %.1f ms", p->path, s->names[c],
+		         (now_s() - tc) * 1e3);
 		if (nrows >= 0 && vecs[c].len != nrows) {
 			rc = fr_err_set(&p->err, FR_ECORRUPT, "%s: column %s has %lld rows, others %lld",
 			                p->path, s->names[c], (long long)vecs[c].len, (long long)nrows);

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "core/log.h"
 #include "query/internal.h"
 
 typedef struct xctx {
@@ -462,8 +464,16 @@ static int funnel_step(xctx *x, int i, const uint64_t *found, void *arg)
 	return 0;
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static int exec_part(xctx *x)
 {
+	double t0 = now_s(), t1 = t0, t2 = t0, t3 = t0;
 	const fr_query *q = x->q;
 	const fr_qschema *s = q->schema;
 	int64_t n = x->n;
@@ -502,6 +512,7 @@ static int exec_part(xctx *x)
 	x->ng = x->g.n;
 	x->res->scanned_rows = n;
 	x->res->scanned_groups = x->ng;
+	t1 = now_s();
 	/* 2. conditions and relation -> M */
 	uint64_t *m = bm_new(x, x->ng), *rm = bm_new(x, n);
 	if (!m || !rm)
@@ -516,9 +527,11 @@ static int exec_part(xctx *x)
 	fr_kern_groups_to_rows(x->g.ids, n, x->ng, m, rm);
 	x->res->query.groups = fr_kern_bm_popcount(m, x->ng);
 	x->res->query.rows = fr_kern_bm_popcount(rm, n);
+	t2 = now_s();
 	/* 4. aggregations */
 	if (q->aggs.present && run_aggs(x, &q->aggs, rm, x->res->query.aggs))
 		return -1;
+	t3 = now_s();
 	/* 5. funnel over R_M */
 	if (q->has_funnel) {
 		fctx f = { .rows = bm_new(x, n) };
@@ -528,6 +541,10 @@ static int exec_part(xctx *x)
 		if (run_sequence(x, q->fsteps, q->nfsteps, rm, found, funnel_step, &f))
 			return -1;
 	}
+	FR_DEBUG("exec", "%lld rows, %u groups (index: %s): index %.1f ms, conditions %.1f ms, "
+	         "aggregations %.1f ms, funnel %.1f ms", (long long)n, x->ng,
+	         x->g.dense ? "dense" : x->g.sorted ? "sorted" : x->g.radix ? "radix" : "hash",
+	         (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3, (now_s() - t3) * 1e3);
 	return 0;
 }
 

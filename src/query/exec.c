@@ -252,9 +252,28 @@ static const fr_kern_index *value_index(xctx *x, int c)
 	fr_kern_index *ix = tmp_alloc(x, 1, sizeof *ix);
 	if (!ix)
 		return NULL;
+	const fr_vec *v = col(x, c);
 	if (c == x->q->schema->group_col) {
 		*ix = x->g;        /* the group index is the value index of the group column */
-	} else if (fr_kern_index_build(col(x, c), x->sel, x->tmp, ix, x->err)) {
+	} else if (v->kind == FR_VEC_DICT) {
+		/* Dictionary codes already are dense value ids: the index is the codes themselves
+		 * (no copy), over the dictionary's entries; entries no selected row holds get zero
+		 * counts, and unobserved keys are never reported. */
+		memset(ix, 0, sizeof *ix);
+		ix->kind = FR_VEC_DICT;
+		ix->len = x->n;
+		ix->n = v->dict.n;
+		ix->ids = v->v.codes;
+		ix->key_code = tmp_alloc(x, v->dict.n, sizeof *ix->key_code);
+		ix->domain = bm_new(x, x->n);
+		if (!ix->key_code || !ix->domain)
+			return NULL;
+		for (uint32_t k = 0; k < v->dict.n; k++)
+			ix->key_code[k] = k;
+		fr_kern_notnull(v, ix->domain);
+		if (x->sel)
+			fr_kern_bm_and(ix->domain, ix->domain, x->sel, x->n);
+	} else if (fr_kern_index_build(v, x->sel, x->tmp, ix, x->err)) {
 		fr_err_prefix(x->err, "column %s", x->q->schema->names[c]);
 		return NULL;
 	}

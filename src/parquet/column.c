@@ -66,6 +66,7 @@ typedef struct load {
 	/* chunk dictionary */
 	int has_dict;
 	uint32_t dict_n;
+	int dict_identity;       /* M_DICT: the chunk dictionary maps entry i to code i */
 	uint8_t *dict_vals;     /* M_FIXED: dict_n * ow bytes */
 	size_t dict_vals_cap;
 	span *dict_spans;       /* M_BIN / strings */
@@ -318,14 +319,32 @@ static void scatter(uint8_t *dst, int w, const uint64_t *bm, int64_t off, int64_
 				memmove(dst + s0 * w, dst + j * w, (size_t)cnt * w);
 		} else if (cnt == 0) {
 			memset(dst + s0 * w, 0, (size_t)len * w);
+		} else if (w == 8 || w == 4) {
+			/* Branch-free: every row copies the next value down or zero.  In place and
+			 * safe: a row's slot (s0 + b) is never below the value it takes (j - 1), and a
+			 * null row's slot lies above every value still to move. */
+			for (int b = len - 1; b >= 0; b--) {
+				uint64_t bit = bits >> b & 1, mask = -bit;
+				int64_t src = j - 1 < 0 ? 0 : j - 1;
+				if (w == 8) {
+					uint64_t v;
+					memcpy(&v, dst + src * 8, 8);
+					v &= mask;
+					memcpy(dst + (s0 + b) * 8, &v, 8);
+				} else {
+					uint32_t v;
+					memcpy(&v, dst + src * 4, 4);
+					v &= (uint32_t)mask;
+					memcpy(dst + (s0 + b) * 4, &v, 4);
+				}
+				j -= (int64_t)bit;
+			}
 		} else {
 			for (int b = len - 1; b >= 0; b--) {
 				uint8_t *d = dst + (s0 + b) * w;
 				if (bits >> b & 1) {
 					j--;
-					if (w == 8) memcpy(d, dst + j * 8, 8);
-					else if (w == 4) memcpy(d, dst + j * 4, 4);
-					else memmove(d, dst + j * w, (size_t)w);
+					memmove(d, dst + j * w, (size_t)w);
 				} else {
 					memset(d, 0, (size_t)w);
 				}
@@ -447,29 +466,13 @@ __attribute__((target("avx2"))) static uint32_t gather64_avx2(uint64_t *out, con
 }
 #endif
 
-static int use_avx2(void)
-{
-	static int cached = -1;
-	if (cached < 0) {
-		const char *e = getenv("FROCKET_SIMD");
-		int ok = 0;
-#if defined(__x86_64__)
-		ok = __builtin_cpu_supports("avx2");
-#endif
-		if (e && !strcmp(e, "scalar"))
-			ok = 0;
-		cached = ok;
-	}
-	return cached;
-}
-
 static uint32_t gather32(uint32_t *out, const uint32_t *ix, const uint32_t *dict, int64_t k,
 	uint32_t n)
 {
 	if (n == 0)
 		return k > 0;
 #if defined(__x86_64__)
-	if (use_avx2())
+	if (fr_pq_simd())
 		return gather32_avx2(out, ix, dict, k, n);
 #endif
 	return gather32_scalar(out, ix, dict, k, n);
@@ -481,7 +484,7 @@ static uint32_t gather64(uint64_t *out, const uint32_t *ix, const uint64_t *dict
 	if (n == 0)
 		return k > 0;
 #if defined(__x86_64__)
-	if (use_avx2())
+	if (fr_pq_simd())
 		return gather64_avx2(out, ix, dict, k, n);
 #endif
 	return gather64_scalar(out, ix, dict, k, n);
@@ -507,6 +510,28 @@ static int parse_plain_bytes(load *L, const uint8_t *v, size_t vn, int64_t k, sp
 	}
 	if (used)
 		*used = o;
+	return 0;
+}
+
+/* M_DICT: indices straight into the code vector, checked and mapped to the column's codes in
+ * the same pass. */
+static int decode_dict_codes(load *L, const uint8_t *v, size_t vn, int64_t k, uint32_t *into)
+{
+	if (!L->has_dict)
+		return bad(L, "dictionary-encoded page without a dictionary page", NULL);
+	if (k == 0)
+		return 0;
+	if (vn < 1)
+		return bad(L, "dictionary-encoded page without a bit width", NULL);
+	int bw = v[0];
+	if (bw > 32)
+		return bad(L, "dictionary index bit width above 32", NULL);
+	int badidx = 0;
+	if (fr_pq_rle_decode_dict(v + 1, vn - 1, bw, into, k, L->dict_identity ? NULL : L->dict_map,
+	                          L->dict_n, &badidx) < 0)
+		return bad(L, "corrupt RLE/bit-packed dictionary indices", NULL);
+	if (badidx)
+		return bad(L, "dictionary index out of range", NULL);
 	return 0;
 }
 
@@ -571,20 +596,23 @@ static int decode_values(load *L, int enc, const uint8_t *v, size_t vn, int64_t 
 	case FR_PQ_ENC_PLAIN_DICTIONARY:
 	case FR_PQ_ENC_RLE_DICTIONARY:
 		/* String codes: indices are decoded straight into the code vector and mapped to
-		 * the column's dictionary in place. */
-		if (decode_dict_indices(L, v, vn, k, L->mode == M_DICT ? (uint32_t *)(void *)dst : NULL))
+		 * the column's dictionary in the same pass. */
+		if (L->mode == M_DICT) {
+			if (decode_dict_codes(L, v, vn, k, (uint32_t *)(void *)dst))
+				return -1;
+			break;
+		}
+		if (decode_dict_indices(L, v, vn, k, NULL))
 			return -1;
 		if (k == 0 && isbytes)
 			return emit_spans(L, NULL, 0, n);
 		if (k == 0)
 			break;   /* an all-null page: nothing to gather */
 	{
-		const uint32_t *ix = L->mode == M_DICT ? (const uint32_t *)(void *)dst : L->idx;
+		const uint32_t *ix = L->idx;
 		const uint32_t dn = L->dict_n;
 		uint32_t badidx = 0;
-		if (L->mode == M_DICT) {
-			badidx = gather32((uint32_t *)(void *)dst, ix, L->dict_map, k, dn);
-		} else if (isbytes) {
+		if (isbytes) {
 			if (GROW(L, L->spans, L->spanscap, k))
 				return oom(L);
 			for (int64_t i = 0; i < k; i++) {
@@ -792,12 +820,17 @@ static int load_dict(load *L, const uint8_t *body, size_t len, int32_t nv)
 		if (L->mode == M_DICT) {
 			if (GROW(L, L->dict_map, L->dict_map_cap, k ? k : 1))
 				return oom(L);
+			uint32_t moved = 0;
 			for (int64_t i = 0; i < k; i++) {
 				uint32_t c = sd_insert(&L->sd, L->dict_spans[i].p, L->dict_spans[i].n);
 				if (c == UINT32_MAX)
 					return oom(L);
 				L->dict_map[i] = c;
+				moved |= c ^ (uint32_t)i;
 			}
+			/* the chunk's entries keep their codes (the first chunk, or chunks whose
+			 * dictionary starts like the column's): indices need no mapping */
+			L->dict_identity = !moved;
 		}
 	} else {
 		if (fr_pq_grow(&L->dict_vals, &L->dict_vals_cap, (size_t)(k ? k : 1) * L->ow))
@@ -1174,6 +1207,7 @@ static int load_chunk(load *L, int rg)
 	L->rg = rg;
 	L->has_dict = 0;
 	L->dict_n = 0;
+	L->dict_identity = 0;
 	if (chunk_meta_check(L, rg))
 		return -1;
 	if (g->num_rows == 0)

@@ -2,7 +2,41 @@
  * BYTE_STREAM_SPLIT decoding, bounds-checked against corrupt input. */
 #include "parquet/decode.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+static int simd_default = -1, simd_forced = -1;
+
+int fr_pq_simd(void)
+{
+	if (simd_forced >= 0)
+		return simd_forced;
+	int d = __atomic_load_n(&simd_default, __ATOMIC_RELAXED);
+	if (d < 0) {
+		const char *e = getenv("FROCKET_SIMD");
+		d = 0;
+#if defined(__x86_64__)
+		d = __builtin_cpu_supports("avx2");
+#endif
+		if (e && !strcmp(e, "scalar"))
+			d = 0;
+		__atomic_store_n(&simd_default, d, __ATOMIC_RELAXED);
+	}
+	return d;
+}
+
+void fr_pq_simd_force(int on)
+{
+	int can = 0;
+#if defined(__x86_64__)
+	can = __builtin_cpu_supports("avx2");
+#endif
+	simd_forced = on < 0 ? -1 : on && can;
+}
 
 static inline uint64_t load64(const uint8_t *p)
 {
@@ -38,6 +72,40 @@ static inline __attribute__((always_inline)) void unpack_groups(const uint8_t *i
 		unpack8(in, out, bw);
 }
 
+#if defined(__x86_64__)
+/* Eight values at a time for widths up to 24: each 32-bit lane gathers the four bytes that
+ * hold its value (the upper four lanes from a second 16-byte load at their first byte), then
+ * shifts and masks.  Returns the groups done: those whose loads stay inside in[0..avail). */
+__attribute__((target("avx2"))) static size_t unpack_avx2(const uint8_t *in, size_t avail,
+	int bw, uint32_t *out, size_t groups)
+{
+	const int hi = (4 * bw) >> 3;
+	if (avail < (size_t)hi + 16)
+		return 0;
+	size_t lim = (avail - (size_t)hi - 16) / (size_t)bw + 1;
+	if (groups > lim)
+		groups = lim;
+	uint8_t shuf[32];
+	uint32_t sh[8];
+	for (int j = 0; j < 8; j++) {
+		int rel = ((j * bw) >> 3) - (j >= 4 ? hi : 0);
+		for (int b = 0; b < 4; b++)
+			shuf[j * 4 + b] = (uint8_t)(rel + b);
+		sh[j] = (uint32_t)((j * bw) & 7);
+	}
+	const __m256i S = _mm256_loadu_si256((const __m256i *)(const void *)shuf);
+	const __m256i SH = _mm256_loadu_si256((const __m256i *)(const void *)sh);
+	const __m256i M = _mm256_set1_epi32((int)((1u << bw) - 1));
+	for (size_t g = 0; g < groups; g++, in += bw, out += 8) {
+		__m256i x = _mm256_loadu2_m128i((const __m128i *)(const void *)(in + hi),
+		                                (const __m128i *)(const void *)in);
+		x = _mm256_and_si256(_mm256_srlv_epi32(_mm256_shuffle_epi8(x, S), SH), M);
+		_mm256_storeu_si256((__m256i *)(void *)out, x);
+	}
+	return groups;
+}
+#endif
+
 /* Generic slow path for the tail (never reads at or past end). */
 static void unpack_slow(const uint8_t *in, const uint8_t *end, int bw, uint32_t *out,
 	int64_t count)
@@ -49,7 +117,10 @@ static void unpack_slow(const uint8_t *in, const uint8_t *end, int bw, uint32_t 
 	}
 }
 
-int fr_pq_unpack32(const uint8_t *in, size_t avail, int bw, uint32_t *out, int64_t count)
+/* The values' bits must lie in in[0..avail); wide loads may read up to in[readable) (>= avail:
+ * the rest of the buffer), which lets short bit-packed runs take the fast paths too. */
+static int unpack32(const uint8_t *in, size_t avail, size_t readable, int bw, uint32_t *out,
+	int64_t count)
 {
 	if (bw < 0 || bw > 32 || count < 0)
 		return -1;
@@ -59,11 +130,21 @@ int fr_pq_unpack32(const uint8_t *in, size_t avail, int bw, uint32_t *out, int64
 	}
 	if ((uint64_t)count * bw > (uint64_t)avail * 8)
 		return -1;
+	const uint8_t *end = in + readable;
 	/* Whole groups whose 8-byte loads stay inside the buffer take the fast path. */
 	size_t groups = (size_t)count / 8;
-	size_t safe = avail >= 8 ? (avail - 8) / (size_t)bw : 0;
+	size_t safe = readable >= 8 ? (readable - 8) / (size_t)bw : 0;
 	if (groups > safe)
 		groups = safe;
+	size_t done = 0;
+#if defined(__x86_64__)
+	if (bw <= 24 && fr_pq_simd())
+		done = unpack_avx2(in, readable, bw, out, groups);
+#endif
+	in += done * (size_t)bw;
+	out += done * 8;
+	groups -= done;
+	count -= (int64_t)done * 8;
 	switch (bw) {
 #define C(B) case B: unpack_groups(in, out, groups, B); break;
 	C(1) C(2) C(3) C(4) C(5) C(6) C(7) C(8) C(9) C(10) C(11) C(12) C(13) C(14) C(15) C(16)
@@ -71,10 +152,83 @@ int fr_pq_unpack32(const uint8_t *in, size_t avail, int bw, uint32_t *out, int64
 	C(31) C(32)
 #undef C
 	}
-	size_t done = groups * 8;
-	if ((int64_t)done < count)
-		unpack_slow(in + groups * (size_t)bw, in + avail, bw, out + done, count - (int64_t)done);
+	size_t rest = groups * 8;
+	if ((int64_t)rest < count)
+		unpack_slow(in + groups * (size_t)bw, end, bw, out + rest, count - (int64_t)rest);
 	return 0;
+}
+
+int fr_pq_unpack32(const uint8_t *in, size_t avail, int bw, uint32_t *out, int64_t count)
+{
+	return unpack32(in, avail, avail, bw, out, count);
+}
+
+/* Dictionary indices x[0..k) mapped in place through map (NULL: kept), each checked against
+ * n; returns nonzero if one was >= n (it then maps to entry 0). */
+static uint32_t remap_scalar(uint32_t *x, int64_t k, const uint32_t *map, uint32_t n)
+{
+	uint32_t bad = 0;
+	if (!map) {
+		uint32_t m = 0;
+		for (int64_t i = 0; i < k; i++)
+			m = x[i] > m ? x[i] : m;
+		return k > 0 && m >= n;
+	}
+	for (int64_t i = 0; i < k; i++) {
+		uint32_t v = x[i];
+		bad |= v >= n;
+		x[i] = map[v < n ? v : 0];
+	}
+	return bad;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) static uint32_t remap_avx2(uint32_t *x, int64_t k,
+	const uint32_t *map, uint32_t n)
+{
+	const __m256i last = _mm256_set1_epi32((int)(n - 1));
+	__m256i badv = _mm256_setzero_si256();
+	int64_t i = 0;
+	if (!map) {
+		for (; i + 8 <= k; i += 8) {
+			__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(x + i));
+			badv = _mm256_or_si256(badv, _mm256_xor_si256(_mm256_min_epu32(v, last), v));
+		}
+	} else if (n <= 8) {
+		/* a small dictionary: the map fits one register, a permute looks it up */
+		uint32_t m8[8] = { 0 };
+		memcpy(m8, map, n * sizeof *m8);
+		const __m256i M = _mm256_loadu_si256((const __m256i *)(const void *)m8);
+		for (; i + 8 <= k; i += 8) {
+			__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(x + i));
+			__m256i c = _mm256_min_epu32(v, last);
+			badv = _mm256_or_si256(badv, _mm256_xor_si256(c, v));
+			_mm256_storeu_si256((__m256i *)(void *)(x + i), _mm256_permutevar8x32_epi32(M, c));
+		}
+	} else {
+		for (; i + 8 <= k; i += 8) {
+			__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(x + i));
+			__m256i c = _mm256_min_epu32(v, last);
+			badv = _mm256_or_si256(badv, _mm256_xor_si256(c, v));
+			_mm256_storeu_si256((__m256i *)(void *)(x + i),
+				_mm256_i32gather_epi32((const int *)(const void *)map, c, 4));
+		}
+	}
+	return (uint32_t)!_mm256_testz_si256(badv, badv) | remap_scalar(x + i, k - i, map, n);
+}
+#endif
+
+static uint32_t remap(uint32_t *x, int64_t k, const uint32_t *map, uint32_t n)
+{
+	if (k <= 0)
+		return 0;
+	if (n == 0)
+		return 1;
+#if defined(__x86_64__)
+	if (fr_pq_simd())
+		return remap_avx2(x, k, map, n);
+#endif
+	return remap_scalar(x, k, map, n);
 }
 
 static inline int uleb(const uint8_t **pp, const uint8_t *end, uint64_t *v, int maxbytes)
@@ -95,7 +249,11 @@ static inline int uleb(const uint8_t **pp, const uint8_t *end, uint64_t *v, int 
 	return -1;
 }
 
-int64_t fr_pq_rle_decode(const uint8_t *p, size_t n, int bw, uint32_t *out, int64_t count)
+/* The hybrid decoder; with dict, every value is a dictionary index checked against ndict and
+ * mapped through map (NULL: kept), run values once per run, bit-packed values a block at a
+ * time while they are in cache. */
+static int64_t rle_decode(const uint8_t *p, size_t n, int bw, uint32_t *out, int64_t count,
+	int dict, const uint32_t *map, uint32_t ndict, uint32_t *bad)
 {
 	const uint8_t *start = p, *end = p + n;
 	int vbytes = (bw + 7) / 8;
@@ -115,8 +273,20 @@ int64_t fr_pq_rle_decode(const uint8_t *p, size_t n, int bw, uint32_t *out, int6
 			int64_t take = (int64_t)(vals < (uint64_t)(count - i) ? vals : (uint64_t)(count - i));
 			size_t avail = (size_t)(end - p);
 			/* A short final run (old Polars) is fine if it holds the values we need. */
-			if (fr_pq_unpack32(p, bytes < avail ? bytes : avail, bw, out + i, take))
-				return -1;
+			if (!dict) {
+				if (unpack32(p, bytes < avail ? bytes : avail, avail, bw, out + i, take))
+					return -1;
+			} else {
+				/* blocks of 2048 values (a multiple of 8: whole groups) */
+				for (int64_t o = 0; o < take; o += 2048) {
+					int64_t b = take - o < 2048 ? take - o : 2048;
+					size_t skip = (size_t)(o / 8) * (size_t)bw;
+					size_t left = (bytes < avail ? bytes : avail) - skip;
+					if (unpack32(p + skip, left, avail - skip, bw, out + i + o, b))
+						return -1;
+					*bad |= remap(out + i + o, b, map, ndict);
+				}
+			}
 			i += take;
 			p += bytes < avail ? bytes : avail;
 		} else {
@@ -131,6 +301,10 @@ int64_t fr_pq_rle_decode(const uint8_t *p, size_t n, int bw, uint32_t *out, int6
 			p += vbytes;
 			if (bw < 32 && (v >> bw))
 				return -1;
+			if (dict) {
+				*bad |= v >= ndict;
+				v = v >= ndict ? (map ? map[0] : 0) : map ? map[v] : v;
+			}
 			int64_t take = (int64_t)(run < (uint64_t)(count - i) ? run : (uint64_t)(count - i));
 			for (int64_t k = 0; k < take; k++)
 				out[i + k] = v;
@@ -138,6 +312,26 @@ int64_t fr_pq_rle_decode(const uint8_t *p, size_t n, int bw, uint32_t *out, int6
 		}
 	}
 	return p - start;
+}
+
+int64_t fr_pq_rle_decode(const uint8_t *p, size_t n, int bw, uint32_t *out, int64_t count)
+{
+	return rle_decode(p, n, bw, out, count, 0, NULL, 0, NULL);
+}
+
+int64_t fr_pq_rle_decode_dict(const uint8_t *p, size_t n, int bw, uint32_t *out, int64_t count,
+	const uint32_t *map, uint32_t ndict, int *bad)
+{
+	uint32_t b = 0;
+	int64_t r;
+	if (ndict == 0) { /* no entry to map to: every index is out of range */
+		r = rle_decode(p, n, bw, out, count, 0, NULL, 0, NULL);
+		b = count > 0;
+	} else {
+		r = rle_decode(p, n, bw, out, count, 1, map, ndict, &b);
+	}
+	*bad = r >= 0 && b;
+	return r;
 }
 
 /* Sets bits [off, off+len) of bm. */

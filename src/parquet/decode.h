@@ -7,6 +7,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* SIMD paths of the reader (AVX2 on x86_64): 1 when they run.  Chosen once from the CPU and
+ * FROCKET_SIMD (=scalar turns them off); fr_pq_simd_force overrides it (tests: 0 scalar, 1
+ * SIMD where the CPU has it, -1 back to the default). */
+int fr_pq_simd(void);
+void fr_pq_simd_force(int on);
+
 /* Unpacks `count` bw-bit values (bw 0..32, LSB first) from in[0..avail) into out.  Values
  * whose bits lie past `avail` are an error (-1); else 0. */
 int fr_pq_unpack32(const uint8_t *in, size_t avail, int bw, uint32_t *out, int64_t count);
@@ -14,6 +20,11 @@ int fr_pq_unpack32(const uint8_t *in, size_t avail, int bw, uint32_t *out, int64
 /* RLE/bit-packed hybrid stream of bw-bit values (0..32).  Decodes exactly `count` values into
  * out; returns the bytes consumed, or -1 if the stream is malformed or holds fewer values. */
 int64_t fr_pq_rle_decode(const uint8_t *p, size_t n, int bw, uint32_t *out, int64_t count);
+
+/* The same for dictionary indices: each is checked against ndict (*bad set when one is out of
+ * range) and replaced by map[index] (map NULL: kept as it is), in the same pass. */
+int64_t fr_pq_rle_decode_dict(const uint8_t *p, size_t n, int bw, uint32_t *out, int64_t count,
+	const uint32_t *map, uint32_t ndict, int *bad);
 
 /* The same for bit width 1 (definition levels of a flat optional column), written straight
  * into bitmap bits off..off+count (which must be zero).  *ones gets the number of 1 levels.

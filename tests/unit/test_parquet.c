@@ -405,8 +405,10 @@ END_TEST
 
 START_TEST(unpack_all_widths)
 {
-	/* Pack 100 pseudo-random values at every width and unpack them back. */
+	/* Pack 100 pseudo-random values at every width and unpack them back, scalar and SIMD. */
+	for (int simd = 0; simd < 2; simd++)
 	for (int bw = 1; bw <= 32; bw++) {
+		fr_pq_simd_force(simd);
 		uint32_t in[100], out[100];
 		uint8_t buf[100 * 4 + 8];
 		memset(buf, 0, sizeof buf);
@@ -427,6 +429,118 @@ START_TEST(unpack_all_widths)
 		ck_assert_int_eq(fr_pq_unpack32(exact, bytes - 1, bw, out, 100), -1);
 		free(exact);
 	}
+	fr_pq_simd_force(-1);
+}
+END_TEST
+
+/* Writes an RLE/bit-packed hybrid stream of vals[0..n) at width bw: runs of equal values as RLE
+ * runs, the rest in bit-packed runs of `groups_per_run` groups (zero-padded). */
+static size_t put_uleb(uint8_t *p, uint64_t v)
+{
+	size_t k = 0;
+	do {
+		uint8_t b = v & 127;
+		v >>= 7;
+		p[k++] = (uint8_t)(b | (v ? 128 : 0));
+	} while (v);
+	return k;
+}
+
+static size_t rle_encode(const uint32_t *vals, int64_t n, int bw, int groups_per_run, uint8_t *out)
+{
+	size_t o = 0;
+	int64_t i = 0;
+	while (i < n) {
+		int64_t r = 1;
+		while (i + r < n && vals[i + r] == vals[i])
+			r++;
+		if (r >= 16) {
+			o += put_uleb(out + o, (uint64_t)r << 1);
+			for (int b = 0; b < (bw + 7) / 8; b++)
+				out[o++] = (uint8_t)(vals[i] >> (8 * b));
+			i += r;
+			continue;
+		}
+		int64_t take = (int64_t)groups_per_run * 8;
+		o += put_uleb(out + o, ((uint64_t)groups_per_run << 1) | 1);
+		size_t bytes = (size_t)groups_per_run * (size_t)bw;
+		memset(out + o, 0, bytes);
+		for (int64_t j = 0; j < take && i + j < n; j++)
+			for (int b = 0; b < bw; b++)
+				if (vals[i + j] >> b & 1)
+					out[o + (size_t)((j * bw + b) / 8)] |= (uint8_t)(1 << ((j * bw + b) % 8));
+		o += bytes;
+		i += take;
+	}
+	return o;
+}
+
+/* Dictionary indices: decoded, checked and mapped in one pass, against a plain decode and a
+ * scalar map; small maps (the permute path), big ones (gathers), identity (NULL), short and
+ * very long bit-packed runs, and indices out of range at every position kind. */
+START_TEST(rle_dict_indices)
+{
+	uint64_t x = 0x9E3779B97F4A7C15ULL;
+	static uint32_t vals[20000], got[20000], plain[20000], map[5000];
+	static uint8_t buf[20000 * 4 + 1000];
+	const uint32_t ndicts[] = { 1, 3, 8, 9, 1700, 5000 };
+	for (int simd = 0; simd < 2; simd++) {
+		fr_pq_simd_force(simd);
+		for (size_t di = 0; di < sizeof ndicts / sizeof *ndicts; di++) {
+			uint32_t nd = ndicts[di];
+			int bw = 0;
+			while ((1u << bw) < nd)
+				bw++;
+			if (bw == 0)
+				bw = 1;
+			for (uint32_t k = 0; k < nd; k++)
+				map[k] = (k * 2654435761u) % 100000;
+			const int gprs[] = { 1, 2, 300 };
+			for (int gi = 0; gi < 3; gi++) {
+				int64_t n = 1000 + (int64_t)(x % 19000);
+				for (int64_t i = 0; i < n; i++) {
+					x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+					vals[i] = (x >> 8) % 3 == 0 && i ? vals[i - 1] : (uint32_t)(x % nd);
+				}
+				size_t len = rle_encode(vals, n, bw, gprs[gi], buf);
+				for (int m = 0; m < 2; m++) {
+					int bad = 1;
+					ck_assert_int_ge(fr_pq_rle_decode_dict(buf, len, bw, got, n, m ? map : NULL, nd, &bad), 0);
+					ck_assert_int_eq(bad, 0);
+					for (int64_t i = 0; i < n; i++)
+						ck_assert_uint_eq(got[i], m ? map[vals[i]] : vals[i]);
+				}
+				ck_assert_int_ge(fr_pq_rle_decode(buf, len, bw, plain, n), 0);
+				ck_assert(memcmp(plain, vals, (size_t)n * 4) == 0);
+				/* one index out of range: in a run, in a bit-packed group; or no entries */
+				if ((1u << bw) > nd) {
+					static uint32_t wrong[20000];
+					static uint8_t buf2[20000 * 4 + 1000];
+					for (int where = 0; where < 2; where++) {
+						memcpy(wrong, vals, (size_t)n * 4);
+						if (where == 0) /* a run of 20 at the end */
+							for (int64_t i = n - 20; i < n; i++)
+								wrong[i] = nd;
+						else
+							wrong[n / 2] = nd;
+						size_t l2 = rle_encode(wrong, n, bw, gprs[gi], buf2);
+						int bad = 0;
+						ck_assert_int_ge(fr_pq_rle_decode_dict(buf2, l2, bw, got, n, map, nd, &bad), 0);
+						ck_assert_int_eq(bad, 1);
+						bad = 0;
+						ck_assert_int_ge(fr_pq_rle_decode_dict(buf2, l2, bw, got, n, NULL, nd, &bad), 0);
+						ck_assert_int_eq(bad, 1);
+					}
+				}
+				int bad = 0;
+				ck_assert_int_ge(fr_pq_rle_decode_dict(buf, len, bw, got, n, map, 0, &bad), 0);
+				ck_assert_int_eq(bad, 1);
+				/* truncated streams are still refused */
+				ck_assert_int_eq(fr_pq_rle_decode_dict(buf, len / 2, bw, got, n, map, nd, &bad), -1);
+			}
+		}
+	}
+	fr_pq_simd_force(-1);
 }
 END_TEST
 
@@ -460,16 +574,6 @@ END_TEST
 
 /* ---- DELTA_BINARY_PACKED ---- */
 
-static size_t put_uleb(uint8_t *p, uint64_t v)
-{
-	size_t n = 0;
-	do {
-		uint8_t c = v & 0x7f;
-		v >>= 7;
-		p[n++] = c | (v ? 0x80 : 0);
-	} while (v);
-	return n;
-}
 
 /* Reference encoder with a given block size and miniblock count. */
 static size_t delta_encode_bm(const int64_t *v, int n, uint8_t *out, int block, int nmini)
@@ -968,6 +1072,7 @@ int main(void)
 	tcase_add_test(tc, thrift_limits);
 	tcase_add_test(tc, rle_hybrid);
 	tcase_add_test(tc, unpack_all_widths);
+	tcase_add_test(tc, rle_dict_indices);
 	tcase_add_test(tc, rle_bits_levels);
 	tcase_add_test(tc, delta_roundtrip);
 	tcase_add_test(tc, delta_bad_headers);

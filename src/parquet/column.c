@@ -5,6 +5,7 @@
 #include "parquet/thrift.h"
 #include "parquet/codec.h"
 #include "parquet/decode.h"
+#include "parquet/snappy.h"
 #include "core/buf.h"
 
 #include <stdlib.h>
@@ -63,6 +64,16 @@ typedef struct load {
 	int64_t lvl_pred;       /* predicted length of a v1 page's level section */
 	const char *where;      /* "row group N" for messages */
 	int rg;
+	const uint8_t *keep;    /* selected row groups (NULL: all), or only_rg >= 0 */
+	int only_rg;
+	/* The page walk, so that a snappy page can be decompressed together with the next one
+	 * (two independent streams decode faster than one): the current chunk's bytes and the
+	 * offset of the page after the current one; the page decompressed ahead into
+	 * f->aheadbuf (its compressed body, NULL when none) and its failure, if it failed. */
+	const uint8_t *chunk_base;
+	int64_t chunk_len, chunk_next;
+	const uint8_t *ahead_body;
+	const char *ahead_why;
 	/* chunk dictionary */
 	int has_dict;
 	uint32_t dict_n;
@@ -164,6 +175,17 @@ static int sd_rehash(strdict *d, uint32_t newsize)
 	return 0;
 }
 
+/* Short strings (most dictionary entries) compare inline, without a call. */
+static inline int bytes_eq(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	if (n > 16)
+		return !memcmp(a, b, n);
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
+
 /* Returns the code of the string, inserting it; UINT32_MAX on allocation failure. */
 static uint32_t sd_insert(strdict *d, const uint8_t *p, uint32_t n)
 {
@@ -182,7 +204,7 @@ static uint32_t sd_insert(strdict *d, const uint8_t *p, uint32_t n)
 		if ((sv & 0xffffffff00000000ull) == tag) {
 			uint32_t c = (uint32_t)sv - 1;
 			/* Empty strings only: data.data may still be NULL. */
-			if (d->off[c + 1] - d->off[c] == n && (n == 0 || !memcmp(d->data.data + d->off[c], p, n)))
+			if (d->off[c + 1] - d->off[c] == n && (n == 0 || bytes_eq(d->data.data + d->off[c], p, n)))
 				return c;
 		}
 		i = (i + 1) & d->mask;
@@ -913,6 +935,67 @@ static int dec_page_header(fr_tr *t, pghdr *h)
 	return 0;
 }
 
+/* The data page that the walk reaches after the current one, if it can be decompressed
+ * together with it: a v1 data page of this column, snappy, in this chunk or first in the next
+ * selected chunk of a mapped file, whose sizes are plausible.  No side effects: anything odd
+ * just means no pairing (the walk reports it when it gets there). */
+static int peek_pair(load *L, const uint8_t **body, pghdr *h)
+{
+	fr_pq_file *f = L->f;
+	const uint8_t *base = L->chunk_base;
+	int64_t len = L->chunk_len, at = L->chunk_next;
+	if (!f->map)
+		return -1;
+	if (at >= len) {
+		int r = L->rg + 1;
+		for (; r < f->nrg; r++)
+			if ((L->only_rg < 0 || r == L->only_rg) && (!L->keep || L->keep[r]))
+				break;
+		if (r >= f->nrg || f->rgs[r].num_rows == 0)
+			return -1;
+		const fr_pq_chunk *ch = &f->rgs[r].cols[L->leaf - f->leaves];
+		if (ch->codec != FR_PQ_CODEC_SNAPPY)
+			return -1;
+		int64_t start = ch->data_page_offset;
+		if (ch->dict_page_offset > 0 && ch->dict_page_offset < start)
+			start = ch->dict_page_offset;
+		int64_t data_end = (int64_t)f->size - 8 - f->footer_len;
+		len = ch->total_compressed;
+		if (start < 4 || len <= 0 || start > data_end || len > data_end - start)
+			return -1;
+		base = f->map + start;
+		at = 0;
+	}
+	fr_tr t;
+	fr_tr_init(&t, base + at, (size_t)(len - at));
+	if (dec_page_header(&t, h) || h->type != FR_PQ_PAGE_DATA_PAGE || !h->has_v1)
+		return -1;
+	int64_t off = t.p - base;
+	if (h->csize < 0 || h->csize > len - off || h->usize < 0 || h->usize > MAX_PAGE_SIZE ||
+	    fr_pq_size_plausible(FR_PQ_CODEC_SNAPPY, base + off, (size_t)h->csize, (size_t)h->usize))
+		return -1;
+	*body = base + off;
+	return 0;
+}
+
+/* Decompresses the current snappy page into dst, and the next one (when it pairs) into the
+ * file's look-ahead buffer in the same pass.  The next page's outcome waits for the walk. */
+static int snappy_page(load *L, const uint8_t *src, size_t n, uint8_t *dst, size_t want,
+	const char **why)
+{
+	const uint8_t *nbody;
+	pghdr nh;
+	if (peek_pair(L, &nbody, &nh) ||
+	    fr_pq_grow(&L->f->aheadbuf, &L->f->aheadcap, (size_t)nh.usize + 8))
+		return fr_pq_decompress(&L->f->dctx, FR_PQ_CODEC_SNAPPY, src, n, dst, want, why);
+	const char *nwhy = NULL;
+	int r = fr_snappy_decompress2(src, n, dst, want, why, nbody, (size_t)nh.csize,
+		L->f->aheadbuf, (size_t)nh.usize, &nwhy);
+	L->ahead_body = nbody;
+	L->ahead_why = r & 2 ? nwhy : NULL;
+	return r & 1 ? -1 : 0;
+}
+
 /* Decompresses (or not) into the file's page buffer; *out points at the page bytes. */
 static int page_bytes(load *L, int codec, const uint8_t *src, size_t n, int64_t want,
 	const uint8_t **out)
@@ -929,12 +1012,20 @@ static int page_bytes(load *L, int codec, const uint8_t *src, size_t n, int64_t 
 		*out = src;
 		return 0;
 	}
+	if (L->ahead_body == src) { /* decompressed with the page before it */
+		L->ahead_body = NULL;
+		if (L->ahead_why)
+			return bad(L, "cannot decompress page", L->ahead_why);
+		*out = L->f->aheadbuf;
+		return 0;
+	}
 	if (fr_pq_size_plausible(codec, src, n, (size_t)want))
 		return bad(L, "page cannot decompress to the size its header declares", NULL);
 	if (fr_pq_grow(&L->f->pagebuf, &L->f->pagecap, (size_t)want + 8))
 		return oom(L);
 	const char *why = NULL;
-	if (fr_pq_decompress(&L->f->dctx, codec, src, n, L->f->pagebuf, (size_t)want, &why))
+	if (codec == FR_PQ_CODEC_SNAPPY ? snappy_page(L, src, n, L->f->pagebuf, (size_t)want, &why)
+	    : fr_pq_decompress(&L->f->dctx, codec, src, n, L->f->pagebuf, (size_t)want, &why))
 		return bad(L, "cannot decompress page", why);
 	*out = L->f->pagebuf;
 	return 0;
@@ -990,8 +1081,10 @@ static int data_page_v1_direct(load *L, const fr_pq_chunk *ch, const pghdr *h, c
 	int64_t room = (L->total - L->pos) * L->ow;
 	if (h->usize < 0 || h->usize > MAX_PAGE_SIZE)
 		return bad(L, "page size out of range", NULL);
-	if (pred < 0 || pred > FR_PQ_HEADROOM || h->usize < pred || h->usize - pred > room) {
-		/* No room for the trick: decompress aside and copy. */
+	int ahead = L->ahead_body == body;
+	if (ahead || pred < 0 || pred > FR_PQ_HEADROOM || h->usize < pred || h->usize - pred > room) {
+		/* Decompressed ahead with the previous page, or no room for the trick: decompress
+		 * aside and copy. */
 		const uint8_t *pg;
 		size_t used = 0;
 		if (page_bytes(L, ch->codec, body, (size_t)h->csize, h->usize, &pg))
@@ -1007,7 +1100,13 @@ static int data_page_v1_direct(load *L, const fr_pq_chunk *ch, const pghdr *h, c
 		uint8_t *at = dst - pred;
 		const char *why = NULL;
 		memcpy(saved, at, (size_t)pred);
-		if (fr_pq_decompress(&L->f->dctx, ch->codec, body, (size_t)h->csize, at, (size_t)h->usize, &why)) {
+		if (fr_pq_size_plausible(ch->codec, body, (size_t)h->csize, (size_t)h->usize)) {
+			memcpy(at, saved, (size_t)pred);
+			return bad(L, "page cannot decompress to the size its header declares", NULL);
+		}
+		if (ch->codec == FR_PQ_CODEC_SNAPPY ?
+		    snappy_page(L, body, (size_t)h->csize, at, (size_t)h->usize, &why) :
+		    fr_pq_decompress(&L->f->dctx, ch->codec, body, (size_t)h->csize, at, (size_t)h->usize, &why)) {
 			memcpy(at, saved, (size_t)pred);
 			return bad(L, "cannot decompress page", why);
 		}
@@ -1216,6 +1315,8 @@ static int load_chunk(load *L, int rg)
 	int64_t len;
 	if (chunk_bytes(L, ch, &base, &len))
 		return -1;
+	L->chunk_base = base;
+	L->chunk_len = len;
 	int64_t off = 0, seen = 0, rows = g->num_rows;
 	while (seen < rows) {
 		if (off >= len)
@@ -1232,6 +1333,7 @@ static int load_chunk(load *L, int rg)
 			return bad(L, "negative uncompressed page size", NULL);
 		const uint8_t *body = base + off;
 		off += h.csize;
+		L->chunk_next = off;
 		if (h.type == FR_PQ_PAGE_DICTIONARY_PAGE) {
 			if (!h.has_dict)
 				return bad(L, "dictionary page without its header", NULL);
@@ -1330,6 +1432,8 @@ static int run_load(load *L, fr_arena *arena, const uint8_t *keep, int only_rg)
 	L->where = "";
 	L->total = total;
 	L->lvl_pred = -1;
+	L->keep = keep;
+	L->only_rg = only_rg;
 	if (L->mode != M_BIN) {
 		size_t bytes = (size_t)total * L->ow + 8 + FR_PQ_HEADROOM;
 		uint8_t *base = fr_arena_alloc(arena, bytes);

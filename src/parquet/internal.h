@@ -100,6 +100,8 @@ struct fr_pq_file {
 	size_t chunkcap;
 	uint8_t *pagebuf;
 	size_t pagecap;
+	uint8_t *aheadbuf;                   /* a snappy page decompressed with the one before it */
+	size_t aheadcap;
 	fr_pq_dctx dctx;
 	uint64_t bytes_read;                 /* through the callback, for tests */
 };

@@ -174,6 +174,7 @@ void fr_pq_close(fr_pq_file *f)
 	fr_pq_dctx_free(&f->dctx);
 	free(f->chunkbuf);
 	free(f->pagebuf);
+	free(f->aheadbuf);
 	free(f->name);
 	free(f);
 }

@@ -225,6 +225,60 @@ START_TEST(snappy_corrupt_agrees)
 }
 END_TEST
 
+/* Two blocks at once: each decodes exactly as alone (bytes and verdict), whatever happens to
+ * the other, and whichever ends first. */
+START_TEST(snappy_pairs)
+{
+	size_t maxn = 70000;
+	uint8_t *in[2], *out[2], *one = malloc(maxn);
+	char *z[2];
+	for (int k = 0; k < 2; k++) {
+		in[k] = malloc(maxn);
+		out[k] = malloc(maxn);
+		z[k] = malloc(snappy_max_compressed_length(maxn));
+		ck_assert(in[k] && out[k] && z[k]);
+	}
+	int failures = 0;
+	for (int it = 0; it < 600; it++) {
+		size_t n[2], zn[2];
+		for (int k = 0; k < 2; k++) {
+			n[k] = it % 7 == 0 ? sn_rand() % 100 : sn_rand() % maxn;
+			sn_fill(in[k], n[k], (int)(sn_rand() % 5));
+			zn[k] = snappy_max_compressed_length(n[k]);
+			ck_assert_int_eq(snappy_compress((const char *)in[k], n[k], z[k], &zn[k]), SNAPPY_OK);
+			if (it % 3 == k + 1) /* corrupt one of them now and then */
+				for (int f = 0; f < 3; f++)
+					z[k][sn_rand() % zn[k]] ^= (char)(1 + sn_rand() % 255);
+		}
+		const char *w[2] = { NULL, NULL };
+		int r = fr_snappy_decompress2((const uint8_t *)z[0], zn[0], out[0], n[0], &w[0],
+		                              (const uint8_t *)z[1], zn[1], out[1], n[1], &w[1]);
+		for (int k = 0; k < 2; k++) {
+			const char *why1 = NULL;
+			int alone = fr_snappy_decompress((const uint8_t *)z[k], zn[k], one, n[k], &why1);
+			int failed = (r >> k) & 1;
+			ck_assert_int_eq(failed, alone != 0);
+			if (failed) {
+				ck_assert_ptr_nonnull(w[k]);
+				ck_assert_str_eq(w[k], why1);
+				failures++;
+			} else {
+				ck_assert(n[k] == 0 || memcmp(out[k], one, n[k]) == 0);
+				if (it % 3 != k + 1)
+					ck_assert(n[k] == 0 || memcmp(out[k], in[k], n[k]) == 0);
+			}
+		}
+	}
+	ck_assert_int_gt(failures, 50);
+	for (int k = 0; k < 2; k++) {
+		free(in[k]);
+		free(out[k]);
+		free(z[k]);
+	}
+	free(one);
+}
+END_TEST
+
 /* ---- Thrift ---- */
 
 START_TEST(thrift_ints)
@@ -1081,6 +1135,7 @@ int main(void)
 	tcase_add_test(tc, snappy_matches_libsnappy);
 	tcase_add_test(tc, snappy_hand_vectors);
 	tcase_add_test(tc, snappy_corrupt_agrees);
+	tcase_add_test(tc, snappy_pairs);
 	suite_add_tcase(s, tc);
 	TCase *tf = tcase_create("files");
 	tcase_set_timeout(tf, 300);

@@ -448,6 +448,112 @@ static int64_t *sorted_order(const rowset *rs)
 	return ord;
 }
 
+/* Snappy pages are decompressed two at a time (the next page, in the chunk or the next
+ * selected row group, with the current one).  A corrupt page must still fail as itself, naming
+ * its row group, and only when it is reached: the row groups before it and a selection
+ * without it load. */
+START_TEST(paired_pages_corrupt_one)
+{
+	make_tmp();
+	char path[4096];
+	snprintf(path, sizeof path, "%s/paired.parquet", tmpdir);
+	fr_pqw_col cols[2] = { { .name = "ts", .type = FR_PQ_INT64, .optional = 1 },
+	                       { .name = "x", .type = FR_PQ_DOUBLE, .optional = 1 } };
+	fr_pqw_opts o;
+	fr_pqw_opts_default(&o);
+	o.page_size = 16384; /* several pages per chunk */
+	fr_pqw *w;
+	fr_err e = { 0 };
+	ck_assert_int_eq(fr_pqw_open(path, cols, 2, &o, &w, &e), 0);
+	enum { RGS = 5, ROWS = 20000 };
+	static int64_t ts[ROWS];
+	static double x[ROWS];
+	static uint64_t valid[FR_BITMAP_WORDS(ROWS)];
+	for (int g = 0; g < RGS; g++) {
+		memset(valid, 0, sizeof valid);
+		int64_t nulls = 0;
+		for (int i = 0; i < ROWS; i++) {
+			ts[i] = 1430622000000LL + (int64_t)((uint64_t)(g * ROWS + i) * 2654435761u % 99999989);
+			x[i] = (double)((g * ROWS + i) % 1000) / 8;
+			if ((i * 7 + g) % 23) {
+				fr_bit_set(valid, i);
+			} else {
+				ts[i] = 0;
+				x[i] = 0;
+				nulls++;
+			}
+		}
+		fr_vec v[2] = {
+			{ .kind = FR_VEC_I64, .len = ROWS, .null_count = nulls, .valid = valid, .v.i64 = ts },
+			{ .kind = FR_VEC_F64, .len = ROWS, .null_count = nulls, .valid = valid, .v.f64 = x },
+		};
+		ck_assert_int_eq(fr_pqw_write_row_group(w, ROWS, v, &e), 0);
+	}
+	ck_assert_int_eq(fr_pqw_close(w, &e), 0);
+	/* intact: every value back, across page and chunk pairs */
+	fr_pq_file *f;
+	ck_assert_int_eq(fr_pq_open_path(path, &f, &e), 0);
+	fr_arena *a = fr_arena_new(0);
+	fr_vec out;
+	ck_assert_int_eq(fr_pq_load_column(f, 0, NULL, a, &out, &e), 0);
+	ck_assert_int_eq(out.len, RGS * ROWS);
+	for (int g = 0; g < RGS; g++)
+		for (int i = 0; i < ROWS; i++) {
+			int isnull = !((i * 7 + g) % 23);
+			int64_t r = (int64_t)g * ROWS + i;
+			ck_assert_int_eq(fr_vec_valid(&out, r), !isnull);
+			if (!isnull)
+				ck_assert_int_eq(out.v.i64[r], 1430622000000LL +
+					(int64_t)((uint64_t)(g * ROWS + i) * 2654435761u % 99999989));
+		}
+	fr_pq_chunkinfo ci;
+	ck_assert_int_eq(fr_pq_chunk_info(f, 2, 0, &ci), 0);
+	ck_assert_int_eq(ci.codec, FR_PQ_CODEC_SNAPPY);
+	fr_pq_close(f);
+	fr_arena_free(a);
+	/* corrupt row group 2's ts chunk at eight places in turn (so the bad page is the first or
+	 * the second of a pair, in the chunk or across chunks): a run of 0xff bytes is a copy from
+	 * before the start, which snappy must refuse */
+	FILE *src = fopen(path, "rb");
+	ck_assert_ptr_nonnull(src);
+	static uint8_t file[1 << 22];
+	size_t fsz = fread(file, 1, sizeof file, src);
+	fclose(src);
+	ck_assert(fsz > 0 && fsz < sizeof file);
+	char bad_path[4200];
+	snprintf(bad_path, sizeof bad_path, "%s.bad", path);
+	for (int place = 1; place <= 8; place++) {
+		static uint8_t copy[1 << 22];
+		memcpy(copy, file, fsz);
+		int64_t at = ci.data_page_offset + ci.compressed_size * place / 9;
+		memset(copy + at, 0xff, 64);
+		FILE *fp = fopen(bad_path, "wb");
+		ck_assert_ptr_nonnull(fp);
+		ck_assert_int_eq(fwrite(copy, 1, fsz, fp), fsz);
+		fclose(fp);
+		ck_assert_int_eq(fr_pq_open_path(bad_path, &f, &e), 0);
+		a = fr_arena_new(0);
+		int rc = fr_pq_load_column(f, 0, NULL, a, &out, &e);
+		ck_assert_int_ne(rc, 0);
+		ck_assert_msg(strstr(e.msg, "row group 2") && strstr(e.msg, "snappy"), "%s", e.msg);
+		uint8_t keep[RGS] = { 1, 1, 0, 1, 1 };
+		ck_assert_int_eq(fr_pq_load_column(f, 0, keep, a, &out, &e), 0);
+		ck_assert_int_eq(out.len, 4 * ROWS);
+		uint8_t first_two[RGS] = { 1, 1, 0, 0, 0 };
+		ck_assert_int_eq(fr_pq_load_column(f, 0, first_two, a, &out, &e), 0);
+		ck_assert_int_eq(fr_pq_load_column(f, 1, NULL, a, &out, &e), 0); /* the other column */
+		fr_pq_close(f);
+		fr_arena_free(a);
+	}
+	unlink(bad_path);
+	ck_assert_int_eq(fr_pq_open_path(path, &f, &e), 0);
+	a = fr_arena_new(0);
+	fr_pq_close(f);
+	fr_arena_free(a);
+	unlink(path);
+}
+END_TEST
+
 START_TEST(repartition_oracle_our_reader)
 {
 	/* The oracle dataset, 4 parts into 7: the same multiset of rows (compared through our
@@ -585,6 +691,7 @@ int main(void)
 	tcase_add_test(tc, args_counts);
 	tcase_add_test(tc, writer_errors);
 	tcase_add_test(tc, roundtrip_our_reader);
+	tcase_add_test(tc, paired_pages_corrupt_one);
 	tcase_add_test(tc, repartition_oracle_our_reader);
 	tcase_add_test(tc, repartition_keeps_annotations);
 	suite_add_tcase(s, tc);

@@ -521,12 +521,19 @@ static int key_range(const int64_t *v, int64_t len, const uint64_t *dom, int64_t
 	return any;
 }
 
+/* The presence bits and their prefix counts side by side, so that a row's rank is one cache
+ * line: rank of key offset d = w[d >> 6].pre + popcount(w[d >> 6].bits below bit d & 63). */
+typedef struct rankword {
+	uint64_t bits;
+	uint64_t pre;
+} rankword;
+
 #define DENSE_RANK(POPCNT) \
 	do { \
 		uint32_t acc = 0; \
 		for (size_t w = 0; w < nwords; w++) { \
-			pre[w] = acc; \
-			acc += (uint32_t)POPCNT(bits[w]); \
+			rw[w].pre = acc; \
+			acc += (uint32_t)POPCNT(rw[w].bits); \
 		} \
 		int64_t nw = (int64_t)FR_BITMAP_WORDS(len); \
 		for (int64_t w = 0; w < nw; w++) { \
@@ -539,43 +546,44 @@ static int key_range(const int64_t *v, int64_t len, const uint64_t *dom, int64_t
 				for (; m; m &= m - 1) { \
 					int64_t i = base + __builtin_ctzll(m); \
 					uint64_t d = (uint64_t)v[i] - (uint64_t)mn; \
-					ids[i] = pre[d >> 6] + \
-					         (uint32_t)POPCNT(bits[d >> 6] & ((((uint64_t)1) << (d & 63)) - 1)); \
+					const rankword *r = &rw[d >> 6]; \
+					ids[i] = (uint32_t)r->pre + \
+					         (uint32_t)POPCNT(r->bits & ((((uint64_t)1) << (d & 63)) - 1)); \
 				} \
 				continue; \
 			} \
 			for (int64_t i = base; i < base + 64; i++) { \
 				uint64_t d = (uint64_t)v[i] - (uint64_t)mn; \
-				ids[i] = pre[d >> 6] + \
-				         (uint32_t)POPCNT(bits[d >> 6] & ((((uint64_t)1) << (d & 63)) - 1)); \
+				const rankword *r = &rw[d >> 6]; \
+				ids[i] = (uint32_t)r->pre + \
+				         (uint32_t)POPCNT(r->bits & ((((uint64_t)1) << (d & 63)) - 1)); \
 			} \
 		} \
 		*n = acc; \
 	} while (0)
 
 static void dense_rank_scalar(const int64_t *v, int64_t len, const uint64_t *dom, int64_t mn,
-                              const uint64_t *bits, uint32_t *pre, size_t nwords, uint32_t *ids,
-                              uint32_t *n)
+                              rankword *rw, size_t nwords, uint32_t *ids, uint32_t *n)
 {
 	DENSE_RANK(__builtin_popcountll);
 }
 
 #ifdef FR_KERN_X86
 FR_AVX2 static void dense_rank_avx2(const int64_t *v, int64_t len, const uint64_t *dom,
-                                    int64_t mn, const uint64_t *bits, uint32_t *pre,
-                                    size_t nwords, uint32_t *ids, uint32_t *n)
+                                    int64_t mn, rankword *rw, size_t nwords, uint32_t *ids,
+                                    uint32_t *n)
 {
 	DENSE_RANK(__builtin_popcountll);
 }
 #endif
 
 static int index_dense(const int64_t *v, int64_t len, const uint64_t *dom, int64_t mn,
-                       uint64_t span, uint32_t *ids, fr_arena *arena, fr_kern_index *out)
+                       uint64_t span, uint32_t *ids, int keep_keys, fr_arena *arena,
+                       fr_kern_index *out)
 {
 	size_t nwords = (size_t)(span >> 6) + 1;
-	uint64_t *bits = fr_kern__scratch_zero(FR_SCR_A, nwords * sizeof *bits);
-	uint32_t *pre = fr_kern__scratch(FR_SCR_B, nwords * sizeof *pre, 0);
-	if (!bits || !pre)
+	rankword *rw = fr_kern__scratch_zero(FR_SCR_A, nwords * sizeof *rw);
+	if (!rw)
 		return -1;
 	int64_t nw = (int64_t)FR_BITMAP_WORDS(len);
 	for (int64_t w = 0; w < nw; w++) {
@@ -584,32 +592,34 @@ static int index_dense(const int64_t *v, int64_t len, const uint64_t *dom, int64
 		if (m == ~(uint64_t)0) {
 			for (int64_t i = base; i < base + 64; i++) {
 				uint64_t d = (uint64_t)v[i] - (uint64_t)mn;
-				bits[d >> 6] |= (uint64_t)1 << (d & 63);
+				rw[d >> 6].bits |= (uint64_t)1 << (d & 63);
 			}
 			continue;
 		}
 		for (; m; m &= m - 1) {
 			uint64_t d = (uint64_t)v[base + __builtin_ctzll(m)] - (uint64_t)mn;
-			bits[d >> 6] |= (uint64_t)1 << (d & 63);
+			rw[d >> 6].bits |= (uint64_t)1 << (d & 63);
 		}
 	}
 	uint32_t n;
 #ifdef FR_KERN_X86
 	if (fr_kern__get() == FR_SIMD_AVX2)
-		dense_rank_avx2(v, len, dom, mn, bits, pre, nwords, ids, &n);
+		dense_rank_avx2(v, len, dom, mn, rw, nwords, ids, &n);
 	else
 #endif
-		dense_rank_scalar(v, len, dom, mn, bits, pre, nwords, ids, &n);
+		dense_rank_scalar(v, len, dom, mn, rw, nwords, ids, &n);
+	out->n = n;
+	out->dense = 1;
+	if (!keep_keys)
+		return 0;
 	int64_t *keys = fr_arena_alloc(arena, (size_t)(n ? n : 1) * sizeof *keys);
 	if (!keys)
 		return -1;
 	uint32_t k = 0;
 	for (size_t w = 0; w < nwords; w++)
-		for (uint64_t b = bits[w]; b; b &= b - 1)
+		for (uint64_t b = rw[w].bits; b; b &= b - 1)
 			keys[k++] = (int64_t)((uint64_t)mn + (uint64_t)w * 64 + (uint64_t)__builtin_ctzll(b));
 	out->key_i64 = keys;
-	out->n = n;
-	out->dense = 1;
 	return 0;
 }
 
@@ -700,9 +710,10 @@ static int index_direct(const fr_vec *v, const uint64_t *dom_in, uint64_t *dom, 
 	return rc;
 }
 
-int fr_kern_index_build(const fr_vec *keys, const uint64_t *sel, fr_arena *arena,
-                        fr_kern_index *out, fr_err *err)
+int fr_kern_index_build_ex(const fr_vec *keys, const uint64_t *sel, unsigned flags,
+                           fr_arena *arena, fr_kern_index *out, fr_err *err)
 {
+	int keep_keys = !(flags & FR_KERN_IX_NO_KEYS);
 	memset(out, 0, sizeof *out);
 	int64_t len = keys->len;
 	out->kind = keys->kind;
@@ -740,9 +751,8 @@ int fr_kern_index_build(const fr_vec *keys, const uint64_t *sel, fr_arena *arena
 		if (key_range((const int64_t *)raw, len, out->domain, &mn, &mx)) {
 			uint64_t span = (uint64_t)mx - (uint64_t)mn;
 			if (span < DENSE_SMALL || span / DENSE_SPAN < (uint64_t)sel_rows) {
-				out->ids = fr_arena_alloc(arena, (size_t)len * sizeof *out->ids);
-				if (!out->ids ||
-				    index_dense((const int64_t *)raw, len, out->domain, mn, span, out->ids, arena, out))
+				if (index_dense((const int64_t *)raw, len, out->domain, mn, span, out->ids,
+				                keep_keys, arena, out))
 					goto nomem;
 				return 0;
 			}
@@ -782,6 +792,8 @@ int fr_kern_index_build(const fr_vec *keys, const uint64_t *sel, fr_arena *arena
 	out->n = t.count;
 	if (t.count > tl_hint)
 		tl_hint = t.count;
+	if (!keep_keys)
+		return 0;
 	void *k = fr_arena_memdup(arena, t.keys, (size_t)t.count * sizeof(uint64_t));
 	if (!k)
 		goto nomem;
@@ -792,4 +804,52 @@ int fr_kern_index_build(const fr_vec *keys, const uint64_t *sel, fr_arena *arena
 	return 0;
 nomem:
 	return fr_err_set(err, FR_ENOMEM, "out of memory indexing %lld rows", (long long)len);
+}
+
+int fr_kern_index_build(const fr_vec *keys, const uint64_t *sel, fr_arena *arena,
+                        fr_kern_index *out, fr_err *err)
+{
+	return fr_kern_index_build_ex(keys, sel, 0, arena, out, err);
+}
+
+int fr_kern_index_keys(const fr_vec *keys, fr_kern_index *ix, fr_arena *arena, fr_err *err)
+{
+	if (ix->key_i64 || ix->key_f64 || ix->key_code)
+		return 0;
+	if (keys->len != ix->len || keys->kind != ix->kind)
+		return fr_err_set(err, FR_EINVAL, "index keys from another column");
+	size_t n = ix->n ? ix->n : 1;
+	int64_t len = ix->len, nw = (int64_t)FR_BITMAP_WORDS(len);
+	switch (keys->kind) {
+	case FR_VEC_DICT:
+		if (!(ix->key_code = fr_arena_alloc(arena, n * sizeof *ix->key_code)))
+			goto nomem;
+		break;
+	case FR_VEC_F64:
+		if (!(ix->key_f64 = fr_arena_alloc(arena, n * sizeof *ix->key_f64)))
+			goto nomem;
+		break;
+	default:
+		if (!(ix->key_i64 = fr_arena_alloc(arena, n * sizeof *ix->key_i64)))
+			goto nomem;
+		break;
+	}
+	/* the last row of each id writes its key: equal keys, so any row will do (F64: -0.0
+	 * and 0.0 share an id; the index reports the one it met, which prints alike) */
+	for (int64_t w = 0; w < nw; w++)
+		for (uint64_t m = ix->domain[w]; m; m &= m - 1) {
+			int64_t i = w * 64 + __builtin_ctzll(m);
+			uint32_t id = ix->ids[i];
+			if (id >= ix->n)
+				continue;
+			switch (keys->kind) {
+			case FR_VEC_DICT: ix->key_code[id] = keys->v.codes[i]; break;
+			case FR_VEC_F64: ix->key_f64[id] = keys->v.f64[i] == 0 ? 0.0 : keys->v.f64[i]; break;
+			case FR_VEC_BOOL: ix->key_i64[id] = keys->v.b[i] != 0; break;
+			default: ix->key_i64[id] = keys->v.i64[i]; break;
+			}
+		}
+	return 0;
+nomem:
+	return fr_err_set(err, FR_ENOMEM, "out of memory for %u index keys", ix->n);
 }

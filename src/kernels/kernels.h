@@ -214,6 +214,14 @@ typedef struct fr_kern_index {
 /* FR_ELIMIT if len > FR_KERN_MAX_ROWS, FR_ENOMEM, FR_EINVAL for FR_VEC_BIN. */
 int fr_kern_index_build(const fr_vec *keys, const uint64_t *sel, fr_arena *arena,
                         fr_kern_index *out, fr_err *err);
+/* The same with flags.  FR_KERN_IX_NO_KEYS: the representative keys need not be stored (key_*
+ * may stay NULL: a group index seldom needs them, and on a part with a million groups they
+ * cost a pass and 8 MB; paths that get them for free keep them); fr_kern_index_keys fills them
+ * in later from the same key vector (a no-op when they are there). */
+#define FR_KERN_IX_NO_KEYS 1u
+int fr_kern_index_build_ex(const fr_vec *keys, const uint64_t *sel, unsigned flags,
+                           fr_arena *arena, fr_kern_index *out, fr_err *err);
+int fr_kern_index_keys(const fr_vec *keys, fr_kern_index *ix, fr_arena *arena, fr_err *err);
 
 /* ------------------------------------------------------------------------------------------
  * Per-group kernels.  ids/ngroups come from an index (group or value index); `rows` is a row

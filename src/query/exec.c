@@ -254,7 +254,10 @@ static const fr_kern_index *value_index(xctx *x, int c)
 		return NULL;
 	const fr_vec *v = col(x, c);
 	if (c == x->q->schema->group_col) {
-		*ix = x->g;        /* the group index is the value index of the group column */
+		/* the group index is the value index of the group column; built without its keys */
+		if (fr_kern_index_keys(v, &x->g, x->tmp, x->err))
+			return NULL;
+		*ix = x->g;
 	} else if (v->kind == FR_VEC_DICT) {
 		/* Dictionary codes already are dense value ids: the index is the codes themselves
 		 * (no copy), over the dictionary's entries; entries no selected row holds get zero
@@ -526,7 +529,8 @@ static int exec_part(xctx *x)
 		}
 		x->sel = sel;
 	}
-	if (fr_kern_index_build(col(x, s->group_col), x->sel, x->tmp, &x->g, x->err))
+	if (fr_kern_index_build_ex(col(x, s->group_col), x->sel, FR_KERN_IX_NO_KEYS, x->tmp, &x->g,
+	                           x->err))
 		return fr_err_prefix(x->err, "group column %s", s->names[s->group_col]);
 	x->ng = x->g.n;
 	x->res->scanned_rows = n;
@@ -542,9 +546,12 @@ static int exec_part(xctx *x)
 	} else {
 		fr_kern_bm_fill(m, x->ng, 1);
 	}
-	/* 3. R_M */
-	fr_kern_groups_to_rows(x->g.ids, n, x->ng, m, rm);
-	x->res->query.groups = fr_kern_bm_popcount(m, x->ng);
+	/* 3. R_M: without conditions every group matches, and R_M is the index's domain */
+	if (q->nconds > 0)
+		fr_kern_groups_to_rows(x->g.ids, n, x->ng, m, rm);
+	else
+		memcpy(rm, x->g.domain, WORDS(n) * sizeof *rm);
+	x->res->query.groups = q->nconds > 0 ? fr_kern_bm_popcount(m, x->ng) : x->ng;
 	x->res->query.rows = fr_kern_bm_popcount(rm, n);
 	t2 = now_s();
 	/* 4. aggregations */

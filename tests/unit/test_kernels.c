@@ -569,6 +569,22 @@ static void check_index(const fr_vec *k, const uint64_t *sel, const fr_kern_inde
 		}
 }
 
+/* The same index built without keys, keys filled in afterwards: identical ids and n, and keys
+ * that pass check_index. */
+static void check_no_keys(const fr_vec *k, const uint64_t *sel, const fr_kern_index *full,
+                          fr_arena *ar)
+{
+	fr_err e = { 0 };
+	fr_kern_index ix;
+	REQ_EQ(fr_kern_index_build_ex(k, sel, FR_KERN_IX_NO_KEYS, ar, &ix, &e), 0);
+	if (ix.dense || ix.radix) /* paths that skip them (others may keep keys they get free) */
+		REQ(!ix.key_i64 && !ix.key_f64 && !ix.key_code);
+	REQ_EQ(ix.n, full->n);
+	REQ(k->len == 0 || memcmp(ix.ids, full->ids, (size_t)k->len * sizeof *ix.ids) == 0);
+	REQ_EQ(fr_kern_index_keys(k, &ix, ar, &e), 0);
+	check_index(k, sel, &ix);
+}
+
 START_TEST(index_random)
 {
 	fr_arena *ar = fr_arena_new(0);
@@ -597,10 +613,12 @@ START_TEST(index_random)
 				fr_kern_index ix;
 				REQ_EQ(fr_kern_index_build(&ki, sel, ar, &ix, &e), 0);
 				check_index(&ki, sel, &ix);
+				check_no_keys(&ki, sel, &ix, ar);
 				if (shape == 2 && n > 1)
 					REQ_EQ(ix.sorted, 1);
 				REQ_EQ(fr_kern_index_build(&kd, sel, ar, &ix, &e), 0);
 				check_index(&kd, sel, &ix);
+				check_no_keys(&kd, sel, &ix, ar);
 				if (shape == 3 && vp == 0 && n > 8)
 					REQ_EQ(ix.n, 1); /* -0.0 and 0.0 are one key, NaN none */
 			}
@@ -622,8 +640,10 @@ START_TEST(index_random)
 			fr_kern_index ix;
 			REQ_EQ(fr_kern_index_build(&kc, NULL, ar, &ix, &e), 0);
 			check_index(&kc, NULL, &ix);
+			check_no_keys(&kc, NULL, &ix, ar);
 			REQ_EQ(fr_kern_index_build(&kb, NULL, ar, &ix, &e), 0);
 			check_index(&kb, NULL, &ix);
+			check_no_keys(&kb, NULL, &ix, ar);
 		}
 	}
 	/* corrupt codes get no id */
@@ -666,6 +686,7 @@ START_TEST(index_radix_path)
 				REQ_EQ(fr_kern_index_build(&k, sel, ar, &ix, &e), 0);
 				REQ_EQ(ix.radix, shape != 3 && vp != 1); /* vp 1: all null */
 				check_index(&k, sel, &ix);
+				check_no_keys(&k, sel, &ix, ar);
 			}
 		}
 	}
@@ -701,6 +722,7 @@ START_TEST(index_dense_path)
 						fr_kern_index ix;
 						REQ_EQ(fr_kern_index_build(&k, sel, ar, &ix, &e), 0);
 						check_index(&k, sel, &ix);
+						check_no_keys(&k, sel, &ix, ar);
 						if (vp != 1 && !ix.sorted && n >= 64 && shape != 3)
 							REQ_EQ(ix.dense, 1);
 					}

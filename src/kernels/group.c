@@ -301,16 +301,17 @@ void fr_kern_groups_to_rows(const uint32_t *ids, int64_t len, uint32_t ngroups,
 
 /* ---- groups per value ----------------------------------------------------------------- */
 
-/* (value, group) bit matrix up to this many bits (2 MiB, cache-resident); beyond, the values
- * are bucketed by group (counting sort) and each group's values deduplicated with a
- * last-group-seen mark per value: linear time and no hash set of pairs. */
+/* (value, group) bit matrix up to this many bits (2 MiB, cache-resident); beyond, the rows are
+ * counting-sorted by group and each group's values deduplicated with a last-group-seen mark
+ * per value: linear time and no hash set of pairs. */
 #define PAIR_MATRIX_MAX_BITS ((uint64_t)1 << 24)
 
-int fr_kern_groups_per_value(const uint32_t *vids, uint32_t nvalues, const uint32_t *gids,
-                             uint32_t ngroups, int64_t len, const uint64_t *rows,
-                             uint32_t *out, fr_err *err)
+int fr_kern_pair_firsts(const uint32_t *vids, uint32_t nvalues, const uint32_t *gids,
+                        uint32_t ngroups, int64_t len, const uint64_t *rows, uint64_t *out,
+                        fr_err *err)
 {
-	memset(out, 0, (size_t)nvalues * sizeof *out);
+	size_t nw = FR_BITMAP_WORDS(len);
+	memset(out, 0, nw * sizeof *out);
 	if (len <= 0 || !nvalues || !ngroups)
 		return 0;
 	uint64_t bits = (uint64_t)nvalues * ngroups;
@@ -323,7 +324,7 @@ int fr_kern_groups_per_value(const uint32_t *vids, uint32_t nvalues, const uint3
 			if (v < nvalues && g < ngroups) {
 				uint64_t b = (uint64_t)v * ngroups + g;
 				uint64_t bit = (uint64_t)1 << (b & 63);
-				out[v] += !(mat[b >> 6] & bit);
+				out[i >> 6] |= (uint64_t)!(mat[b >> 6] & bit) << (i & 63);
 				mat[b >> 6] |= bit;
 			}
 		});
@@ -333,41 +334,58 @@ int fr_kern_groups_per_value(const uint32_t *vids, uint32_t nvalues, const uint3
 	 * caller bug; refusing it keeps the scratch below proportional to the input */
 	if ((int64_t)ngroups > len + 1)
 		return fr_err_set(err, FR_EINVAL, "%u groups for %lld rows", ngroups, (long long)len);
-	/* end[g]: after the scatter, one past group g's last value (a counting sort) */
-	uint32_t *end = fr_kern__scratch_zero(FR_SCR_A, ((size_t)ngroups + 1) * sizeof *end);
-	if (!end)
+	/* start[g + 1] counts group g's rows, then (prefix sums) start[g] is where they begin */
+	uint32_t *start = fr_kern__scratch_zero(FR_SCR_A, ((size_t)ngroups + 2) * sizeof *start);
+	if (!start)
 		goto nomem;
 	FOR_ROWS(rows, len, i, {
 		uint32_t v = vids[i], g = gids[i];
 		if (v < nvalues && g < ngroups)
-			end[g]++;
+			start[g + 1]++;
 	});
-	uint32_t total = 0;
-	for (uint32_t g = 0; g < ngroups; g++) { /* exclusive prefix sums: start of each group */
-		uint32_t c = end[g];
-		end[g] = total;
-		total += c;
-	}
-	uint32_t *vals = fr_kern__scratch(FR_SCR_B, (size_t)(total ? total : 1) * sizeof *vals, 0);
+	for (uint32_t g = 1; g <= ngroups; g++)
+		start[g] += start[g - 1];
+	uint32_t total = start[ngroups];
+	/* (row, value) side by side: the dedup pass then reads one stream, not the values at
+	 * random */
+	typedef struct { uint32_t r, v; } rv;
+	rv *ord = fr_kern__scratch(FR_SCR_B, (size_t)(total ? total : 1) * sizeof *ord, 0);
 	uint32_t *last = fr_kern__scratch(FR_SCR_C, (size_t)nvalues * sizeof *last, 0);
-	if (!vals || !last)
+	if (!ord || !last)
 		goto nomem;
+	/* each group's rows in row order; start[g] moves to the group's end as it fills */
 	FOR_ROWS(rows, len, i, {
 		uint32_t v = vids[i], g = gids[i];
 		if (v < nvalues && g < ngroups)
-			vals[end[g]++] = v;
+			ord[start[g]++] = (rv){ (uint32_t)i, v };
 	});
 	memset(last, 0xff, (size_t)nvalues * sizeof *last);
-	uint32_t start = 0;
+	uint32_t k = 0;
 	for (uint32_t g = 0; g < ngroups; g++) {
-		for (uint32_t k = start; k < end[g]; k++) {
-			uint32_t v = vals[k];
-			out[v] += last[v] != g;
+		for (; k < start[g]; k++) {
+			uint32_t r = ord[k].r, v = ord[k].v;
+			out[r >> 6] |= (uint64_t)(last[v] != g) << (r & 63);
 			last[v] = g;
 		}
-		start = end[g];
 	}
 	return 0;
 nomem:
 	return fr_err_set(err, FR_ENOMEM, "out of memory counting distinct groups per value");
+}
+
+int fr_kern_groups_per_value(const uint32_t *vids, uint32_t nvalues, const uint32_t *gids,
+                             uint32_t ngroups, int64_t len, const uint64_t *rows,
+                             uint32_t *out, fr_err *err)
+{
+	memset(out, 0, (size_t)nvalues * sizeof *out);
+	if (len <= 0 || !nvalues || !ngroups)
+		return 0;
+	uint64_t *f = fr_kern__scratch(FR_SCR_D, FR_BITMAP_WORDS(len) * sizeof *f, 0);
+	if (!f)
+		return fr_err_set(err, FR_ENOMEM, "out of memory counting distinct groups per value");
+	int rc = fr_kern_pair_firsts(vids, nvalues, gids, ngroups, len, rows, f, err);
+	if (rc)
+		return rc;
+	fr_kern_group_count(vids, len, nvalues, f, out);
+	return 0;
 }

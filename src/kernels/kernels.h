@@ -269,10 +269,22 @@ void fr_kern_groups_to_rows(const uint32_t *ids, int64_t len, uint32_t ngroups,
  *   groupsPerValue = fr_kern_groups_per_value below.
  * Keys with a zero count were not observed in `rows` and must not be reported. */
 
+/* Rows holding the first occurrence, in row order, of their (value, group) pair among the rows
+ * in `rows` (value ids < nvalues and group ids < ngroups only): out gets FR_BITMAP_WORDS(len)
+ * words.  For any set S of whole groups (every row of a group in S or none of them), the
+ * distinct groups per value among S & rows are the per-value counts of the first rows in S:
+ * fr_kern_group_count(vids, len, nvalues, firsts & S, out) -- so one pass here serves every
+ * groupsPerValue of a part whose row sets are unions of groups (R_M, funnel steps).
+ * A (value, group) bit matrix when nvalues * ngroups is small, else a counting sort of the
+ * rows by group.  FR_ENOMEM, or FR_EINVAL when ngroups exceeds the row count (ids must come
+ * from an index over these rows). */
+int fr_kern_pair_firsts(const uint32_t *vids, uint32_t nvalues, const uint32_t *gids,
+                        uint32_t ngroups, int64_t len, const uint64_t *rows, uint64_t *out,
+                        fr_err *err);
+
 /* out[v] = number of distinct groups among rows in `rows` with value id v (ids < nvalues and
- * gids < ngroups only).  Uses a (value, group) bit matrix when nvalues * ngroups is small,
- * else a counting sort of the values by group.  FR_ENOMEM on allocation failure, FR_EINVAL
- * when ngroups exceeds the row count (ids must come from an index over these rows). */
+ * gids < ngroups only): the first rows of fr_kern_pair_firsts, counted per value.  FR_ENOMEM,
+ * FR_EINVAL as there. */
 int fr_kern_groups_per_value(const uint32_t *vids, uint32_t nvalues, const uint32_t *gids,
                              uint32_t ngroups, int64_t len, const uint64_t *rows,
                              uint32_t *out, fr_err *err);

@@ -21,6 +21,8 @@ typedef struct xctx {
 	fr_kern_index g;           /* group index over the timeframe */
 	uint32_t ng;
 	fr_kern_index **vidx;      /* value index per column, built on first use */
+	uint64_t **firsts;         /* per column, fr_kern_pair_firsts over its value index's domain,
+	                            * built on its first groupsPerValue */
 	uint64_t **cond_groups;    /* per condition, computed on first reference */
 	fr_qresult *res;
 	fr_err *err;
@@ -358,8 +360,18 @@ static int run_agg(xctx *x, const fr_qagg *a, const uint64_t *rows, fr_qaggres *
 		fr_kern_group_count(ix->ids, x->n, nv, r, cnt);
 		break;
 	case FR_AGG_GROUPS_PER_VALUE:
-		if (fr_kern_groups_per_value(ix->ids, nv, x->g.ids, x->ng, x->n, r, cnt, x->err))
-			return -1;
+		/* Every row set aggregated here is a union of whole groups (R_M, the rows of the
+		 * groups passing a funnel step), so the first rows of each (value, group) pair over
+		 * the whole domain, found once, count the distinct groups of any of them. */
+		if (!x->firsts[a->col]) {
+			uint64_t *f = bm_new(x, x->n);
+			if (!f || fr_kern_pair_firsts(ix->ids, nv, x->g.ids, x->ng, x->n, ix->domain, f,
+			                              x->err))
+				return -1;
+			x->firsts[a->col] = f;
+		}
+		fr_kern_bm_and(r, r, x->firsts[a->col], x->n);
+		fr_kern_group_count(ix->ids, x->n, nv, r, cnt);
 		break;
 	case FR_AGG_SUM_PER_VALUE:
 	case FR_AGG_MEAN_PER_VALUE:
@@ -590,8 +602,9 @@ int fr_query_exec(const fr_query *q, const fr_qpart *part, fr_qresult **out, fr_
 		return fr_err_set(err, FR_ENOMEM, "out of memory");
 	}
 	x.vidx = fr_arena_calloc(x.tmp, (size_t)q->schema->ncols, sizeof(*x.vidx));
+	x.firsts = fr_arena_calloc(x.tmp, (size_t)q->schema->ncols, sizeof(*x.firsts));
 	x.cond_groups = fr_arena_calloc(x.tmp, (size_t)q->nconds + 1, sizeof(*x.cond_groups));
-	if (!x.vidx || !x.cond_groups)
+	if (!x.vidx || !x.firsts || !x.cond_groups)
 		rc = fr_err_set(err, FR_ENOMEM, "out of memory");
 	else
 		rc = exec_part(&x);

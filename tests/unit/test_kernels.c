@@ -1061,6 +1061,37 @@ START_TEST(groups_per_value_both_paths)
 			}
 		}
 	}
+	/* pair firsts: the first row of each (value, group) pair; per-value counts of the firsts
+	 * within a set of whole groups are that set's distinct groups per value */
+	for (int p = 0; p < 2; p++) {
+		uint32_t nv = p ? 20000 : 7, ngr = p ? 5000 : 50;
+		for (int64_t i = 0; i < n; i++) {
+			v[i] = rnd() % 20 == 0 ? FR_KERN_NOGROUP : (uint32_t)rnd_below(p ? 30 : nv);
+			g[i] = rnd() % 25 == 0 ? FR_KERN_NOGROUP : (uint32_t)rnd_below(ngr);
+		}
+		uint64_t *f = fr_arena_alloc(ar, FR_BITMAP_WORDS(n) * 8);
+		FOR_MODES(m) {
+			REQ_EQ(fr_kern_pair_firsts(v, nv, g, ngr, n, NULL, f, &e), 0);
+			for (int64_t i = 0; i < n; i++) {
+				int first = v[i] < nv && g[i] < ngr;
+				for (int64_t j = 0; first && j < i; j++)
+					if (v[j] == v[i] && g[j] == g[i])
+						first = 0;
+				REQ_EQ(fr_bit_get(f, i), first);
+			}
+			/* a set of whole groups: the groups whose id is odd */
+			uint64_t *odd = fr_arena_alloc(ar, FR_BITMAP_WORDS(n) * 8);
+			memset(odd, 0, FR_BITMAP_WORDS(n) * 8);
+			for (int64_t i = 0; i < n; i++)
+				if (g[i] < ngr && (g[i] & 1))
+					fr_bit_set(odd, i);
+			uint32_t *want = fr_arena_alloc(ar, nv * 4), *got = fr_arena_alloc(ar, nv * 4);
+			REQ_EQ(fr_kern_groups_per_value(v, nv, g, ngr, n, odd, want, &e), 0);
+			fr_kern_bm_and(odd, odd, f, n);
+			fr_kern_group_count(v, n, nv, odd, got);
+			REQ(memcmp(want, got, nv * 4) == 0);
+		}
+	}
 	uint32_t few[8];
 	REQ_EQ(fr_kern_groups_per_value(v, 8, g, 1u << 30, n, rows, few, &e), FR_EINVAL);
 	fr_arena_free(ar);

@@ -228,12 +228,34 @@ int fr_kern_group_sum_f64(const uint32_t *ids, int64_t len, uint32_t ngroups,
 /* The sequence step for one timestamp type; `T` is int64_t or double.  (A branch-free variant
  * that loads and stores every row's group measured slower on sparse step bitmaps and no faster
  * on dense ones.) */
-#define SEQ_STEP(T, name, SKIP) \
+/* The first step (no previous one) is the per-group minimum: every row folds its timestamp in
+ * with a select, so a group's first row and its later ones take the same path and nothing
+ * mispredicts; the minima start at the type's largest value, and a group is found when its
+ * minimum moved or a row held that largest value itself (rare: a branch that never fires).
+ * Later steps branch on the rows that qualify, which are usually few. */
+#define SEQ_STEP(T, name, SKIP, TOP) \
 	static void name(const uint32_t *ids, int64_t len, uint32_t ng, const uint64_t *m, \
 	                 const T *ts, const T *prev_ts, const uint64_t *prev_found, T *out_ts, \
 	                 uint64_t *out_found) \
 	{ \
 		memset(out_found, 0, FR_BITMAP_WORDS(ng) * sizeof *out_found); \
+		if (!prev_found && !prev_ts) { \
+			for (uint32_t g = 0; g < ng; g++) \
+				out_ts[g] = TOP; \
+			FOR_ROWS(m, len, i, { \
+				uint32_t g = ids[i]; \
+				T t = ts[i]; \
+				if (g >= ng || SKIP(t)) \
+					continue; \
+				if (__builtin_expect(t == TOP, 0)) \
+					out_found[g >> 6] |= (uint64_t)1 << (g & 63); \
+				T cur = out_ts[g]; \
+				out_ts[g] = t < cur ? t : cur; \
+			}); \
+			for (uint32_t g = 0; g < ng; g++) \
+				out_found[g >> 6] |= (uint64_t)(out_ts[g] != TOP) << (g & 63); \
+			return; \
+		} \
 		FOR_ROWS(m, len, i, { \
 			uint32_t g = ids[i]; \
 			T t = ts[i]; \
@@ -254,8 +276,8 @@ int fr_kern_group_sum_f64(const uint32_t *ids, int64_t len, uint32_t ngroups,
 	}
 #define SKIP_NONE(t) 0
 #define SKIP_NAN(t) ((t) != (t))
-SEQ_STEP(int64_t, seq_step_i64, SKIP_NONE)
-SEQ_STEP(double, seq_step_f64, SKIP_NAN)
+SEQ_STEP(int64_t, seq_step_i64, SKIP_NONE, INT64_MAX)
+SEQ_STEP(double, seq_step_f64, SKIP_NAN, INFINITY)
 
 int fr_kern_seq_step(const uint32_t *ids, int64_t len, uint32_t ngroups, const uint64_t *rows,
                      const fr_vec *ts, const void *prev_ts, const uint64_t *prev_found,

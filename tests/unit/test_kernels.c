@@ -1024,6 +1024,26 @@ START_TEST(sequence_hand_computed)
 	}
 	fr_vec bad = { .kind = FR_VEC_DICT, .len = 8 };
 	REQ_EQ(fr_kern_seq_step(ids, 8, 3, NULL, &bad, NULL, NULL, t, &f, &e), FR_EINVAL);
+	/* the largest timestamp of its type is still a timestamp (the first step's minima start
+	 * there): group 0 holds only INT64_MAX / +inf, group 2 nothing */
+	{
+		uint32_t gi[4] = { 0, 1, 0, 1 };
+		int64_t big[4] = { INT64_MAX, 5, INT64_MAX, INT64_MAX };
+		double inf[4] = { INFINITY, 5, INFINITY, NAN };
+		fr_vec vb = { .kind = FR_VEC_I64, .len = 4, .v.i64 = big };
+		fr_vec vf = { .kind = FR_VEC_F64, .len = 4, .v.f64 = inf };
+		int64_t tb[3];
+		double tf[3];
+		uint64_t fb = 0, ff = 0;
+		FOR_MODES(m) {
+			REQ_EQ(fr_kern_seq_step(gi, 4, 3, NULL, &vb, NULL, NULL, tb, &fb, &e), 0);
+			REQ_EQ(fb, 3);
+			REQ(tb[0] == INT64_MAX && tb[1] == 5);
+			REQ_EQ(fr_kern_seq_step(gi, 4, 3, NULL, &vf, NULL, NULL, tf, &ff, &e), 0);
+			REQ_EQ(ff, 3);
+			REQ(isinf(tf[0]) && tf[1] == 5);
+		}
+	}
 }
 END_TEST
 

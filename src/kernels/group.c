@@ -328,6 +328,73 @@ void fr_kern_groups_to_rows(const uint32_t *ids, int64_t len, uint32_t ngroups,
  * per value: linear time and no hash set of pairs. */
 #define PAIR_MATRIX_MAX_BITS ((uint64_t)1 << 24)
 
+/* Many groups: the rows are first split by group range (2^b groups per bucket, a sequential
+ * write into at most 1025 streams), then each bucket is counting-sorted by group and
+ * deduplicated while its groups' counters stay in cache.  An entry packs the row and, in one
+ * word, the value and the group within its bucket (nvalues <= 2^(32-b)).  Stable throughout,
+ * so each group's rows keep their row order and "first" means first in row order. */
+typedef struct pair_ent {
+	uint32_t r;
+	uint32_t vg;      /* value << b | group within the bucket */
+} pair_ent;
+
+static int pair_firsts_buckets(const uint32_t *vids, uint32_t nvalues, const uint32_t *gids,
+                               uint32_t ngroups, int64_t len, const uint64_t *rows, int b,
+                               uint64_t *out)
+{
+	const uint32_t nb = (uint32_t)(((uint64_t)ngroups + ((uint64_t)1 << b) - 1) >> b);
+	const uint32_t gmask = ((uint32_t)1 << b) - 1, per = (uint32_t)1 << b;
+	uint32_t *pos = fr_kern__scratch_zero(FR_SCR_A, ((size_t)nb + 1) * sizeof *pos);
+	if (!pos)
+		return -1;
+	FOR_ROWS(rows, len, i, {
+		uint32_t v = vids[i], g = gids[i];
+		if (v < nvalues && g < ngroups)
+			pos[(g >> b) + 1]++;
+	});
+	uint32_t maxb = 0;
+	for (uint32_t k = 1; k <= nb; k++) {
+		maxb = pos[k] > maxb ? pos[k] : maxb;
+		pos[k] += pos[k - 1];
+	}
+	uint32_t total = pos[nb];
+	pair_ent *ent = fr_kern__scratch(FR_SCR_B, ((size_t)total + 1) * sizeof *ent, 0);
+	/* per bucket: its entries in group order, per-group cursors, last group seen per value */
+	pair_ent *loc = fr_kern__scratch(FR_SCR_C, ((size_t)maxb + 1) * sizeof *loc, 0);
+	uint32_t *cur = fr_kern__scratch(FR_SCR_D, ((size_t)per + 1 + nvalues) * sizeof *cur, 0);
+	if (!ent || !loc || !cur)
+		return -1;
+	uint32_t *last = cur + per + 1;
+	FOR_ROWS(rows, len, i, {
+		uint32_t v = vids[i], g = gids[i];
+		if (v < nvalues && g < ngroups)
+			ent[pos[g >> b]++] = (pair_ent){ (uint32_t)i, v << b | (g & gmask) };
+	});
+	memset(last, 0xff, (size_t)nvalues * sizeof *last);
+	uint32_t o0 = 0;
+	for (uint32_t k = 0; k < nb; k++) {
+		uint32_t o1 = pos[k]; /* the scatter moved each start to the bucket's end */
+		if (o1 == o0)
+			continue;
+		memset(cur, 0, ((size_t)per + 1) * sizeof *cur);
+		for (uint32_t e = o0; e < o1; e++)
+			cur[(ent[e].vg & gmask) + 1]++;
+		for (uint32_t g = 1; g <= per; g++)
+			cur[g] += cur[g - 1];
+		for (uint32_t e = o0; e < o1; e++)
+			loc[cur[ent[e].vg & gmask]++] = ent[e];
+		uint32_t n = o1 - o0;
+		for (uint32_t e = 0; e < n; e++) {
+			uint32_t r = loc[e].r, v = loc[e].vg >> b;
+			uint32_t g = k << b | (loc[e].vg & gmask);
+			out[r >> 6] |= (uint64_t)(last[v] != g) << (r & 63);
+			last[v] = g;
+		}
+		o0 = o1;
+	}
+	return 0;
+}
+
 int fr_kern_pair_firsts(const uint32_t *vids, uint32_t nvalues, const uint32_t *gids,
                         uint32_t ngroups, int64_t len, const uint64_t *rows, uint64_t *out,
                         fr_err *err)
@@ -356,6 +423,12 @@ int fr_kern_pair_firsts(const uint32_t *vids, uint32_t nvalues, const uint32_t *
 	 * caller bug; refusing it keeps the scratch below proportional to the input */
 	if ((int64_t)ngroups > len + 1)
 		return fr_err_set(err, FR_EINVAL, "%u groups for %lld rows", ngroups, (long long)len);
+	int b = 12; /* groups per bucket: 2^b, in cache */
+	while (((uint64_t)ngroups >> b) > 1024)
+		b++;
+	if (ngroups > ((uint32_t)1 << b) && nvalues <= (uint32_t)1 << (32 - b))
+		return pair_firsts_buckets(vids, nvalues, gids, ngroups, len, rows, b, out) ?
+		       fr_err_set(err, FR_ENOMEM, "out of memory counting distinct groups per value") : 0;
 	/* start[g + 1] counts group g's rows, then (prefix sums) start[g] is where they begin */
 	uint32_t *start = fr_kern__scratch_zero(FR_SCR_A, ((size_t)ngroups + 2) * sizeof *start);
 	if (!start)
@@ -402,7 +475,8 @@ int fr_kern_groups_per_value(const uint32_t *vids, uint32_t nvalues, const uint3
 	memset(out, 0, (size_t)nvalues * sizeof *out);
 	if (len <= 0 || !nvalues || !ngroups)
 		return 0;
-	uint64_t *f = fr_kern__scratch(FR_SCR_D, FR_BITMAP_WORDS(len) * sizeof *f, 0);
+	/* a slot fr_kern_pair_firsts does not use */
+	uint64_t *f = fr_kern__scratch(FR_SCR_E, FR_BITMAP_WORDS(len) * sizeof *f, 0);
 	if (!f)
 		return fr_err_set(err, FR_ENOMEM, "out of memory counting distinct groups per value");
 	int rc = fr_kern_pair_firsts(vids, nvalues, gids, ngroups, len, rows, f, err);

@@ -1083,8 +1083,10 @@ START_TEST(groups_per_value_both_paths)
 	}
 	/* pair firsts: the first row of each (value, group) pair; per-value counts of the firsts
 	 * within a set of whole groups are that set's distinct groups per value */
-	for (int p = 0; p < 2; p++) {
-		uint32_t nv = p ? 20000 : 7, ngr = p ? 5000 : 50;
+	/* the bit matrix, buckets of groups (> 4096 groups), a counting sort (few groups, many
+	 * values) */
+	for (int p = 0; p < 3; p++) {
+		uint32_t nv = p == 0 ? 7 : p == 1 ? 20000 : 30000, ngr = p == 0 ? 50 : p == 1 ? 5000 : 1000;
 		for (int64_t i = 0; i < n; i++) {
 			v[i] = rnd() % 20 == 0 ? FR_KERN_NOGROUP : (uint32_t)rnd_below(p ? 30 : nv);
 			g[i] = rnd() % 25 == 0 ? FR_KERN_NOGROUP : (uint32_t)rnd_below(ngr);

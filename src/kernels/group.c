@@ -328,69 +328,105 @@ void fr_kern_groups_to_rows(const uint32_t *ids, int64_t len, uint32_t ngroups,
  * per value: linear time and no hash set of pairs. */
 #define PAIR_MATRIX_MAX_BITS ((uint64_t)1 << 24)
 
-/* Many groups: the rows are first split by group range (2^b groups per bucket, a sequential
- * write into at most 1025 streams), then each bucket is counting-sorted by group and
- * deduplicated while its groups' counters stay in cache.  An entry packs the row and, in one
- * word, the value and the group within its bucket (nvalues <= 2^(32-b)).  Stable throughout,
- * so each group's rows keep their row order and "first" means first in row order. */
+/* Many groups: the rows are first split by group range (2^b groups per bucket, into at most
+ * 1025 streams), then each bucket is processed while its groups' counters stay in cache.
+ * An entry packs the row and, in one word, the value and the group within its bucket
+ * (nvalues <= 2^(32-b)).  Each bucket is then counting-sorted by group and deduplicated with a
+ * last-group-seen mark per value, without a branch.  Stable throughout, so "first" means first
+ * in row order.
+ * The split writes through a line-sized buffer per bucket (software write-combining): a
+ * bucket's entries reach memory a whole cache line at a time, at line-aligned offsets (each
+ * bucket starts on a multiple of 8 entries), instead of one scattered 8-byte store each. */
 typedef struct pair_ent {
 	uint32_t r;
 	uint32_t vg;      /* value << b | group within the bucket */
 } pair_ent;
+
+enum { PAIR_LINE = 8 };  /* entries per 64-byte line */
+
+/* A full line to its (64-byte aligned) place, bypassing the cache where the ISA can: the
+ * line is not read before it is overwritten, and the entries are read back only later. */
+static inline void flush_line(pair_ent *dst, const pair_ent *src)
+{
+#if defined(__x86_64__)
+	for (int j = 0; j < 4; j++)
+		_mm_stream_si128((__m128i *)(void *)dst + j, _mm_load_si128((const __m128i *)(const void *)src + j));
+#else
+	memcpy(dst, src, sizeof(pair_ent) * PAIR_LINE);
+#endif
+}
 
 static int pair_firsts_buckets(const uint32_t *vids, uint32_t nvalues, const uint32_t *gids,
                                uint32_t ngroups, int64_t len, const uint64_t *rows, int b,
                                uint64_t *out)
 {
 	const uint32_t nb = (uint32_t)(((uint64_t)ngroups + ((uint64_t)1 << b) - 1) >> b);
-	const uint32_t gmask = ((uint32_t)1 << b) - 1, per = (uint32_t)1 << b;
-	uint32_t *pos = fr_kern__scratch_zero(FR_SCR_A, ((size_t)nb + 1) * sizeof *pos);
+	const uint32_t gmask = ((uint32_t)1 << b) - 1;
+	/* per bucket: its row count, its first entry (a multiple of 8) and its next one */
+	uint64_t *pos = fr_kern__scratch_zero(FR_SCR_A, ((size_t)nb + 1) * 3 * sizeof *pos);
 	if (!pos)
 		return -1;
+	uint64_t *cnt = pos + nb + 1, *start = cnt + nb + 1;
 	FOR_ROWS(rows, len, i, {
 		uint32_t v = vids[i], g = gids[i];
 		if (v < nvalues && g < ngroups)
-			pos[(g >> b) + 1]++;
+			cnt[g >> b]++;
 	});
-	uint32_t maxb = 0;
-	for (uint32_t k = 1; k <= nb; k++) {
-		maxb = pos[k] > maxb ? pos[k] : maxb;
-		pos[k] += pos[k - 1];
-	}
-	uint32_t total = pos[nb];
-	pair_ent *ent = fr_kern__scratch(FR_SCR_B, ((size_t)total + 1) * sizeof *ent, 0);
-	/* per bucket: its entries in group order, per-group cursors, last group seen per value */
-	pair_ent *loc = fr_kern__scratch(FR_SCR_C, ((size_t)maxb + 1) * sizeof *loc, 0);
-	uint32_t *cur = fr_kern__scratch(FR_SCR_D, ((size_t)per + 1 + nvalues) * sizeof *cur, 0);
-	if (!ent || !loc || !cur)
-		return -1;
-	uint32_t *last = cur + per + 1;
-	FOR_ROWS(rows, len, i, {
-		uint32_t v = vids[i], g = gids[i];
-		if (v < nvalues && g < ngroups)
-			ent[pos[g >> b]++] = (pair_ent){ (uint32_t)i, v << b | (g & gmask) };
-	});
-	memset(last, 0xff, (size_t)nvalues * sizeof *last);
-	uint32_t o0 = 0;
+	uint64_t at = 0, maxb = 0;
 	for (uint32_t k = 0; k < nb; k++) {
-		uint32_t o1 = pos[k]; /* the scatter moved each start to the bucket's end */
+		start[k] = pos[k] = at;
+		at += (cnt[k] + PAIR_LINE - 1) / PAIR_LINE * PAIR_LINE;
+		maxb = cnt[k] > maxb ? cnt[k] : maxb;
+	}
+	pair_ent *ent = fr_kern__scratch(FR_SCR_B, ((size_t)at + PAIR_LINE) * sizeof *ent + 64, 0);
+	pair_ent *line = fr_kern__scratch(FR_SCR_C, ((size_t)nb * PAIR_LINE) * sizeof *line + 64, 0);
+	/* per bucket: its entries in group order; per-group cursors, last group seen per value */
+	pair_ent *loc = fr_kern__scratch(FR_SCR_D, ((size_t)maxb + 1) * sizeof *loc, 0);
+	uint32_t *cur = fr_kern__scratch(FR_SCR_F, (((size_t)1 << b) + 1 + nvalues) * sizeof *cur, 0);
+	if (!ent || !line || !loc || !cur)
+		return -1;
+	ent = (pair_ent *)(((uintptr_t)ent + 63) & ~(uintptr_t)63);
+	line = (pair_ent *)(((uintptr_t)line + 63) & ~(uintptr_t)63);
+	FOR_ROWS(rows, len, i, {
+		uint32_t v = vids[i], g = gids[i];
+		if (v < nvalues && g < ngroups) {
+			uint32_t k = g >> b;
+			uint64_t p = pos[k]++;
+			pair_ent *l = line + (size_t)k * PAIR_LINE;
+			l[p % PAIR_LINE] = (pair_ent){ (uint32_t)i, v << b | (g & gmask) };
+			if (p % PAIR_LINE == PAIR_LINE - 1)
+				flush_line(ent + p - (PAIR_LINE - 1), l);
+		}
+	});
+#if defined(__x86_64__)
+	_mm_sfence(); /* the streamed lines are visible before they are read back */
+#endif
+	for (uint32_t k = 0; k < nb; k++) { /* the partly filled lines */
+		uint64_t p = pos[k], f = p % PAIR_LINE;
+		if (f)
+			memcpy(ent + p - f, line + (size_t)k * PAIR_LINE, sizeof(pair_ent) * f);
+	}
+	const uint32_t per = (uint32_t)1 << b;
+	uint32_t *last = cur + per + 1;
+	memset(last, 0xff, (size_t)nvalues * sizeof *last);
+	for (uint32_t k = 0; k < nb; k++) {
+		uint64_t o0 = start[k], o1 = pos[k];
 		if (o1 == o0)
 			continue;
 		memset(cur, 0, ((size_t)per + 1) * sizeof *cur);
-		for (uint32_t e = o0; e < o1; e++)
+		for (uint64_t e = o0; e < o1; e++)
 			cur[(ent[e].vg & gmask) + 1]++;
 		for (uint32_t g = 1; g <= per; g++)
 			cur[g] += cur[g - 1];
-		for (uint32_t e = o0; e < o1; e++)
+		for (uint64_t e = o0; e < o1; e++)
 			loc[cur[ent[e].vg & gmask]++] = ent[e];
-		uint32_t n = o1 - o0;
-		for (uint32_t e = 0; e < n; e++) {
+		uint64_t n = o1 - o0;
+		for (uint64_t e = 0; e < n; e++) {
 			uint32_t r = loc[e].r, v = loc[e].vg >> b;
 			uint32_t g = k << b | (loc[e].vg & gmask);
 			out[r >> 6] |= (uint64_t)(last[v] != g) << (r & 63);
 			last[v] = g;
 		}
-		o0 = o1;
 	}
 	return 0;
 }

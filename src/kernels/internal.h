@@ -31,8 +31,8 @@ static inline fr_simd_mode fr_kern__get(void)
 
 /* Per-thread scratch slots (scratch.c), reused across calls.  A kernel owns the slots it
  * uses for the duration of one call; kernels that call other kernels use disjoint slots. */
-enum { FR_SCR_TABLE, FR_SCR_TABLE2, FR_SCR_KEYS, FR_SCR_A, FR_SCR_B, FR_SCR_C, FR_SCR_D, FR_SCR_E,
-       FR_SCR__COUNT };
+enum { FR_SCR_TABLE, FR_SCR_TABLE2, FR_SCR_KEYS, FR_SCR_A, FR_SCR_B, FR_SCR_C, FR_SCR_D,
+       FR_SCR_E, FR_SCR_F, FR_SCR__COUNT };
 /* At least size bytes; NULL on allocation failure.  Valid until the next call for the same slot.
  * keep: the old contents are preserved, like realloc.  Otherwise the contents are whatever the
  * slot last held, and memory newly allocated for the slot is zeroed. */

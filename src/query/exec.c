@@ -182,17 +182,22 @@ static int run_sequence(xctx *x, const fr_qstep *steps, int nsteps, const uint64
 	const fr_vec *ts = col(x, x->q->schema->ts_col);
 	uint32_t ng = x->ng;
 	size_t tsz = ts->kind == FR_VEC_F64 ? sizeof(double) : sizeof(int64_t);
-	void *tsb = tmp_alloc(x, ng, tsz);
+	/* two timestamp buffers and two found bitmaps, swapped each step: a step reads the
+	 * previous one's while it writes its own (no in-place copy) */
+	void *tsb[2] = { tmp_alloc(x, ng, tsz), nsteps > 1 ? tmp_alloc(x, ng, tsz) : NULL };
+	uint64_t *fb[2] = { found, nsteps > 1 ? bm_new(x, ng) : NULL };
 	uint64_t *rows = bm_new(x, x->n);
-	if (!tsb || !rows)
+	if (!tsb[0] || !rows || (nsteps > 1 && (!tsb[1] || !fb[1])))
 		return -1;
 	for (int i = 0; i < nsteps; i++) {
+		/* the last step lands in `found` */
+		int cur = (nsteps - 1 - i) & 1, prev = cur ^ 1;
 		if (step_rows(x, &steps[i], base, rows))
 			return -1;
-		if (fr_kern_seq_step(x->g.ids, x->n, ng, rows, ts, i ? tsb : NULL, i ? found : NULL,
-		                     tsb, found, x->err))
+		if (fr_kern_seq_step(x->g.ids, x->n, ng, rows, ts, i ? tsb[prev] : NULL,
+		                     i ? fb[prev] : NULL, tsb[cur], fb[cur], x->err))
 			return -1;
-		if (cb && cb(x, i, found, arg))
+		if (cb && cb(x, i, fb[cur], arg))
 			return -1;
 	}
 	return 0;

@@ -356,27 +356,14 @@ void fr_kern_groups_to_rows(const uint32_t *ids, int64_t len, uint32_t ngroups,
  * (nvalues <= 2^(32-b)).  Each bucket is then counting-sorted by group and deduplicated with a
  * last-group-seen mark per value, without a branch.  Stable throughout, so "first" means first
  * in row order.
- * The split writes through a line-sized buffer per bucket (software write-combining): a
- * bucket's entries reach memory a whole cache line at a time, at line-aligned offsets (each
- * bucket starts on a multiple of 8 entries), instead of one scattered 8-byte store each. */
+ * The split writes through a line buffer per bucket (fr_kern__stream_line; each bucket starts
+ * on a line boundary) instead of one scattered 8-byte store each. */
 typedef struct pair_ent {
 	uint32_t r;
 	uint32_t vg;      /* value << b | group within the bucket */
 } pair_ent;
 
-enum { PAIR_LINE = 8 };  /* entries per 64-byte line */
-
-/* A full line to its (64-byte aligned) place, bypassing the cache where the ISA can: the
- * line is not read before it is overwritten, and the entries are read back only later. */
-static inline void flush_line(pair_ent *dst, const pair_ent *src)
-{
-#if defined(__x86_64__)
-	for (int j = 0; j < 4; j++)
-		_mm_stream_si128((__m128i *)(void *)dst + j, _mm_load_si128((const __m128i *)(const void *)src + j));
-#else
-	memcpy(dst, src, sizeof(pair_ent) * PAIR_LINE);
-#endif
-}
+enum { PAIR_LINE = FR_KERN_LINE / sizeof(pair_ent) };  /* entries per line */
 
 static int pair_firsts_buckets(const uint32_t *vids, uint32_t nvalues, const uint32_t *gids,
                                uint32_t ngroups, int64_t len, const uint64_t *rows, int b,
@@ -417,12 +404,10 @@ static int pair_firsts_buckets(const uint32_t *vids, uint32_t nvalues, const uin
 			pair_ent *l = line + (size_t)k * PAIR_LINE;
 			l[p % PAIR_LINE] = (pair_ent){ (uint32_t)i, v << b | (g & gmask) };
 			if (p % PAIR_LINE == PAIR_LINE - 1)
-				flush_line(ent + p - (PAIR_LINE - 1), l);
+				fr_kern__stream_line(ent + p - (PAIR_LINE - 1), l);
 		}
 	});
-#if defined(__x86_64__)
-	_mm_sfence(); /* the streamed lines are visible before they are read back */
-#endif
+	fr_kern__stream_done();
 	for (uint32_t k = 0; k < nb; k++) { /* the partly filled lines */
 		uint64_t p = pos[k], f = p % PAIR_LINE;
 		if (f)

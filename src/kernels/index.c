@@ -274,37 +274,71 @@ static int index_radix(const uint64_t *raw, int64_t len, const uint64_t *dom, in
 			return -1;
 		t->keys_cap = (uint32_t)want;
 	}
-	int64_t maxb = 0;
-	off[0] = 0;
+	/* bucket b's keys: [off[b], off[b] + cnt[b]), each bucket starting on a line boundary so
+	 * that the split can write whole lines (fr_kern__stream_line) */
+	enum { KL = FR_KERN_LINE / sizeof(uint64_t) };
+	int64_t maxb = 0, at = 0;
 	for (int b = 0; b < nb; b++) {
-		off[b + 1] = off[b] + cur[b];
+		off[b] = at;
+		at += (cur[b] + KL - 1) / KL * KL;
 		maxb = cur[b] > maxb ? cur[b] : maxb;
-		cur[b] = off[b];
 	}
-	uint64_t *sk = fr_kern__scratch(FR_SCR_A, (size_t)(rows ? rows : 1) * sizeof *sk, 0);
-	uint32_t *sid = fr_kern__scratch(FR_SCR_B, (size_t)(rows ? rows : 1) * sizeof *sid, 0);
-	if (!sk || !sid)
+	off[nb] = at;
+	uint64_t *sk = fr_kern__scratch(FR_SCR_A, (size_t)(at + KL) * sizeof *sk + FR_KERN_LINE, 0);
+	uint32_t *sid = fr_kern__scratch(FR_SCR_B, (size_t)(at ? at : 1) * sizeof *sid, 0);
+	uint64_t *line = fr_kern__scratch(FR_SCR_C, (size_t)nb * FR_KERN_LINE + FR_KERN_LINE, 0);
+	if (!sk || !sid || !line)
 		return -1;
+	sk = (uint64_t *)(((uintptr_t)sk + FR_KERN_LINE - 1) & ~(uintptr_t)(FR_KERN_LINE - 1));
+	line = (uint64_t *)(((uintptr_t)line + FR_KERN_LINE - 1) & ~(uintptr_t)(FR_KERN_LINE - 1));
+	int64_t cnt[1 << RADIX_MAX_BITS];
+	memcpy(cnt, cur, (size_t)nb * sizeof *cnt);
+	for (int b = 0; b < nb; b++)
+		cur[b] = off[b];
 	for (int64_t w = 0; w < nw; w++)
 		for (uint64_t m = dom[w]; m; m &= m - 1) {
 			uint64_t k = raw[w * 64 + __builtin_ctzll(m)];
-			sk[cur[hash64(k) >> shift]++] = k;
+			int b = (int)(hash64(k) >> shift);
+			int64_t p = cur[b]++;
+			uint64_t *l = line + (size_t)b * KL;
+			l[p % KL] = k;
+			if (p % KL == KL - 1)
+				fr_kern__stream_line(sk + p - (KL - 1), l);
 		}
+	fr_kern__stream_done();
+	for (int b = 0; b < nb; b++) /* the partly filled lines */
+		if (cur[b] % KL)
+			memcpy(sk + cur[b] - cur[b] % KL, line + (size_t)b * KL,
+			       (size_t)(cur[b] % KL) * sizeof *sk);
 	/* a bucket's distinct keys never exceed its rows: this size keeps every load <= MAX_LOAD */
 	uint64_t cap = ((uint64_t)((double)maxb / MAX_LOAD) + 64 + 63) & ~(uint64_t)63;
 	for (int b = 0; b < nb; b++) {
-		if (off[b] == off[b + 1])
+		int64_t o0 = off[b], o1 = off[b] + cnt[b];
+		if (o0 == o1)
 			continue;
 		uint32_t ep = next_epoch(); /* before the lookup: a wrap-around drops the table */
 		slot *S = fr_kern__scratch(FR_SCR_TABLE, cap * sizeof *S, 0);
 		if (!S)
 			return -1;
-		for (int64_t p = off[b]; p < off[b + 1]; p++) {
-			uint64_t k = sk[p];
-			uint32_t id;
-			if (probe_insert(t, S, cap, ep, k, home(hash64(k) << bits, cap), &id))
-				return -1;
-			sid[p] = id;
+		/* 64 keys at a time: each looks at its home slot without a branch (a key seen before
+		 * usually sits there), then the others probe and insert, in order */
+		for (int64_t p0 = o0; p0 < o1; p0 += 64) {
+			int n = (int)(o1 - p0 < 64 ? o1 - p0 : 64);
+			uint64_t hit = 0;
+			for (int j = 0; j < n; j++) {
+				uint64_t k = sk[p0 + j];
+				const slot *sl = &S[home(hash64(k) << bits, cap)];
+				hit |= (uint64_t)((sl->key == k) & (sl->epoch == ep)) << j;
+				sid[p0 + j] = sl->id;
+			}
+			for (uint64_t miss = ~hit & fr_kern__tail_mask(n); miss; miss &= miss - 1) {
+				int j = __builtin_ctzll(miss);
+				uint64_t k = sk[p0 + j];
+				uint32_t id;
+				if (probe_insert(t, S, cap, ep, k, home(hash64(k) << bits, cap), &id))
+					return -1;
+				sid[p0 + j] = id;
+			}
 		}
 	}
 	for (int b = 0; b < nb; b++)
@@ -312,9 +346,9 @@ static int index_radix(const uint64_t *raw, int64_t len, const uint64_t *dom, in
 	for (int64_t w = 0; w < nw; w++) {
 		uint64_t m = dom[w];
 		int64_t base = w * 64;
-		int cnt = (int)(len - base < 64 ? len - base : 64);
+		int cnt_ = (int)(len - base < 64 ? len - base : 64);
 		if (m != ~(uint64_t)0)
-			for (int j = 0; j < cnt; j++)
+			for (int j = 0; j < cnt_; j++)
 				ids[base + j] = FR_KERN_NOGROUP;
 		for (; m; m &= m - 1) {
 			int64_t i = base + __builtin_ctzll(m);

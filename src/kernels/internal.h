@@ -47,6 +47,30 @@ void fr_kern__scratch_swap(int a, int b);
  * wrap-around) and its table size hint (0: start small and grow). */
 void fr_kern__index_set_epoch(uint32_t epoch, uint32_t hint);
 
+/* Software write-combining, for scatters into hundreds of streams (radix splits): entries
+ * gather in a 64-byte buffer per stream, and a full buffer goes to its 64-byte aligned place
+ * in one piece, with non-temporal stores on x86 (the line is not read before it is
+ * overwritten, nor wanted in cache until much later).  After the last line, call
+ * fr_kern__stream_done before reading the destination. */
+enum { FR_KERN_LINE = 64 };
+
+static inline void fr_kern__stream_line(void *dst, const void *src)
+{
+#ifdef FR_KERN_X86
+	for (int j = 0; j < 4; j++)
+		_mm_stream_si128((__m128i *)dst + j, _mm_load_si128((const __m128i *)src + j));
+#else
+	__builtin_memcpy(dst, src, FR_KERN_LINE);
+#endif
+}
+
+static inline void fr_kern__stream_done(void)
+{
+#ifdef FR_KERN_X86
+	_mm_sfence();
+#endif
+}
+
 /* Mask of the valid bits of the last word of an n-row bitmap (all ones when n % 64 == 0). */
 static inline uint64_t fr_kern__tail_mask(int64_t n)
 {

@@ -128,9 +128,10 @@ static inline __attribute__((always_inline)) int fast_step(stream *z)
 		int lit = (e & LIT) != 0;
 		size_t adv = lit ? len + 1 : (tag & 3) + 1;
 		size_t off = (e >> 16) | (le32(ip + 1) & tab.mask[tag & 3]);
-		const uint8_t *s = lit ? ip + 1 : op - off;
 		/* off == 0 wraps to SIZE_MAX */
 		int bad = !lit & (off - 1 >= (size_t)(op - z->dst));
+		/* no pointer before the output is ever formed, even for a copy about to fail */
+		const uint8_t *s = lit ? ip + 1 : op - (bad ? 0 : off);
 		int overlap = !lit & (off < len);
 		if (__builtin_expect(bad | overlap, 0)) {
 			if (bad) {
@@ -263,8 +264,9 @@ static int finish(stream *z)
 		ip += nb;
 		if (off - 1 >= (size_t)(op - z->dst) || l > (size_t)(op_end - op))
 			goto corrupt;
+		const uint8_t *s = op - off;
 		for (size_t k = 0; k < l; k++) /* byte by byte: overlapping copies repeat */
-			op[k] = op[k - off];
+			op[k] = s[k];
 		op += l;
 	}
 	if (op != op_end) {

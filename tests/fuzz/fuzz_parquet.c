@@ -1,12 +1,17 @@
 /* libFuzzer target for the Parquet reader: opens the input through the byte-range callback
  * API, loads every column (high-level and physical), checks nested columns, prunes, and
- * reads every value so sanitizers see any bad pointer. */
+ * reads every value so sanitizers see any bad pointer; then opens it again mapped (an
+ * in-memory file), where the reader pairs snappy pages across row groups, and loads every
+ * column with and without a row-group selection. */
 #include "parquet/parquet.h"
 #include "core/arena.h"
 
 #include <stdint.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 typedef struct mem {
 	const uint8_t *p;
@@ -102,5 +107,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fr_arena_free(a);
 	}
 	fr_pq_close(f);
+#ifdef MFD_CLOEXEC
+	/* mapped: the path of an in-memory file */
+	int fd = memfd_create("fuzz.parquet", MFD_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (write(fd, data, size) == (ssize_t)size) {
+		char path[64];
+		snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+		if (!fr_pq_open_path(path, &f, &err)) {
+			nrg = fr_pq_num_row_groups(f);
+			for (int c = 0; c < fr_pq_num_columns(f); c++) {
+				fr_arena *a = fr_arena_new(0);
+				if (!a)
+					break;
+				fr_vec v;
+				if (!fr_pq_load_column(f, c, NULL, a, &v, &err))
+					touch_vec(&v);
+				uint8_t half[64];
+				for (int rg = 0; rg < nrg && rg < 64; rg++) /* every other row group */
+					half[rg] = (uint8_t)(rg & 1);
+				if (nrg && nrg <= 64 && !fr_pq_load_column(f, c, half, a, &v, &err))
+					touch_vec(&v);
+				fr_arena_free(a);
+			}
+			fr_pq_close(f);
+		}
+	}
+	close(fd);
+#endif
 	return 0;
 }

@@ -351,7 +351,7 @@ void fr_kern_groups_to_rows(const uint32_t *ids, int64_t len, uint32_t ngroups,
 #define PAIR_MATRIX_MAX_BITS ((uint64_t)1 << 24)
 
 /* Many groups: the rows are first split by group range (2^b groups per bucket, into at most
- * 1025 streams), then each bucket is processed while its groups' counters stay in cache.
+ * 2049 streams), then each bucket is processed while its groups' counters stay in cache.
  * An entry packs the row and, in one word, the value and the group within its bucket
  * (nvalues <= 2^(32-b)).  Each bucket is then counting-sorted by group and deduplicated with a
  * last-group-seen mark per value, without a branch.  Stable throughout, so "first" means first
@@ -466,8 +466,8 @@ int fr_kern_pair_firsts(const uint32_t *vids, uint32_t nvalues, const uint32_t *
 	 * caller bug; refusing it keeps the scratch below proportional to the input */
 	if ((int64_t)ngroups > len + 1)
 		return fr_err_set(err, FR_EINVAL, "%u groups for %lld rows", ngroups, (long long)len);
-	int b = 12; /* groups per bucket: 2^b, in cache */
-	while (((uint64_t)ngroups >> b) > 1024)
+	int b = 11; /* groups per bucket: 2^b, in cache (2048 measured best) */
+	while (((uint64_t)ngroups >> b) > 2048)
 		b++;
 	if (ngroups > ((uint32_t)1 << b) && nvalues <= (uint32_t)1 << (32 - b))
 		return pair_firsts_buckets(vids, nvalues, gids, ngroups, len, rows, b, out) ?

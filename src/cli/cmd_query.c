@@ -158,6 +158,11 @@ static int load_and_run(job *j, part *p)
 	double t1 = now_s();
 	p->load_s = t1 - t0;
 	fr_qpart qp = { .nrows = nrows < 0 ? 0 : nrows, .cols = cols };
+	if (s->types[s->group_col] == FR_TYPE_INT) {
+		int gc = fr_pq_column_index(p->f, s->names[s->group_col]);
+		qp.group_hint.has_range = gc >= 0 &&
+			fr_pq_int_range(p->f, gc, keep, &qp.group_hint.min, &qp.group_hint.max);
+	}
 	if ((rc = fr_query_exec(q, &qp, &p->res, &p->err)))
 		fr_err_prefix(&p->err, "%s", p->path);
 	p->run_s = now_s() - t1;

@@ -615,8 +615,38 @@ FR_AVX2 static void dense_rank_avx2(const int64_t *v, int64_t len, const uint64_
 }
 #endif
 
+/* Marks the keys present.  With `check` (a range that came from a hint, not from the keys)
+ * every key is tested against it; an outsider marks nothing harmful (it is clamped to 0) and
+ * makes the call return 1: the range was wrong. */
+#define DENSE_MARK(CHECK) \
+	do { \
+		for (int64_t w = 0; w < nw; w++) { \
+			uint64_t m = dom[w]; \
+			int64_t base = w * 64; \
+			if (m == ~(uint64_t)0) { \
+				for (int64_t i = base; i < base + 64; i++) { \
+					uint64_t d = (uint64_t)v[i] - (uint64_t)mn; \
+					if (CHECK) { \
+						out_of |= d > span; \
+						d = d > span ? 0 : d; \
+					} \
+					rw[d >> 6].bits |= (uint64_t)1 << (d & 63); \
+				} \
+				continue; \
+			} \
+			for (; m; m &= m - 1) { \
+				uint64_t d = (uint64_t)v[base + __builtin_ctzll(m)] - (uint64_t)mn; \
+				if (CHECK) { \
+					out_of |= d > span; \
+					d = d > span ? 0 : d; \
+				} \
+				rw[d >> 6].bits |= (uint64_t)1 << (d & 63); \
+			} \
+		} \
+	} while (0)
+
 static int index_dense(const int64_t *v, int64_t len, const uint64_t *dom, int64_t mn,
-                       uint64_t span, uint32_t *ids, int keep_keys, fr_arena *arena,
+                       uint64_t span, int check, uint32_t *ids, int keep_keys, fr_arena *arena,
                        fr_kern_index *out)
 {
 	size_t nwords = (size_t)(span >> 6) + 1;
@@ -624,21 +654,13 @@ static int index_dense(const int64_t *v, int64_t len, const uint64_t *dom, int64
 	if (!rw)
 		return -1;
 	int64_t nw = (int64_t)FR_BITMAP_WORDS(len);
-	for (int64_t w = 0; w < nw; w++) {
-		uint64_t m = dom[w];
-		int64_t base = w * 64;
-		if (m == ~(uint64_t)0) {
-			for (int64_t i = base; i < base + 64; i++) {
-				uint64_t d = (uint64_t)v[i] - (uint64_t)mn;
-				rw[d >> 6].bits |= (uint64_t)1 << (d & 63);
-			}
-			continue;
-		}
-		for (; m; m &= m - 1) {
-			uint64_t d = (uint64_t)v[base + __builtin_ctzll(m)] - (uint64_t)mn;
-			rw[d >> 6].bits |= (uint64_t)1 << (d & 63);
-		}
-	}
+	uint64_t out_of = 0;
+	if (check)
+		DENSE_MARK(1);
+	else
+		DENSE_MARK(0);
+	if (out_of)
+		return 1;
 	uint32_t n;
 #ifdef FR_KERN_X86
 	if (fr_kern__get() == FR_SIMD_AVX2)
@@ -749,7 +771,8 @@ static int index_direct(const fr_vec *v, const uint64_t *dom_in, uint64_t *dom, 
 }
 
 int fr_kern_index_build_ex(const fr_vec *keys, const uint64_t *sel, unsigned flags,
-                           fr_arena *arena, fr_kern_index *out, fr_err *err)
+                           const fr_kern_hint *hint, fr_arena *arena, fr_kern_index *out,
+                           fr_err *err)
 {
 	int keep_keys = !(flags & FR_KERN_IX_NO_KEYS);
 	memset(out, 0, sizeof *out);
@@ -786,14 +809,25 @@ int fr_kern_index_build_ex(const fr_vec *keys, const uint64_t *sel, unsigned fla
 	}
 	if (!f64) {
 		int64_t mn, mx, sel_rows = fr_kern_bm_popcount(out->domain, len);
-		if (key_range((const int64_t *)raw, len, out->domain, &mn, &mx)) {
-			uint64_t span = (uint64_t)mx - (uint64_t)mn;
-			if (span < DENSE_SMALL || span / DENSE_SPAN < (uint64_t)sel_rows) {
-				if (index_dense((const int64_t *)raw, len, out->domain, mn, span, out->ids,
-				                keep_keys, arena, out))
-					goto nomem;
-				return 0;
+		/* the range from a hint (the file's statistics) saves a pass over the keys; it is
+		 * checked while the keys are marked, and a wrong one means measuring it after all */
+		int hinted = hint && hint->has_range && hint->min <= hint->max;
+		for (int pass = hinted ? 0 : 1; pass < 2; pass++) {
+			if (pass == 0) {
+				mn = hint->min;
+				mx = hint->max;
+			} else if (!key_range((const int64_t *)raw, len, out->domain, &mn, &mx)) {
+				break;
 			}
+			uint64_t span = (uint64_t)mx - (uint64_t)mn;
+			if (!(span < DENSE_SMALL || span / DENSE_SPAN < (uint64_t)sel_rows))
+				continue;
+			int r = index_dense((const int64_t *)raw, len, out->domain, mn, span, pass == 0,
+			                    out->ids, keep_keys, arena, out);
+			if (r < 0)
+				goto nomem;
+			if (r == 0)
+				return 0;
 		}
 	}
 	/* Start at the largest key count this thread has needed (parts of a dataset are alike; a
@@ -847,7 +881,7 @@ nomem:
 int fr_kern_index_build(const fr_vec *keys, const uint64_t *sel, fr_arena *arena,
                         fr_kern_index *out, fr_err *err)
 {
-	return fr_kern_index_build_ex(keys, sel, 0, arena, out, err);
+	return fr_kern_index_build_ex(keys, sel, 0, NULL, arena, out, err);
 }
 
 int fr_kern_index_keys(const fr_vec *keys, fr_kern_index *ix, fr_arena *arena, fr_err *err)

@@ -219,8 +219,16 @@ int fr_kern_index_build(const fr_vec *keys, const uint64_t *sel, fr_arena *arena
  * cost a pass and 8 MB; paths that get them for free keep them); fr_kern_index_keys fills them
  * in later from the same key vector (a no-op when they are there). */
 #define FR_KERN_IX_NO_KEYS 1u
+/* hint (optional): what the caller believes of the keys, e.g. from Parquet statistics.  A
+ * range [min, max] of every non-null I64 key lets the dense-range path skip measuring it; it is
+ * checked against every key, so a wrong hint costs time, never correctness. */
+typedef struct fr_kern_hint {
+	int has_range;
+	int64_t min, max;
+} fr_kern_hint;
 int fr_kern_index_build_ex(const fr_vec *keys, const uint64_t *sel, unsigned flags,
-                           fr_arena *arena, fr_kern_index *out, fr_err *err);
+                           const fr_kern_hint *hint, fr_arena *arena, fr_kern_index *out,
+                           fr_err *err);
 int fr_kern_index_keys(const fr_vec *keys, fr_kern_index *ix, fr_arena *arena, fr_err *err);
 
 /* ------------------------------------------------------------------------------------------

@@ -66,6 +66,12 @@ int fr_pq_column_info(const fr_pq_file *f, int col, fr_pq_colinfo *out);
 int fr_pq_prune_range(const fr_pq_file *f, int col, int has_from, int64_t from, int has_to,
 	int64_t to, uint8_t *keep, fr_err *err);
 
+/* The range of INT column `col` over the row groups in keep (NULL: all) from their statistics:
+ * 1 with *min and *max when every such row group has trustworthy ones, else 0.  A hint only:
+ * statistics may lie, so a consumer must check the values it relies on. */
+int fr_pq_int_range(const fr_pq_file *f, int col, const uint8_t *keep, int64_t *min,
+	int64_t *max);
+
 /* Values: INT32 sign-extended (zero-extended when annotated unsigned), INT64 as stored
  * (UINT_64 keeps its bits), INT96 as nanoseconds since the epoch (wrapping), dates, times and
  * timestamps in the column's own unit (colinfo.time_unit / converted); FLOAT and FLOAT16

@@ -326,6 +326,28 @@ static int stats_trusted(const fr_pq_file *f, const fr_pq_leaf *l)
 	return 1;
 }
 
+/* The typed min/max of INT chunk c, if its statistics are usable: 1, or 0. */
+static int chunk_int_range(const fr_pq_chunk *c, uint32_t w,
+	int64_t *lo, int64_t *hi)
+{
+	if (!c->has_meta || !c->has_stats)
+		return 0;
+	const fr_pq_stats *s = &c->stats;
+	const uint8_t *mn = NULL, *mx = NULL;
+	if (s->has_min && s->has_max && s->min_len == w && s->max_len == w) {
+		mn = s->min;
+		mx = s->max;
+	} else if (s->has_min_old && s->has_max_old && s->min_old_len == w && s->max_old_len == w) {
+		mn = s->min_old;
+		mx = s->max_old;
+	}
+	if (!mn)
+		return 0;
+	*lo = le_int(mn, w);
+	*hi = le_int(mx, w);
+	return *lo <= *hi; /* contradictory: unusable */
+}
+
 int fr_pq_prune_range(const fr_pq_file *f, int col, int has_from, int64_t from, int has_to,
 	int64_t to, uint8_t *keep, fr_err *err)
 {
@@ -353,21 +375,44 @@ int fr_pq_prune_range(const fr_pq_file *f, int col, int has_from, int64_t from, 
 			keep[r] = 0;   /* only nulls: no value can be in the range */
 			continue;
 		}
-		const uint8_t *mn = NULL, *mx = NULL;
-		if (s->has_min && s->has_max && s->min_len == w && s->max_len == w) {
-			mn = s->min;
-			mx = s->max;
-		} else if (s->has_min_old && s->has_max_old && s->min_old_len == w && s->max_old_len == w) {
-			mn = s->min_old;
-			mx = s->max_old;
-		}
-		if (!mn)
+		int64_t lo, hi;
+		if (!chunk_int_range(c, w, &lo, &hi))
 			continue;
-		int64_t lo = le_int(mn, w), hi = le_int(mx, w);
-		if (lo > hi)
-			continue;   /* contradictory: ignore */
 		if ((has_to && lo >= to) || (has_from && hi < from))
 			keep[r] = 0;
 	}
 	return 0;
+}
+
+int fr_pq_int_range(const fr_pq_file *f, int col, const uint8_t *keep, int64_t *min,
+	int64_t *max)
+{
+	if (col < 0 || col >= f->nleaves)
+		return 0;
+	const fr_pq_leaf *l = &f->leaves[col];
+	if (!stats_trusted(f, l))
+		return 0;
+	uint32_t w = l->type == FR_PQ_INT32 ? 4 : 8;
+	int any = 0;
+	int64_t mn = 0, mx = 0;
+	for (int r = 0; r < f->nrg; r++) {
+		const fr_pq_rowgroup *g = &f->rgs[r];
+		if ((keep && !keep[r]) || g->num_rows == 0)
+			continue;
+		const fr_pq_chunk *c = &g->cols[col];
+		int64_t lo, hi;
+		if (c->has_meta && c->has_stats && c->stats.has_null_count &&
+		    c->stats.null_count == g->num_rows)
+			continue; /* only nulls */
+		if (!chunk_int_range(c, w, &lo, &hi))
+			return 0;
+		mn = any && mn < lo ? mn : lo;
+		mx = any && mx > hi ? mx : hi;
+		any = 1;
+	}
+	if (!any)
+		return 0;
+	*min = mn;
+	*max = mx;
+	return 1;
 }

@@ -546,8 +546,8 @@ static int exec_part(xctx *x)
 		}
 		x->sel = sel;
 	}
-	if (fr_kern_index_build_ex(col(x, s->group_col), x->sel, FR_KERN_IX_NO_KEYS, x->tmp, &x->g,
-	                           x->err))
+	if (fr_kern_index_build_ex(col(x, s->group_col), x->sel, FR_KERN_IX_NO_KEYS,
+	                           &x->part->group_hint, x->tmp, &x->g, x->err))
 		return fr_err_prefix(x->err, "group column %s", s->names[s->group_col]);
 	x->ng = x->g.n;
 	x->res->scanned_rows = n;

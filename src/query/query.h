@@ -202,6 +202,8 @@ typedef struct fr_qresult {
 typedef struct fr_qpart {
 	int64_t nrows;
 	const fr_vec *const *cols;
+	fr_kern_hint group_hint;   /* what the file's statistics say of the group column (optional,
+	                            * checked by the index; zero = nothing) */
 } fr_qpart;
 
 /* Runs q over one part.  *out is a new result (its own arena); scratch goes to malloc'ed memory

@@ -576,7 +576,7 @@ static void check_no_keys(const fr_vec *k, const uint64_t *sel, const fr_kern_in
 {
 	fr_err e = { 0 };
 	fr_kern_index ix;
-	REQ_EQ(fr_kern_index_build_ex(k, sel, FR_KERN_IX_NO_KEYS, ar, &ix, &e), 0);
+	REQ_EQ(fr_kern_index_build_ex(k, sel, FR_KERN_IX_NO_KEYS, NULL, ar, &ix, &e), 0);
 	if (ix.dense || ix.radix) /* paths that skip them (others may keep keys they get free) */
 		REQ(!ix.key_i64 && !ix.key_f64 && !ix.key_code);
 	REQ_EQ(ix.n, full->n);
@@ -728,6 +728,25 @@ START_TEST(index_dense_path)
 					}
 				}
 			}
+		}
+	}
+	/* a range hint (from file statistics): right, too wide, lying (keys outside it), empty;
+	 * the index must be right whatever the hint says */
+	{
+		const int64_t n = 5000;
+		int64_t *kv = fr_arena_alloc(ar, (size_t)n * 8);
+		for (int64_t i = 0; i < n; i++)
+			kv[i] = 1000 + (int64_t)rnd_below(20000);
+		kv[7] = 1000;
+		kv[9] = 20999;
+		fr_vec k = { .kind = FR_VEC_I64, .len = n, .v.i64 = kv };
+		const fr_kern_hint hints[] = { { 1, 1000, 20999 }, { 1, 0, 100000 }, { 1, 5000, 6000 },
+		                               { 1, 20999, 1000 }, { 1, INT64_MIN, INT64_MAX }, { 0, 0, 0 } };
+		for (size_t h = 0; h < sizeof hints / sizeof *hints; h++) {
+			fr_kern_index ix;
+			REQ_EQ(fr_kern_index_build_ex(&k, NULL, 0, &hints[h], ar, &ix, &e), 0);
+			check_index(&k, NULL, &ix);
+			REQ_EQ(ix.dense, 1);
 		}
 	}
 	/* the span limit: 16x the rows is dense, much wider is not */

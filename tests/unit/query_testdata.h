@@ -138,6 +138,7 @@ static inline void ev_part(fr_arena *a, int from, int to, const fr_vec **cols, f
 	cols[EV_QTY] = td_i64(a, ev_qty + from, NULL, n);
 	cols[EV_FLAG] = td_bool(a, ev_flag + from, n);
 	cols[EV_TAG] = td_str(a, ev_tag + from, n);
+	memset(p, 0, sizeof *p);
 	p->nrows = n;
 	p->cols = cols;
 }
@@ -157,6 +158,7 @@ static inline void top_part(fr_arena *a, const char **g, const int64_t *ts, cons
 	cols[TOP_TS] = td_i64(a, ts, NULL, n);
 	cols[TOP_K] = td_str(a, k, n);
 	cols[TOP_V] = td_f64(a, v, n);
+	memset(p, 0, sizeof *p);
 	p->nrows = n;
 	p->cols = cols;
 }

@@ -471,7 +471,7 @@ START_TEST(tc_top_cut)
 		}
 	fr_arena *a = fr_arena_new(0);
 	const fr_vec *cols[TOP_NCOLS];
-	fr_qpart p;
+	fr_qpart p = { 0 };
 	top_part(a, g, ts, k, v, N, cols, &p);
 	fr_qerror qe;
 	char *got = run_text(&top_schema, &p, 1, "{'query':{'aggregations':[{'column':'k'},"
@@ -527,7 +527,7 @@ START_TEST(tc_exact_across_parts)
 	}
 	fr_arena *a = fr_arena_new(0);
 	const fr_vec *ca[TOP_NCOLS], *cb[TOP_NCOLS];
-	fr_qpart parts[2];
+	fr_qpart parts[2] = { { 0 } };
 	top_part(a, ga, tsa, ka, va, 41, ca, &parts[0]);
 	top_part(a, gb, tsb, kb, vb, 30, cb, &parts[1]);
 	fr_qerror qe;
@@ -890,7 +890,7 @@ END_TEST
 START_TEST(tc_no_timestamp_needed)
 {
 	const fr_vec *cols[EV_NCOLS];
-	fr_qpart p;
+	fr_qpart p = { 0 };
 	memcpy(cols, ev_cols_all, sizeof cols);
 	cols[EV_TS] = NULL;
 	p.nrows = 12;
@@ -927,7 +927,7 @@ START_TEST(tc_float_timestamp)
 	const fr_vec *cols[EV_NCOLS];
 	memcpy(cols, ev_cols_all, sizeof cols);
 	cols[EV_TS] = td_f64(ev_arena, ts, 12);
-	fr_qpart p = { 12, cols };
+	fr_qpart p = { .nrows = 12, .cols = cols };
 	fr_qerror qe;
 	char *got = run_text(&schema, &p, 1, "{'timeframe':{'from':150,'to':300},'query':{"
 	                     "'conditions':[{'sequence':[" V "," CA "]}]}}", &qe, 0);
@@ -948,7 +948,7 @@ END_TEST
 START_TEST(tc_empty_part)
 {
 	const fr_vec *cols[EV_NCOLS];
-	fr_qpart parts[2];
+	fr_qpart parts[2] = { { 0 } };
 	ev_part(ev_arena, 0, 0, cols, &parts[0]);
 	parts[1] = ev_one;
 	fr_qerror qe;

@@ -573,6 +573,9 @@ typedef struct rankword {
 			rw[w].pre = acc; \
 			acc += (uint32_t)POPCNT(rw[w].bits); \
 		} \
+		*n = acc; \
+		if (!ids) /* FR_KERN_IX_COUNT_ONLY */ \
+			break; \
 		int64_t nw = (int64_t)FR_BITMAP_WORDS(len); \
 		for (int64_t w = 0; w < nw; w++) { \
 			uint64_t m = dom[w]; \
@@ -597,7 +600,6 @@ typedef struct rankword {
 				         (uint32_t)POPCNT(r->bits & ((((uint64_t)1) << (d & 63)) - 1)); \
 			} \
 		} \
-		*n = acc; \
 	} while (0)
 
 static void dense_rank_scalar(const int64_t *v, int64_t len, const uint64_t *dom, int64_t mn,
@@ -646,8 +648,8 @@ FR_AVX2 static void dense_rank_avx2(const int64_t *v, int64_t len, const uint64_
 	} while (0)
 
 static int index_dense(const int64_t *v, int64_t len, const uint64_t *dom, int64_t mn,
-                       uint64_t span, int check, uint32_t *ids, int keep_keys, fr_arena *arena,
-                       fr_kern_index *out)
+                       uint64_t span, int check, uint32_t *ids, int keep_keys, int count_only,
+                       fr_arena *arena, fr_kern_index *out)
 {
 	size_t nwords = (size_t)(span >> 6) + 1;
 	rankword *rw = fr_kern__scratch_zero(FR_SCR_A, nwords * sizeof *rw);
@@ -664,12 +666,14 @@ static int index_dense(const int64_t *v, int64_t len, const uint64_t *dom, int64
 	uint32_t n;
 #ifdef FR_KERN_X86
 	if (fr_kern__get() == FR_SIMD_AVX2)
-		dense_rank_avx2(v, len, dom, mn, rw, nwords, ids, &n);
+		dense_rank_avx2(v, len, dom, mn, rw, nwords, count_only ? NULL : ids, &n);
 	else
 #endif
-		dense_rank_scalar(v, len, dom, mn, rw, nwords, ids, &n);
+		dense_rank_scalar(v, len, dom, mn, rw, nwords, count_only ? NULL : ids, &n);
 	out->n = n;
 	out->dense = 1;
+	if (count_only)
+		out->ids = NULL;
 	if (!keep_keys)
 		return 0;
 	int64_t *keys = fr_arena_alloc(arena, (size_t)(n ? n : 1) * sizeof *keys);
@@ -774,7 +778,8 @@ int fr_kern_index_build_ex(const fr_vec *keys, const uint64_t *sel, unsigned fla
                            const fr_kern_hint *hint, fr_arena *arena, fr_kern_index *out,
                            fr_err *err)
 {
-	int keep_keys = !(flags & FR_KERN_IX_NO_KEYS);
+	int count_only = !!(flags & FR_KERN_IX_COUNT_ONLY);
+	int keep_keys = !(flags & (FR_KERN_IX_NO_KEYS | FR_KERN_IX_COUNT_ONLY));
 	memset(out, 0, sizeof *out);
 	int64_t len = keys->len;
 	out->kind = keys->kind;
@@ -823,7 +828,7 @@ int fr_kern_index_build_ex(const fr_vec *keys, const uint64_t *sel, unsigned fla
 			if (!(span < DENSE_SMALL || span / DENSE_SPAN < (uint64_t)sel_rows))
 				continue;
 			int r = index_dense((const int64_t *)raw, len, out->domain, mn, span, pass == 0,
-			                    out->ids, keep_keys, arena, out);
+			                    out->ids, keep_keys, count_only, arena, out);
 			if (r < 0)
 				goto nomem;
 			if (r == 0)

@@ -194,7 +194,7 @@ void fr_kern_notnull(const fr_vec *v, uint64_t *out);
  *
  * Memory: ids, keys and domain are allocated in `arena` (owned by it); the hash table is scratch. */
 typedef struct fr_kern_index {
-	uint32_t *ids;          /* len entries */
+	uint32_t *ids;          /* len entries; NULL after FR_KERN_IX_COUNT_ONLY on the dense path */
 	int64_t len;            /* rows */
 	uint32_t n;             /* distinct keys (groups) */
 	fr_vec_kind kind;       /* kind of the key vector */
@@ -219,6 +219,11 @@ int fr_kern_index_build(const fr_vec *keys, const uint64_t *sel, fr_arena *arena
  * cost a pass and 8 MB; paths that get them for free keep them); fr_kern_index_keys fills them
  * in later from the same key vector (a no-op when they are there). */
 #define FR_KERN_IX_NO_KEYS 1u
+/* FR_KERN_IX_COUNT_ONLY: the caller reads only n and domain (a query that counts groups and
+ * rows and nothing per group).  Paths that find n before the ids (the dense range: a popcount
+ * of the marks) stop there and leave ids NULL, sparing the ranking pass and its 4 bytes a
+ * row; the others build the ids as usual.  Implies FR_KERN_IX_NO_KEYS. */
+#define FR_KERN_IX_COUNT_ONLY 2u
 /* hint (optional): what the caller believes of the keys, e.g. from Parquet statistics.  A
  * range [min, max] of every non-null I64 key lets the dense-range path skip measuring it; it is
  * checked against every key, so a wrong hint costs time, never correctness. */

@@ -546,7 +546,11 @@ static int exec_part(xctx *x)
 		}
 		x->sel = sel;
 	}
-	if (fr_kern_index_build_ex(col(x, s->group_col), x->sel, FR_KERN_IX_NO_KEYS,
+	/* without conditions, aggregations or a funnel nothing reads a row's group: the groups and
+	 * rows are counted, and the index may skip assigning ids */
+	int count_only = q->nconds == 0 && !q->aggs.present && !q->has_funnel;
+	if (fr_kern_index_build_ex(col(x, s->group_col), x->sel,
+	                           count_only ? FR_KERN_IX_COUNT_ONLY : FR_KERN_IX_NO_KEYS,
 	                           &x->part->group_hint, x->tmp, &x->g, x->err))
 		return fr_err_prefix(x->err, "group column %s", s->names[s->group_col]);
 	x->ng = x->g.n;

@@ -569,6 +569,26 @@ static void check_index(const fr_vec *k, const uint64_t *sel, const fr_kern_inde
 		}
 }
 
+/* The same index built for counting only: the same n and domain, the same path; no ids on the
+ * dense path (it stops at the count), the full index's ids on the others. */
+static void check_count_only(const fr_vec *k, const uint64_t *sel, const fr_kern_hint *hint,
+                             const fr_kern_index *full, fr_arena *ar)
+{
+	fr_err e = { 0 };
+	fr_kern_index ix;
+	REQ_EQ(fr_kern_index_build_ex(k, sel, FR_KERN_IX_COUNT_ONLY, hint, ar, &ix, &e), 0);
+	REQ_EQ(ix.n, full->n);
+	REQ_EQ(ix.dense, full->dense);
+	REQ_EQ(ix.sorted, full->sorted);
+	REQ(!(ix.dense || ix.radix) || (!ix.key_i64 && !ix.key_f64));
+	REQ(k->len == 0 ||
+	    memcmp(ix.domain, full->domain, FR_BITMAP_WORDS(k->len) * sizeof *ix.domain) == 0);
+	if (ix.dense)
+		REQ(ix.ids == NULL);
+	else
+		REQ(k->len == 0 || memcmp(ix.ids, full->ids, (size_t)k->len * sizeof *ix.ids) == 0);
+}
+
 /* The same index built without keys, keys filled in afterwards: identical ids and n, and keys
  * that pass check_index. */
 static void check_no_keys(const fr_vec *k, const uint64_t *sel, const fr_kern_index *full,
@@ -583,6 +603,7 @@ static void check_no_keys(const fr_vec *k, const uint64_t *sel, const fr_kern_in
 	REQ(k->len == 0 || memcmp(ix.ids, full->ids, (size_t)k->len * sizeof *ix.ids) == 0);
 	REQ_EQ(fr_kern_index_keys(k, &ix, ar, &e), 0);
 	check_index(k, sel, &ix);
+	check_count_only(k, sel, NULL, full, ar);
 }
 
 START_TEST(index_random)
@@ -747,6 +768,7 @@ START_TEST(index_dense_path)
 			REQ_EQ(fr_kern_index_build_ex(&k, NULL, 0, &hints[h], ar, &ix, &e), 0);
 			check_index(&k, NULL, &ix);
 			REQ_EQ(ix.dense, 1);
+			check_count_only(&k, NULL, &hints[h], &ix, ar);
 		}
 	}
 	/* the span limit: 16x the rows is dense, much wider is not */

@@ -349,12 +349,15 @@ void fr_kern_groups_to_rows(const uint32_t *ids, int64_t len, uint32_t ngroups,
  * counting-sorted by group and each group's values deduplicated with a last-group-seen mark
  * per value: linear time and no hash set of pairs. */
 #define PAIR_MATRIX_MAX_BITS ((uint64_t)1 << 24)
+/* the per-bucket matrix of the bucketed path, up to 512 KiB */
+#define PAIR_BUCKET_MATRIX_MAX_BITS ((uint64_t)1 << 22)
 
 /* Many groups: the rows are first split by group range (2^b groups per bucket, into at most
  * 2049 streams), then each bucket is processed while its groups' counters stay in cache.
  * An entry packs the row and, in one word, the value and the group within its bucket
- * (nvalues <= 2^(32-b)).  Each bucket is then counting-sorted by group and deduplicated with a
- * last-group-seen mark per value, without a branch.  Stable throughout, so "first" means first
+ * (nvalues <= 2^(32-b)).  Each bucket then finds its first pairs in a bit matrix of (value,
+ * group in the bucket) when that fits in L2; with more values it is counting-sorted by group and
+ * deduplicated with a last-group-seen mark per value, without a branch.  Stable throughout, so "first" means first
  * in row order.
  * The split writes through a line buffer per bucket (fr_kern__stream_line; each bucket starts
  * on a line boundary) instead of one scattered 8-byte store each. */
@@ -389,10 +392,23 @@ static int pair_firsts_buckets(const uint32_t *vids, uint32_t nvalues, const uin
 	}
 	pair_ent *ent = fr_kern__scratch(FR_SCR_B, ((size_t)at + PAIR_LINE) * sizeof *ent + 64, 0);
 	pair_ent *line = fr_kern__scratch(FR_SCR_C, ((size_t)nb * PAIR_LINE) * sizeof *line + 64, 0);
-	/* per bucket: its entries in group order; per-group cursors, last group seen per value */
-	pair_ent *loc = fr_kern__scratch(FR_SCR_D, ((size_t)maxb + 1) * sizeof *loc, 0);
-	uint32_t *cur = fr_kern__scratch(FR_SCR_F, (((size_t)1 << b) + 1 + nvalues) * sizeof *cur, 0);
-	if (!ent || !line || !loc || !cur)
+	/* Per bucket, either a bit per (value, group in the bucket) when that matrix stays in L2,
+	 * or (more values) the entries sorted by group, with per-group cursors and the last
+	 * group seen per value. */
+	uint64_t mbits = (uint64_t)nvalues << b;
+	uint64_t *mat = NULL;
+	pair_ent *loc = NULL;
+	uint32_t *cur = NULL;
+	if (mbits <= PAIR_BUCKET_MATRIX_MAX_BITS) {
+		if (!(mat = fr_kern__scratch_zero(FR_SCR_D, FR_BITMAP_WORDS(mbits) * sizeof *mat)))
+			return -1;
+	} else {
+		loc = fr_kern__scratch(FR_SCR_D, ((size_t)maxb + 1) * sizeof *loc, 0);
+		cur = fr_kern__scratch(FR_SCR_F, (((size_t)1 << b) + 1 + nvalues) * sizeof *cur, 0);
+		if (!loc || !cur)
+			return -1;
+	}
+	if (!ent || !line)
 		return -1;
 	ent = (pair_ent *)(((uintptr_t)ent + 63) & ~(uintptr_t)63);
 	line = (pair_ent *)(((uintptr_t)line + 63) & ~(uintptr_t)63);
@@ -414,6 +430,23 @@ static int pair_firsts_buckets(const uint32_t *vids, uint32_t nvalues, const uin
 			memcpy(ent + p - f, line + (size_t)k * PAIR_LINE, sizeof(pair_ent) * f);
 	}
 	const uint32_t per = (uint32_t)1 << b;
+	if (mat) {
+		/* vg is the pair's bit in a (value, group within the bucket) matrix: the first
+		 * entry to find its bit clear is the pair's first row; the bits a bucket set are
+		 * cleared after it, so the matrix is zeroed once */
+		for (uint32_t k = 0; k < nb; k++) {
+			uint64_t o0 = start[k], o1 = pos[k];
+			for (uint64_t e = o0; e < o1; e++) {
+				uint32_t r = ent[e].r, vg = ent[e].vg;
+				uint64_t bit = (uint64_t)1 << (vg & 63);
+				out[r >> 6] |= (uint64_t)!(mat[vg >> 6] & bit) << (r & 63);
+				mat[vg >> 6] |= bit;
+			}
+			for (uint64_t e = o0; e < o1; e++)
+				mat[ent[e].vg >> 6] = 0;
+		}
+		return 0;
+	}
 	uint32_t *last = cur + per + 1;
 	memset(last, 0xff, (size_t)nvalues * sizeof *last);
 	for (uint32_t k = 0; k < nb; k++) {

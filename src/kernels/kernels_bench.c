@@ -173,6 +173,11 @@ int main(int argc, char **argv)
 		fr_kern_index_build(&vbig, NULL, ia, &bi, &e);
 		uint32_t *pvb = malloc((size_t)bi.n * 4);
 		BENCH("groups_per_value (100k values, hash path)", fr_kern_groups_per_value(bi.ids, bi.n, gi.ids, ng, N, NULL, pvb, &e));
+		uint32_t *cat = malloc((size_t)N * 4);
+		for (int64_t i = 0; i < N; i++)
+			cat[i] = big[i] % 1700;
+		BENCH("groups_per_value (1700 values, buckets)", fr_kern_groups_per_value(cat, 1700, gi.ids, ng, N, NULL, pvb, &e));
+		free(cat);
 		BENCH("countPerValue 12 (group_count on codes)", fr_kern_group_count(vi.ids, N, vi.n, b1, pv));
 		free(pvb);
 		free(cnt);

@@ -1124,34 +1124,46 @@ START_TEST(groups_per_value_both_paths)
 	}
 	/* pair firsts: the first row of each (value, group) pair; per-value counts of the firsts
 	 * within a set of whole groups are that set's distinct groups per value */
-	/* the bit matrix, buckets of groups (> 4096 groups), a counting sort (few groups, many
-	 * values) */
-	for (int p = 0; p < 3; p++) {
-		uint32_t nv = p == 0 ? 7 : p == 1 ? 20000 : 30000, ngr = p == 0 ? 50 : p == 1 ? 5000 : 1000;
-		for (int64_t i = 0; i < n; i++) {
-			v[i] = rnd() % 20 == 0 ? FR_KERN_NOGROUP : (uint32_t)rnd_below(p ? 30 : nv);
+	/* the bit matrix; buckets of groups (> 4096 groups) sorted by group (many values); a
+	 * counting sort (few groups, many values); buckets of groups with a bit matrix each
+	 * (fewer values, more rows) */
+	const int64_t n3 = 12000;
+	v = fr_arena_alloc(ar, n3 * 4);
+	g = fr_arena_alloc(ar, n3 * 4);
+	for (int p = 0; p < 4; p++) {
+		uint32_t nv = p == 0 ? 7 : p == 1 ? 20000 : p == 2 ? 30000 : 2000;
+		uint32_t ngr = p == 0 ? 50 : p == 1 ? 5000 : p == 2 ? 1000 : 10000;
+		int64_t np = p == 3 ? n3 : n;
+		for (int64_t i = 0; i < np; i++) {
+			v[i] = rnd() % 20 == 0 ? FR_KERN_NOGROUP : (uint32_t)rnd_below(p == 1 || p == 2 ? 30 : nv);
 			g[i] = rnd() % 25 == 0 ? FR_KERN_NOGROUP : (uint32_t)rnd_below(ngr);
+			if (p == 3 && i && rnd() % 4 == 0) /* groups with several rows of a value */
+				g[i] = g[i - 1];
 		}
-		uint64_t *f = fr_arena_alloc(ar, FR_BITMAP_WORDS(n) * 8);
+		uint64_t *f = fr_arena_alloc(ar, FR_BITMAP_WORDS(np) * 8);
+		uint64_t *seen = fr_arena_alloc(ar, FR_BITMAP_WORDS((uint64_t)nv * ngr) * 8);
 		FOR_MODES(m) {
-			REQ_EQ(fr_kern_pair_firsts(v, nv, g, ngr, n, NULL, f, &e), 0);
-			for (int64_t i = 0; i < n; i++) {
+			REQ_EQ(fr_kern_pair_firsts(v, nv, g, ngr, np, NULL, f, &e), 0);
+			memset(seen, 0, FR_BITMAP_WORDS((uint64_t)nv * ngr) * 8);
+			for (int64_t i = 0; i < np; i++) {
 				int first = v[i] < nv && g[i] < ngr;
-				for (int64_t j = 0; first && j < i; j++)
-					if (v[j] == v[i] && g[j] == g[i])
-						first = 0;
+				if (first) {
+					uint64_t b = (uint64_t)v[i] * ngr + g[i];
+					first = !fr_bit_get(seen, (int64_t)b);
+					fr_bit_set(seen, (int64_t)b);
+				}
 				REQ_EQ(fr_bit_get(f, i), first);
 			}
 			/* a set of whole groups: the groups whose id is odd */
-			uint64_t *odd = fr_arena_alloc(ar, FR_BITMAP_WORDS(n) * 8);
-			memset(odd, 0, FR_BITMAP_WORDS(n) * 8);
-			for (int64_t i = 0; i < n; i++)
+			uint64_t *odd = fr_arena_alloc(ar, FR_BITMAP_WORDS(np) * 8);
+			memset(odd, 0, FR_BITMAP_WORDS(np) * 8);
+			for (int64_t i = 0; i < np; i++)
 				if (g[i] < ngr && (g[i] & 1))
 					fr_bit_set(odd, i);
 			uint32_t *want = fr_arena_alloc(ar, nv * 4), *got = fr_arena_alloc(ar, nv * 4);
-			REQ_EQ(fr_kern_groups_per_value(v, nv, g, ngr, n, odd, want, &e), 0);
-			fr_kern_bm_and(odd, odd, f, n);
-			fr_kern_group_count(v, n, nv, odd, got);
+			REQ_EQ(fr_kern_groups_per_value(v, nv, g, ngr, np, odd, want, &e), 0);
+			fr_kern_bm_and(odd, odd, f, np);
+			fr_kern_group_count(v, np, nv, odd, got);
 			REQ(memcmp(want, got, nv * 4) == 0);
 		}
 	}

@@ -254,7 +254,7 @@ static int index_hash(const uint64_t *raw, int f64, int64_t len, const uint64_t 
 enum { RADIX_MIN_KEYS = 1 << 15, RADIX_ROWS_PER_BUCKET = 8192, RADIX_MAX_BITS = 10 };
 
 static int index_radix(const uint64_t *raw, int64_t len, const uint64_t *dom, int64_t rows,
-                       uint64_t want, uint32_t *ids, table *t)
+                       uint64_t want, uint32_t *ids, int count_only, table *t)
 {
 	int bits = 4;
 	/* tables sized by the rows of a bucket (its distinct keys are at most that): 512 buckets
@@ -341,6 +341,8 @@ static int index_radix(const uint64_t *raw, int64_t len, const uint64_t *dom, in
 			}
 		}
 	}
+	if (count_only) /* the distinct keys are counted: no ids to gather back */
+		return 0;
 	for (int b = 0; b < nb; b++)
 		cur[b] = off[b];
 	for (int64_t w = 0; w < nw; w++) {
@@ -862,11 +864,13 @@ int fr_kern_index_build_ex(const fr_vec *keys, const uint64_t *sel, unsigned fla
 		d = sample_distinct(raw, f64, len, out->domain);
 	radix = radix && d > SAMPLE / 4;
 	if (table_init(&t, radix ? 4096 : cap) ||
-	    (radix ? index_radix(raw, len, out->domain, rows, want, out->ids, &t)
+	    (radix ? index_radix(raw, len, out->domain, rows, want, out->ids, count_only, &t)
 	           : index_hash(raw, f64, len, out->domain, out->ids, &t)))
 		goto nomem;
 	out->radix = radix;
 	out->n = t.count;
+	if (radix && count_only)
+		out->ids = NULL;
 	if (t.count > tl_hint)
 		tl_hint = t.count;
 	if (!keep_keys)

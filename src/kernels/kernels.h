@@ -194,7 +194,8 @@ void fr_kern_notnull(const fr_vec *v, uint64_t *out);
  *
  * Memory: ids, keys and domain are allocated in `arena` (owned by it); the hash table is scratch. */
 typedef struct fr_kern_index {
-	uint32_t *ids;          /* len entries; NULL after FR_KERN_IX_COUNT_ONLY on the dense path */
+	uint32_t *ids;          /* len entries; NULL after FR_KERN_IX_COUNT_ONLY on the dense and
+	                         * radix paths */
 	int64_t len;            /* rows */
 	uint32_t n;             /* distinct keys (groups) */
 	fr_vec_kind kind;       /* kind of the key vector */
@@ -220,9 +221,10 @@ int fr_kern_index_build(const fr_vec *keys, const uint64_t *sel, fr_arena *arena
  * in later from the same key vector (a no-op when they are there). */
 #define FR_KERN_IX_NO_KEYS 1u
 /* FR_KERN_IX_COUNT_ONLY: the caller reads only n and domain (a query that counts groups and
- * rows and nothing per group).  Paths that find n before the ids (the dense range: a popcount
- * of the marks) stop there and leave ids NULL, sparing the ranking pass and its 4 bytes a
- * row; the others build the ids as usual.  Implies FR_KERN_IX_NO_KEYS. */
+ * rows and nothing per group).  Paths that find n before the ids stop there and leave ids
+ * NULL: the dense range (a popcount of the marks, no ranking pass) and the radix partition (no
+ * gathering of the ids back into row order); the others build the ids as usual.  Implies
+ * FR_KERN_IX_NO_KEYS. */
 #define FR_KERN_IX_COUNT_ONLY 2u
 /* hint (optional): what the caller believes of the keys, e.g. from Parquet statistics.  A
  * range [min, max] of every non-null I64 key lets the dense-range path skip measuring it; it is

@@ -570,7 +570,7 @@ static void check_index(const fr_vec *k, const uint64_t *sel, const fr_kern_inde
 }
 
 /* The same index built for counting only: the same n and domain, the same path; no ids on the
- * dense path (it stops at the count), the full index's ids on the others. */
+ * dense and radix paths (they stop at the count), the full index's ids on the others. */
 static void check_count_only(const fr_vec *k, const uint64_t *sel, const fr_kern_hint *hint,
                              const fr_kern_index *full, fr_arena *ar)
 {
@@ -580,10 +580,11 @@ static void check_count_only(const fr_vec *k, const uint64_t *sel, const fr_kern
 	REQ_EQ(ix.n, full->n);
 	REQ_EQ(ix.dense, full->dense);
 	REQ_EQ(ix.sorted, full->sorted);
+	REQ_EQ(ix.radix, full->radix);
 	REQ(!(ix.dense || ix.radix) || (!ix.key_i64 && !ix.key_f64));
 	REQ(k->len == 0 ||
 	    memcmp(ix.domain, full->domain, FR_BITMAP_WORDS(k->len) * sizeof *ix.domain) == 0);
-	if (ix.dense)
+	if (ix.dense || ix.radix)
 		REQ(ix.ids == NULL);
 	else
 		REQ(k->len == 0 || memcmp(ix.ids, full->ids, (size_t)k->len * sizeof *ix.ids) == 0);

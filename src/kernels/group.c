@@ -36,11 +36,14 @@
 #define LANES_MAX_GROUPS 256
 
 /* Per-group state of a million groups lies in L3 or beyond; a row's slot is known well before
- * the row is reached (its id is a sequential read), so it is prefetched AHEAD rows early. */
+ * the row is reached (its id is a sequential read), so it is prefetched AHEAD rows early.
+ * State of fewer than PREFETCH_MIN_GROUPS groups stays in L2 (the values of a dictionary, say),
+ * where the extra load and prefetch per row would only cost. */
 #define AHEAD 48
+#define PREFETCH_MIN_GROUPS 16384
 #define PREFETCH_GROUP(arr, ids, i, len, ng, rw) \
 	do { \
-		if ((i) + AHEAD < (len)) { \
+		if ((ng) >= PREFETCH_MIN_GROUPS && (i) + AHEAD < (len)) { \
 			uint32_t pg_ = (ids)[(i) + AHEAD]; \
 			__builtin_prefetch(&(arr)[pg_ < (ng) ? pg_ : 0], rw); \
 		} \

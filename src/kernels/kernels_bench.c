@@ -95,6 +95,11 @@ int main(int argc, char **argv)
 	}
 	fr_vec vuid = { .kind = FR_VEC_I64, .len = N, .v.i64 = uid };
 	fr_vec vuids = { .kind = FR_VEC_I64, .len = N, .v.i64 = uid_sorted };
+	/* ids over a range 8x the groups (a part of a dataset hash-partitioned 8 ways): the dense path */
+	int64_t *uid_dense = fr_arena_alloc(ar, (size_t)N * 8);
+	for (int64_t i = 0; i < N; i++)
+		uid_dense[i] = (int64_t)(rnd() % ((uint64_t)NG * 8));
+	fr_vec vdense = { .kind = FR_VEC_I64, .len = N, .v.i64 = uid_dense };
 	fr_vec vts = { .kind = FR_VEC_I64, .len = N, .v.i64 = ts };
 	fr_vec vqty = { .kind = FR_VEC_I64, .len = N, .v.i64 = qty };
 	fr_vec vprice = { .kind = FR_VEC_F64, .len = N, .valid = pvalid, .v.f64 = price };
@@ -144,6 +149,9 @@ int main(int argc, char **argv)
 		fr_arena *ia = fr_arena_new(0);
 		BENCH("index_build int64 keys, unsorted", fr_kern_index_build(&vuid, NULL, ia, &gi, &e));
 		printf("    (%u groups)\n", gi.n);
+		BENCH("index_build int64 keys, dense range", fr_kern_index_build(&vdense, NULL, ia, &vi, &e));
+		printf("    (%u groups)\n", vi.n);
+		BENCH("index_build int64 keys, dense, count only", fr_kern_index_build_ex(&vdense, NULL, FR_KERN_IX_COUNT_ONLY, NULL, ia, &vi, &e));
 		BENCH("index_build int64 keys, sorted", fr_kern_index_build(&vuids, NULL, ia, &vi, &e));
 		BENCH("index_build dict codes (12)", fr_kern_index_build(&vev, NULL, ia, &vi, &e));
 		BENCH("index_build dict codes (100k)", fr_kern_index_build(&vbig, NULL, ia, &vi, &e));
@@ -177,6 +185,9 @@ int main(int argc, char **argv)
 		for (int64_t i = 0; i < N; i++)
 			cat[i] = big[i] % 1700;
 		BENCH("groups_per_value (1700 values, buckets)", fr_kern_groups_per_value(cat, 1700, gi.ids, ng, N, NULL, pvb, &e));
+		BENCH("countPerValue 1700 (all rows)", fr_kern_group_count(cat, N, 1700, NULL, pvb));
+		BENCH("countPerValue 1700 (50% rows)", fr_kern_group_count(cat, N, 1700, b1, pvb));
+		BENCH("sumPerValue 1700 (all rows, 10% null)", fr_kern_group_sum_f64(cat, N, 1700, NULL, &vprice, dsum, &e));
 		free(cat);
 		BENCH("countPerValue 12 (group_count on codes)", fr_kern_group_count(vi.ids, N, vi.n, b1, pv));
 		free(pvb);

@@ -243,7 +243,7 @@ async function main() {
   console.log(`DuckDB: bench/queries/NAME.sql with \`SET threads = ${o.threads}\`, timed around ` +
     `the query in a fresh node process per run (its peak RSS includes node + the DuckDB module, ` +
     `${L.fmtMiB(nodeBaselineKb() * 1024)} idle).`);
-  console.log(`Decode floor: \`bench/bench_decode --floor --threads ${o.threads} --columns ` +
+  console.log(`Decode floor: \`bench/bench_decode --floor --threads ${o.threads} --repeat 1 --columns ` +
     'COLUMNS PARTS...` (loads only the columns the query reads).');
   if (notes.length) console.log('\nDifferences:\n' + notes.map((n) => `- ${n}`).join('\n'));
 }

@@ -1,18 +1,19 @@
 /* Per-group kernels: counts, any, exact int sums, compensated double sums, sequence steps,
  * group bitmap -> row bitmap, distinct groups per value.  Scatter loops over random ids are
  * latency-bound rather than SIMD-friendly, so one tight scalar loop serves every mode; the
- * row bitmap is consumed a 64-row word at a time (empty words skipped, full words unmasked). */
+ * row bitmap is consumed a 64-row word at a time (empty words skipped, full words unmasked),
+ * or, over many groups, a batch of rows at a time (FOR_ROWS_AHEAD). */
 #include "kernels/internal.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Runs the body (the variadic tail) with i = for every row i < len set in rows (every row when rows is NULL). */
-#define FOR_ROWS(rows, len, i, ...) \
+/* Runs the body (the variadic tail) with i = for every row i < len set in rows (every row when
+ * rows is NULL) in the bitmap words [w0, w1). */
+#define FOR_ROWS_IN(rows, len, w0, w1, i, ...) \
 	do { \
-		int64_t fr_nw_ = (int64_t)FR_BITMAP_WORDS(len); \
-		for (int64_t fr_w_ = 0; fr_w_ < fr_nw_; fr_w_++) { \
+		for (int64_t fr_w_ = (w0); fr_w_ < (w1); fr_w_++) { \
 			int64_t fr_base_ = fr_w_ * 64; \
 			uint64_t fr_m_ = (rows) ? (rows)[fr_w_] : ~(uint64_t)0; \
 			if (fr_base_ + 64 > (len)) \
@@ -27,6 +28,9 @@
 			} \
 		} \
 	} while (0)
+/* The same over the whole bitmap. */
+#define FOR_ROWS(rows, len, i, ...) \
+	FOR_ROWS_IN(rows, len, 0, (int64_t)FR_BITMAP_WORDS(len), i, __VA_ARGS__)
 
 /* Few groups (the values of a small dictionary, say): consecutive rows mostly update the same
  * accumulator, and each update would wait for the previous one's store.  LANES copies of the
@@ -37,16 +41,73 @@
 
 /* Per-group state of a million groups lies in L3 or beyond; a row's slot is known well before
  * the row is reached (its id is a sequential read), so it is prefetched AHEAD rows early.
+ * "Rows" means rows of the bitmap: FOR_ROWS_AHEAD first lists a batch's set rows, then runs
+ * the body over them with the state of the row AHEAD positions later in the list prefetched,
+ * so a sparse bitmap (a later sequence step, a filtered count) gets its misses overlapped as
+ * well as a dense one; walking the bitmap and prefetching the row AHEAD rows later in the
+ * part would prefetch rows the bitmap skips, and each miss would then be waited for in turn
+ * (50-95 ns a row measured at 1-64% density over 1.25M groups).
  * State of fewer than PREFETCH_MIN_GROUPS groups stays in L2 (the values of a dictionary, say),
- * where the extra load and prefetch per row would only cost. */
+ * where the extra load and prefetch per row would only cost: GROUP_ROWS takes plain FOR_ROWS
+ * there. */
 #define AHEAD 48
 #define PREFETCH_MIN_GROUPS 16384
-#define PREFETCH_GROUP(arr, ids, i, len, ng, rw) \
+#define BATCH_ROWS 2048
+#define FOR_ROWS_AHEAD(rows, len, i, j, PF, ...) \
 	do { \
-		if ((ng) >= PREFETCH_MIN_GROUPS && (i) + AHEAD < (len)) { \
-			uint32_t pg_ = (ids)[(i) + AHEAD]; \
-			__builtin_prefetch(&(arr)[pg_ < (ng) ? pg_ : 0], rw); \
+		uint32_t fr_ix_[BATCH_ROWS]; \
+		int64_t fr_nw_ = (int64_t)FR_BITMAP_WORDS(len); \
+		for (int64_t fr_w0_ = 0; fr_w0_ < fr_nw_; fr_w0_ += BATCH_ROWS / 64) { \
+			int64_t fr_w1_ = fr_w0_ + BATCH_ROWS / 64 < fr_nw_ ? fr_w0_ + BATCH_ROWS / 64 \
+			                                                  : fr_nw_; \
+			int fr_n_ = 0; \
+			if (rows) \
+				for (int64_t fr_w_ = fr_w0_; fr_w_ < fr_w1_; fr_w_++) \
+					fr_n_ += __builtin_popcountll((rows)[fr_w_]); \
+			if (!(rows) || fr_n_ >= BATCH_ROWS / 4) { \
+				/* dense: the row AHEAD rows later is most likely in the bitmap too */ \
+				FOR_ROWS_IN(rows, len, fr_w0_, fr_w1_, i, { \
+					if (i + AHEAD < (len)) { \
+						int64_t j = i + AHEAD; \
+						PF; \
+					} \
+					__VA_ARGS__; \
+				}); \
+				continue; \
+			} \
+			fr_n_ = 0; \
+			for (int64_t fr_w_ = fr_w0_; fr_w_ < fr_w1_; fr_w_++) { \
+				uint64_t fr_m_ = (rows)[fr_w_]; \
+				if (fr_w_ * 64 + 64 > (len)) \
+					fr_m_ &= fr_kern__tail_mask(len); \
+				for (; fr_m_; fr_m_ &= fr_m_ - 1) \
+					fr_ix_[fr_n_++] = (uint32_t)(fr_w_ * 64) + (uint32_t)__builtin_ctzll(fr_m_); \
+			} \
+			for (int fr_k_ = 0; fr_k_ < fr_n_ && fr_k_ < AHEAD; fr_k_++) { \
+				int64_t j = fr_ix_[fr_k_]; \
+				PF; \
+			} \
+			for (int fr_k_ = 0; fr_k_ < fr_n_; fr_k_++) { \
+				if (fr_k_ + AHEAD < fr_n_) { \
+					int64_t j = fr_ix_[fr_k_ + AHEAD]; \
+					PF; \
+				} \
+				int64_t i = fr_ix_[fr_k_]; \
+				__VA_ARGS__; \
+			} \
 		} \
+	} while (0)
+/* The body over the rows of `rows`, with arr[ids[row]] (read: rw 0, written: rw 1) prefetched
+ * when ng groups' state is beyond L2. */
+#define GROUP_ROWS(rows, len, i, ids, arr, ng, rw, ...) \
+	do { \
+		if ((ng) >= PREFETCH_MIN_GROUPS) \
+			FOR_ROWS_AHEAD(rows, len, i, fr_j_, { \
+				uint32_t fr_pg_ = (ids)[fr_j_]; \
+				__builtin_prefetch(&(arr)[fr_pg_ < (ng) ? fr_pg_ : 0], rw); \
+			}, __VA_ARGS__); \
+		else \
+			FOR_ROWS(rows, len, i, __VA_ARGS__); \
 	} while (0)
 
 void fr_kern_group_count(const uint32_t *ids, int64_t len, uint32_t ngroups,
@@ -70,9 +131,8 @@ void fr_kern_group_count(const uint32_t *ids, int64_t len, uint32_t ngroups,
 		}
 		return;
 	}
-	FOR_ROWS(rows, len, i, {
+	GROUP_ROWS(rows, len, i, ids, out, ngroups, 1, {
 		uint32_t g = ids[i];
-		PREFETCH_GROUP(out, ids, i, len, ngroups, 1);
 		if (g < ngroups)
 			out[g]++;
 	});
@@ -84,12 +144,13 @@ void fr_kern_group_any(const uint32_t *ids, int64_t len, uint32_t ngroups,
 	memset(out, 0, FR_BITMAP_WORDS(ngroups) * sizeof *out);
 	if (len <= 0)
 		return;
-	FOR_ROWS(rows, len, i, {
+	/* the bitmap is 64 times smaller than per-group words: prefetched from 64 times as
+	 * many groups */
+	FOR_ROWS_AHEAD(rows, len, i, j, {
+		uint32_t pg = ids[j];
+		__builtin_prefetch(&out[(pg < ngroups ? pg : 0) >> 6], 1);
+	}, {
 		uint32_t g = ids[i];
-		if (i + AHEAD < len) {
-			uint32_t pg = ids[i + AHEAD];
-			__builtin_prefetch(&out[(pg < ngroups ? pg : 0) >> 6], 1);
-		}
 		if (g < ngroups)
 			out[g >> 6] |= (uint64_t)1 << (g & 63);
 	});
@@ -165,17 +226,15 @@ void fr_kern_group_sum_i64(const uint32_t *ids, int64_t len, uint32_t ngroups,
 	if (valid) {
 		/* null slots hold 0 by the fr_vec contract, but do not rely on it: the value is masked
 		 * with its validity bit rather than branched on (nulls are unpredictable) */
-		FOR_ROWS(rows, len, i, {
+		GROUP_ROWS(rows, len, i, ids, acc, ngroups, 1, {
 			uint32_t g = ids[i];
-			PREFETCH_GROUP(acc, ids, i, len, ngroups, 1);
 			if (g < ngroups)
 				ovf |= __builtin_add_overflow(acc[g], v[i] & -(int64_t)fr_bit_get(valid, i),
 				                              &acc[g]);
 		});
 	} else {
-		FOR_ROWS(rows, len, i, {
+		GROUP_ROWS(rows, len, i, ids, acc, ngroups, 1, {
 			uint32_t g = ids[i];
-			PREFETCH_GROUP(acc, ids, i, len, ngroups, 1);
 			if (g < ngroups)
 				ovf |= __builtin_add_overflow(acc[g], v[i], &acc[g]);
 		});
@@ -228,10 +287,9 @@ int fr_kern_group_sum_f64(const uint32_t *ids, int64_t len, uint32_t ngroups,
 		}
 		return 0;
 	}
-	FOR_ROWS(m, len, i, {
+	GROUP_ROWS(m, len, i, ids, a, ngroups, 1, {
 		uint32_t g = ids[i];
 		double x = v[i];
-		PREFETCH_GROUP(a, ids, i, len, ngroups, 1);
 		if (g < ngroups && x == x) {
 			/* Neumaier summation with the error of each addition from Knuth's branch-free
 			 * TwoSum (the same exact error Neumaier's magnitude test selects): a branch on the
@@ -255,35 +313,10 @@ int fr_kern_group_sum_f64(const uint32_t *ids, int64_t len, uint32_t ngroups,
  * mispredicts; the minima start at the type's largest value, and a group is found when its
  * minimum moved or a row held that largest value itself (rare: a branch that never fires).
  * Later steps branch on the rows that qualify, which are usually few. */
-#define SEQ_STEP(T, name, SKIP, TOP) \
-	static void name(const uint32_t *ids, int64_t len, uint32_t ng, const uint64_t *m, \
-	                 const T *ts, const T *prev_ts, const uint64_t *prev_found, T *out_ts, \
-	                 uint64_t *out_found) \
-	{ \
-		memset(out_found, 0, FR_BITMAP_WORDS(ng) * sizeof *out_found); \
-		if (!prev_found && !prev_ts) { \
-			for (uint32_t g = 0; g < ng; g++) \
-				out_ts[g] = TOP; \
-			FOR_ROWS(m, len, i, { \
-				uint32_t g = ids[i]; \
-				T t = ts[i]; \
-				PREFETCH_GROUP(out_ts, ids, i, len, ng, 1); \
-				if (g >= ng || SKIP(t)) \
-					continue; \
-				if (__builtin_expect(t == TOP, 0)) \
-					out_found[g >> 6] |= (uint64_t)1 << (g & 63); \
-				T cur = out_ts[g]; \
-				out_ts[g] = t < cur ? t : cur; \
-			}); \
-			for (uint32_t g = 0; g < ng; g++) \
-				out_found[g >> 6] |= (uint64_t)(out_ts[g] != TOP) << (g & 63); \
-			return; \
-		} \
-		FOR_ROWS(m, len, i, { \
+/* One row of a later step; T and SKIP as in SEQ_STEP. */
+#define SEQ_NEXT_ROW(T, SKIP) { \
 			uint32_t g = ids[i]; \
 			T t = ts[i]; \
-			if (prev_ts) \
-				PREFETCH_GROUP(prev_ts, ids, i, len, ng, 0); \
 			if (g >= ng || SKIP(t)) \
 				continue; \
 			if (prev_found && !fr_bit_get(prev_found, g)) \
@@ -297,7 +330,42 @@ int fr_kern_group_sum_f64(const uint32_t *ids, int64_t len, uint32_t ngroups,
 			} else if (t < out_ts[g]) { \
 				out_ts[g] = t; \
 			} \
-		}); \
+		}
+#define SEQ_STEP(T, name, SKIP, TOP) \
+	static void name(const uint32_t *ids, int64_t len, uint32_t ng, const uint64_t *m, \
+	                 const T *ts, const T *prev_ts, const uint64_t *prev_found, T *out_ts, \
+	                 uint64_t *out_found) \
+	{ \
+		memset(out_found, 0, FR_BITMAP_WORDS(ng) * sizeof *out_found); \
+		if (!prev_found && !prev_ts) { \
+			for (uint32_t g = 0; g < ng; g++) \
+				out_ts[g] = TOP; \
+			GROUP_ROWS(m, len, i, ids, out_ts, ng, 1, { \
+				uint32_t g = ids[i]; \
+				T t = ts[i]; \
+				if (g >= ng || SKIP(t)) \
+					continue; \
+				if (__builtin_expect(t == TOP, 0)) \
+					out_found[g >> 6] |= (uint64_t)1 << (g & 63); \
+				T cur = out_ts[g]; \
+				out_ts[g] = t < cur ? t : cur; \
+			}); \
+			for (uint32_t g = 0; g < ng; g++) \
+				out_found[g >> 6] |= (uint64_t)(out_ts[g] != TOP) << (g & 63); \
+			return; \
+		} \
+		/* the previous step's timestamps are read and this one's written at the same \
+		 * slot: both prefetched (the found bits stay in L2) */ \
+		if (ng >= PREFETCH_MIN_GROUPS) \
+			FOR_ROWS_AHEAD(m, len, i, j, { \
+				uint32_t pg_ = ids[j]; \
+				pg_ = pg_ < ng ? pg_ : 0; \
+				if (prev_ts) \
+					__builtin_prefetch(&prev_ts[pg_], 0); \
+				__builtin_prefetch(&out_ts[pg_], 1); \
+			}, SEQ_NEXT_ROW(T, SKIP)); \
+		else \
+			FOR_ROWS(m, len, i, SEQ_NEXT_ROW(T, SKIP)); \
 	}
 #define SKIP_NONE(t) 0
 #define SKIP_NAN(t) ((t) != (t))

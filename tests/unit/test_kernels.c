@@ -1040,6 +1040,115 @@ START_TEST(cmp_vec_dispatch)
 }
 END_TEST
 
+/* Past PREFETCH_MIN_GROUPS groups the kernels walk a bitmap in batches of listed rows with
+ * the state of later rows prefetched, dense batches by row and sparse ones by list: a bitmap
+ * whose density changes along the rows (full, dense, sparse, empty stretches, a partial last
+ * word and batch) must give what a plain loop gives. */
+START_TEST(group_kernels_many_groups)
+{
+	fr_arena *ar = fr_arena_new(0);
+	fr_err e = { 0 };
+	const int64_t n = 300001;
+	const uint32_t ng = 40000;
+	uint32_t *ids = fr_arena_alloc(ar, (size_t)n * 4);
+	int64_t *iv = fr_arena_alloc(ar, (size_t)n * 8), *ts = fr_arena_alloc(ar, (size_t)n * 8);
+	double *dv = fr_arena_alloc(ar, (size_t)n * 8);
+	uint64_t *rows = fr_arena_calloc(ar, FR_BITMAP_WORDS(n), 8);
+	uint64_t *valid = fr_arena_calloc(ar, FR_BITMAP_WORDS(n), 8);
+	for (int64_t i = 0; i < n; i++) {
+		ids[i] = rnd() % 50 == 0 ? FR_KERN_NOGROUP : (uint32_t)rnd_below(ng);
+		ts[i] = (int64_t)rnd_below(1000);
+		dv[i] = rnd() % 11 == 0 ? NAN : (double)(int64_t)rnd_below(1000) / 4;
+		if (rnd() % 10)
+			fr_bit_set(valid, i);
+		iv[i] = fr_bit_get(valid, i) ? (int64_t)rnd_below(1000000) - 500000 : 0;
+		if (!fr_bit_get(valid, i))
+			dv[i] = 0;
+		/* 40k-row stretches: full, 90%, 2%, empty, 30%, 60%, ... */
+		static const int pct[] = { 100, 90, 2, 0, 30, 60, 10 };
+		int d = pct[(i / 40000) % 7];
+		if ((int)rnd_below(100) < d)
+			fr_bit_set(rows, i);
+	}
+	fr_vec ci = { .kind = FR_VEC_I64, .len = n, .valid = valid, .v.i64 = iv };
+	fr_vec ci_nn = { .kind = FR_VEC_I64, .len = n, .v.i64 = iv };
+	fr_vec cd = { .kind = FR_VEC_F64, .len = n, .valid = valid, .v.f64 = dv };
+	fr_vec cts = { .kind = FR_VEC_I64, .len = n, .v.i64 = ts };
+	uint32_t *rc = fr_arena_calloc(ar, ng, 4), *cnt = fr_arena_calloc(ar, ng, 4);
+	int64_t *rs = fr_arena_calloc(ar, ng, 8), *rmin = fr_arena_calloc(ar, ng, 8);
+	int64_t *rnext = fr_arena_calloc(ar, ng, 8);
+	double *rd = fr_arena_calloc(ar, ng, 8), *dsum = fr_arena_calloc(ar, ng, 8);
+	fr_i128 *sums = fr_arena_calloc(ar, ng, sizeof(fr_i128));
+	int64_t *mts = fr_arena_calloc(ar, ng, 8), *mts2 = fr_arena_calloc(ar, ng, 8);
+	uint64_t *any = fr_arena_calloc(ar, FR_BITMAP_WORDS(ng), 8);
+	uint64_t *found = fr_arena_calloc(ar, FR_BITMAP_WORDS(ng), 8);
+	uint64_t *found2 = fr_arena_calloc(ar, FR_BITMAP_WORDS(ng), 8);
+	for (uint32_t g = 0; g < ng; g++)
+		rmin[g] = rnext[g] = INT64_MAX;
+	for (int64_t i = 0; i < n; i++) {
+		if (!fr_bit_get(rows, i) || ids[i] >= ng)
+			continue;
+		uint32_t g = ids[i];
+		rc[g]++;
+		rs[g] += iv[i];
+		if (fr_bit_get(valid, i) && !isnan(dv[i]))
+			rd[g] += dv[i]; /* multiples of 1/4 below 2^40: exact */
+		if (ts[i] < rmin[g])
+			rmin[g] = ts[i];
+	}
+	/* the next step over every row of the part, after the first step's minima */
+	for (int64_t i = 0; i < n; i++) {
+		uint32_t g = ids[i];
+		if (g < ng && rmin[g] != INT64_MAX && ts[i] > rmin[g] && ts[i] < rnext[g])
+			rnext[g] = ts[i];
+	}
+	/* the next step over the bitmap only (sparse stretches go through the listed path) */
+	int64_t *rnext_b = fr_arena_calloc(ar, ng, 8);
+	for (uint32_t g = 0; g < ng; g++)
+		rnext_b[g] = INT64_MAX;
+	for (int64_t i = 0; i < n; i++) {
+		uint32_t g = ids[i];
+		if (fr_bit_get(rows, i) && g < ng && rmin[g] != INT64_MAX && ts[i] > rmin[g] &&
+		    ts[i] < rnext_b[g])
+			rnext_b[g] = ts[i];
+	}
+	FOR_MODES(m) {
+		fr_kern_group_count(ids, n, ng, rows, cnt);
+		fr_kern_group_any(ids, n, ng, rows, any);
+		fr_kern_group_sum_i64(ids, n, ng, rows, &ci, sums);
+		REQ_EQ(fr_kern_group_sum_f64(ids, n, ng, rows, &cd, dsum, &e), 0);
+		for (uint32_t g = 0; g < ng; g++) {
+			REQ_EQ(cnt[g], rc[g]);
+			REQ_EQ(fr_bit_get(any, g), rc[g] > 0);
+			REQ(sums[g] == (fr_i128)rs[g]);
+			REQ(dsum[g] == rd[g]);
+		}
+		fr_kern_group_sum_i64(ids, n, ng, rows, &ci_nn, sums);
+		for (uint32_t g = 0; g < ng; g++)
+			REQ(sums[g] == (fr_i128)rs[g]); /* null slots hold 0 */
+		REQ_EQ(fr_kern_seq_step(ids, n, ng, rows, &cts, NULL, NULL, mts, found, &e), 0);
+		for (uint32_t g = 0; g < ng; g++) {
+			REQ_EQ(fr_bit_get(found, g), rmin[g] != INT64_MAX);
+			if (rmin[g] != INT64_MAX)
+				REQ_EQ(mts[g], rmin[g]);
+		}
+		REQ_EQ(fr_kern_seq_step(ids, n, ng, NULL, &cts, mts, found, mts2, found2, &e), 0);
+		for (uint32_t g = 0; g < ng; g++) {
+			REQ_EQ(fr_bit_get(found2, g), rnext[g] != INT64_MAX);
+			if (rnext[g] != INT64_MAX)
+				REQ_EQ(mts2[g], rnext[g]);
+		}
+		REQ_EQ(fr_kern_seq_step(ids, n, ng, rows, &cts, mts, found, mts2, found2, &e), 0);
+		for (uint32_t g = 0; g < ng; g++) {
+			REQ_EQ(fr_bit_get(found2, g), rnext_b[g] != INT64_MAX);
+			if (rnext_b[g] != INT64_MAX)
+				REQ_EQ(mts2[g], rnext_b[g]);
+		}
+	}
+	fr_arena_free(ar);
+}
+END_TEST
+
 /* query.md §4.5 / TC: ties never chain; the earliest previous match is used. */
 START_TEST(sequence_hand_computed)
 {
@@ -1191,6 +1300,7 @@ int main(void)
 	tcase_add_test(tc, index_radix_path);
 	tcase_add_test(tc, index_dense_path);
 	tcase_add_test(tc, group_kernels_random);
+	tcase_add_test(tc, group_kernels_many_groups);
 	tcase_add_test(tc, sums_hand_computed);
 	tcase_add_test(tc, cmp_vec_dispatch);
 	tcase_add_test(tc, sequence_hand_computed);

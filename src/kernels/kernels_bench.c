@@ -198,6 +198,40 @@ int main(int argc, char **argv)
 		free(gf);
 		fr_arena_free(ia);
 	}
+
+	/* What a per-group pass costs by where its state lives: ids over few groups (state in L2)
+	 * or over N/2 groups (a part of 1.25M visitors: state in L3 or beyond), in random order or
+	 * sorted (a group's rows together), and by how dense the row bitmap is. */
+	printf("per-group passes (one scalar loop in every mode)\n");
+	uint32_t *pid = fr_arena_alloc(ar, (size_t)N * 4);
+	uint32_t ngs[2] = { 16384, (uint32_t)(N / 2 > 16384 ? N / 2 : 16384) };
+	uint32_t *pcnt = fr_arena_alloc(ar, (size_t)ngs[1] * 4);
+	int64_t *pts = fr_arena_alloc(ar, (size_t)ngs[1] * 8), *pts2 = fr_arena_alloc(ar, (size_t)ngs[1] * 8);
+	uint64_t *pf = fr_arena_alloc(ar, FR_BITMAP_WORDS(ngs[1]) * 8);
+	uint64_t *pf2 = fr_arena_alloc(ar, FR_BITMAP_WORDS(ngs[1]) * 8);
+	uint64_t *sparse = fr_arena_alloc(ar, nw * 8), *dense = fr_arena_alloc(ar, nw * 8);
+	memset(sparse, 0, nw * 8);
+	memset(dense, 0, nw * 8);
+	for (int64_t i = 0; i < N; i++) {
+		if (rnd() % 100 < 2)
+			fr_bit_set(sparse, i);
+		if (rnd() % 100 < 97)
+			fr_bit_set(dense, i);
+	}
+	for (int k = 0; k < 2; k++) {
+		for (int sorted = 0; sorted < 2; sorted++) {
+			uint32_t ng = ngs[k];
+			for (int64_t i = 0; i < N; i++)
+				pid[i] = sorted ? (uint32_t)((uint64_t)i * ng / (uint64_t)N) : (uint32_t)(rnd() % ng);
+			printf("  %u groups, %s:\n", ng, sorted ? "rows sorted by group" : "rows in random order");
+			BENCH("    group_count (all rows)", fr_kern_group_count(pid, N, ng, NULL, pcnt));
+			BENCH("    group_any (97% of rows)", fr_kern_group_any(pid, N, ng, dense, pf2));
+			BENCH("    seq_step first (97% of rows)", fr_kern_seq_step(pid, N, ng, dense, &vts, NULL, NULL, pts, pf, &e));
+			BENCH("    seq_step next (97% of rows)", fr_kern_seq_step(pid, N, ng, dense, &vts, pts, pf, pts2, pf2, &e));
+			BENCH("    seq_step next (2% of rows)", fr_kern_seq_step(pid, N, ng, sparse, &vts, pts, pf, pts2, pf2, &e));
+			BENCH("    group_count (2% of rows)", fr_kern_group_count(pid, N, ng, sparse, pcnt));
+		}
+	}
 	fr_arena_free(ar);
 	return 0;
 }

@@ -210,6 +210,8 @@ int main(int argc, char **argv)
 	uint64_t *pf = fr_arena_alloc(ar, FR_BITMAP_WORDS(ngs[1]) * 8);
 	uint64_t *pf2 = fr_arena_alloc(ar, FR_BITMAP_WORDS(ngs[1]) * 8);
 	uint64_t *sparse = fr_arena_alloc(ar, nw * 8), *dense = fr_arena_alloc(ar, nw * 8);
+	int64_t *cts = fr_arena_alloc(ar, (size_t)N * 8);
+	uint32_t *cev = fr_arena_alloc(ar, (size_t)N * 4), *cbig = fr_arena_alloc(ar, (size_t)N * 4);
 	memset(sparse, 0, nw * 8);
 	memset(dense, 0, nw * 8);
 	for (int64_t i = 0; i < N; i++) {
@@ -230,6 +232,27 @@ int main(int argc, char **argv)
 			BENCH("    seq_step next (97% of rows)", fr_kern_seq_step(pid, N, ng, dense, &vts, pts, pf, pts2, pf2, &e));
 			BENCH("    seq_step next (2% of rows)", fr_kern_seq_step(pid, N, ng, sparse, &vts, pts, pf, pts2, pf2, &e));
 			BENCH("    group_count (2% of rows)", fr_kern_group_count(pid, N, ng, sparse, pcnt));
+			/* what an engine working on rows stored by group would pay first on shuffled
+			 * rows: a counting sort of the row numbers by group, then a gather of an int64
+			 * and two 4-byte columns into that order */
+			BENCH("    reference: cluster rows by group + 3 gathers", {
+				memset(pcnt, 0, (size_t)ng * 4);
+				for (int64_t i = 0; i < N; i++)
+					pcnt[pid[i]]++;
+				uint32_t at = 0;
+				for (uint32_t g = 0; g < ng; g++) {
+					uint32_t c = pcnt[g];
+					pcnt[g] = at;
+					at += c;
+				}
+				for (int64_t i = 0; i < N; i++)
+					idx[pcnt[pid[i]]++] = (uint32_t)i;
+				for (int64_t i = 0; i < N; i++) {
+					cts[i] = ts[idx[i]];
+					cev[i] = ev[idx[i]];
+					cbig[i] = big[idx[i]];
+				}
+			});
 		}
 	}
 	fr_arena_free(ar);

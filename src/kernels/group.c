@@ -144,8 +144,7 @@ void fr_kern_group_any(const uint32_t *ids, int64_t len, uint32_t ngroups,
 	memset(out, 0, FR_BITMAP_WORDS(ngroups) * sizeof *out);
 	if (len <= 0)
 		return;
-	/* the bitmap is 64 times smaller than per-group words: prefetched from 64 times as
-	 * many groups */
+	/* prefetched whatever the group count: the words are written at random */
 	FOR_ROWS_AHEAD(rows, len, i, j, {
 		uint32_t pg = ids[j];
 		__builtin_prefetch(&out[(pg < ngroups ? pg : 0) >> 6], 1);

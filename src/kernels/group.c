@@ -60,10 +60,9 @@
 		for (int64_t fr_w0_ = 0; fr_w0_ < fr_nw_; fr_w0_ += BATCH_ROWS / 64) { \
 			int64_t fr_w1_ = fr_w0_ + BATCH_ROWS / 64 < fr_nw_ ? fr_w0_ + BATCH_ROWS / 64 \
 			                                                  : fr_nw_; \
-			int fr_n_ = 0; \
-			if (rows) \
-				for (int64_t fr_w_ = fr_w0_; fr_w_ < fr_w1_; fr_w_++) \
-					fr_n_ += __builtin_popcountll((rows)[fr_w_]); \
+			/* (the library's popcount: this file is built without the popcnt instruction) */ \
+			int fr_n_ = (rows) ? (int)fr_kern_bm_popcount((rows) + fr_w0_, \
+			                                             (fr_w1_ - fr_w0_) * 64) : 0; \
 			if (!(rows) || fr_n_ >= BATCH_ROWS / 4) { \
 				/* dense: the row AHEAD rows later is most likely in the bitmap too */ \
 				FOR_ROWS_IN(rows, len, fr_w0_, fr_w1_, i, { \

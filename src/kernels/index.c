@@ -576,8 +576,6 @@ typedef struct rankword {
 			acc += (uint32_t)POPCNT(rw[w].bits); \
 		} \
 		*n = acc; \
-		if (!ids) /* FR_KERN_IX_COUNT_ONLY */ \
-			break; \
 		int64_t nw = (int64_t)FR_BITMAP_WORDS(len); \
 		for (int64_t w = 0; w < nw; w++) { \
 			uint64_t m = dom[w]; \
@@ -622,7 +620,7 @@ FR_AVX2 static void dense_rank_avx2(const int64_t *v, int64_t len, const uint64_
 /* Marks the keys present.  With `check` (a range that came from a hint, not from the keys)
  * every key is tested against it; an outsider marks nothing harmful (it is clamped to 0) and
  * makes the call return 1: the range was wrong. */
-#define DENSE_MARK(CHECK) \
+#define DENSE_MARK(CHECK, WORD) \
 	do { \
 		for (int64_t w = 0; w < nw; w++) { \
 			uint64_t m = dom[w]; \
@@ -634,7 +632,7 @@ FR_AVX2 static void dense_rank_avx2(const int64_t *v, int64_t len, const uint64_
 						out_of |= d > span; \
 						d = d > span ? 0 : d; \
 					} \
-					rw[d >> 6].bits |= (uint64_t)1 << (d & 63); \
+					WORD(d) |= (uint64_t)1 << (d & 63); \
 				} \
 				continue; \
 			} \
@@ -644,7 +642,7 @@ FR_AVX2 static void dense_rank_avx2(const int64_t *v, int64_t len, const uint64_
 					out_of |= d > span; \
 					d = d > span ? 0 : d; \
 				} \
-				rw[d >> 6].bits |= (uint64_t)1 << (d & 63); \
+				WORD(d) |= (uint64_t)1 << (d & 63); \
 			} \
 		} \
 	} while (0)
@@ -654,28 +652,46 @@ static int index_dense(const int64_t *v, int64_t len, const uint64_t *dom, int64
                        fr_arena *arena, fr_kern_index *out)
 {
 	size_t nwords = (size_t)(span >> 6) + 1;
+	int64_t nw = (int64_t)FR_BITMAP_WORDS(len);
+	uint64_t out_of = 0;
+	if (count_only) {
+		/* only the number of keys (count-only never keeps keys): a plain presence bitmap, half the lines of rank words */
+		uint64_t *bits = fr_kern__scratch_zero(FR_SCR_A, nwords * sizeof *bits);
+		if (!bits)
+			return -1;
+#define PLAIN_WORD(d) bits[(d) >> 6]
+		if (check)
+			DENSE_MARK(1, PLAIN_WORD);
+		else
+			DENSE_MARK(0, PLAIN_WORD);
+#undef PLAIN_WORD
+		if (out_of)
+			return 1;
+		out->n = (uint32_t)fr_kern_bm_popcount(bits, (int64_t)nwords * 64);
+		out->dense = 1;
+		out->ids = NULL;
+		return 0;
+	}
 	rankword *rw = fr_kern__scratch_zero(FR_SCR_A, nwords * sizeof *rw);
 	if (!rw)
 		return -1;
-	int64_t nw = (int64_t)FR_BITMAP_WORDS(len);
-	uint64_t out_of = 0;
+#define RANK_WORD(d) rw[(d) >> 6].bits
 	if (check)
-		DENSE_MARK(1);
+		DENSE_MARK(1, RANK_WORD);
 	else
-		DENSE_MARK(0);
+		DENSE_MARK(0, RANK_WORD);
+#undef RANK_WORD
 	if (out_of)
 		return 1;
 	uint32_t n;
 #ifdef FR_KERN_X86
 	if (fr_kern__get() == FR_SIMD_AVX2)
-		dense_rank_avx2(v, len, dom, mn, rw, nwords, count_only ? NULL : ids, &n);
+		dense_rank_avx2(v, len, dom, mn, rw, nwords, ids, &n);
 	else
 #endif
-		dense_rank_scalar(v, len, dom, mn, rw, nwords, count_only ? NULL : ids, &n);
+		dense_rank_scalar(v, len, dom, mn, rw, nwords, ids, &n);
 	out->n = n;
 	out->dense = 1;
-	if (count_only)
-		out->ids = NULL;
 	if (!keep_keys)
 		return 0;
 	int64_t *keys = fr_arena_alloc(arena, (size_t)(n ? n : 1) * sizeof *keys);

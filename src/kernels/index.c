@@ -620,7 +620,7 @@ FR_AVX2 static void dense_rank_avx2(const int64_t *v, int64_t len, const uint64_
 /* Marks the keys present.  With `check` (a range that came from a hint, not from the keys)
  * every key is tested against it; an outsider marks nothing harmful (it is clamped to 0) and
  * makes the call return 1: the range was wrong. */
-#define DENSE_MARK(CHECK, WORD) \
+#define DENSE_MARK(CHECK) \
 	do { \
 		for (int64_t w = 0; w < nw; w++) { \
 			uint64_t m = dom[w]; \
@@ -632,7 +632,7 @@ FR_AVX2 static void dense_rank_avx2(const int64_t *v, int64_t len, const uint64_
 						out_of |= d > span; \
 						d = d > span ? 0 : d; \
 					} \
-					WORD(d) |= (uint64_t)1 << (d & 63); \
+					bits[d >> 6] |= (uint64_t)1 << (d & 63); \
 				} \
 				continue; \
 			} \
@@ -642,7 +642,7 @@ FR_AVX2 static void dense_rank_avx2(const int64_t *v, int64_t len, const uint64_
 					out_of |= d > span; \
 					d = d > span ? 0 : d; \
 				} \
-				WORD(d) |= (uint64_t)1 << (d & 63); \
+				bits[d >> 6] |= (uint64_t)1 << (d & 63); \
 			} \
 		} \
 	} while (0)
@@ -654,35 +654,28 @@ static int index_dense(const int64_t *v, int64_t len, const uint64_t *dom, int64
 	size_t nwords = (size_t)(span >> 6) + 1;
 	int64_t nw = (int64_t)FR_BITMAP_WORDS(len);
 	uint64_t out_of = 0;
-	if (count_only) {
-		/* only the number of keys (count-only never keeps keys): a plain presence bitmap, half the lines of rank words */
-		uint64_t *bits = fr_kern__scratch_zero(FR_SCR_A, nwords * sizeof *bits);
-		if (!bits)
-			return -1;
-#define PLAIN_WORD(d) bits[(d) >> 6]
-		if (check)
-			DENSE_MARK(1, PLAIN_WORD);
-		else
-			DENSE_MARK(0, PLAIN_WORD);
-#undef PLAIN_WORD
-		if (out_of)
-			return 1;
+	/* The keys are marked in a plain presence bitmap (half the lines of rank words: the
+	 * random pass touches fewer), copied into the rank words only when ids are wanted. */
+	uint64_t *bits = fr_kern__scratch_zero(FR_SCR_A, nwords * sizeof *bits);
+	if (!bits)
+		return -1;
+	if (check)
+		DENSE_MARK(1);
+	else
+		DENSE_MARK(0);
+	if (out_of)
+		return 1;
+	out->dense = 1;
+	if (count_only) { /* only the number of keys (count-only never keeps keys) */
 		out->n = (uint32_t)fr_kern_bm_popcount(bits, (int64_t)nwords * 64);
-		out->dense = 1;
 		out->ids = NULL;
 		return 0;
 	}
-	rankword *rw = fr_kern__scratch_zero(FR_SCR_A, nwords * sizeof *rw);
+	rankword *rw = fr_kern__scratch(FR_SCR_B, nwords * sizeof *rw, 0);
 	if (!rw)
 		return -1;
-#define RANK_WORD(d) rw[(d) >> 6].bits
-	if (check)
-		DENSE_MARK(1, RANK_WORD);
-	else
-		DENSE_MARK(0, RANK_WORD);
-#undef RANK_WORD
-	if (out_of)
-		return 1;
+	for (size_t w = 0; w < nwords; w++)
+		rw[w].bits = bits[w];
 	uint32_t n;
 #ifdef FR_KERN_X86
 	if (fr_kern__get() == FR_SIMD_AVX2)
@@ -691,7 +684,6 @@ static int index_dense(const int64_t *v, int64_t len, const uint64_t *dom, int64
 #endif
 		dense_rank_scalar(v, len, dom, mn, rw, nwords, ids, &n);
 	out->n = n;
-	out->dense = 1;
 	if (!keep_keys)
 		return 0;
 	int64_t *keys = fr_arena_alloc(arena, (size_t)(n ? n : 1) * sizeof *keys);

@@ -96,18 +96,24 @@
 			} \
 		} \
 	} while (0)
-/* The body over the rows of `rows`, with arr[ids[row]] (read: rw 0, written: rw 1) prefetched
- * when ng groups' state is beyond L2. */
-#define GROUP_ROWS(rows, len, i, ids, arr, ng, rw, ...) \
+/* The body over the rows of `rows`; when ng groups' state is beyond L2, with the statement PF
+ * run for the row j visited AHEAD rows later (it prefetches that row's state). */
+#define GROUP_ROWS_PF(rows, len, i, ng, j, PF, ...) \
 	do { \
 		if ((ng) >= PREFETCH_MIN_GROUPS) \
-			FOR_ROWS_AHEAD(rows, len, i, fr_j_, { \
-				uint32_t fr_pg_ = (ids)[fr_j_]; \
-				__builtin_prefetch(&(arr)[fr_pg_ < (ng) ? fr_pg_ : 0], rw); \
-			}, __VA_ARGS__); \
+			FOR_ROWS_AHEAD(rows, len, i, j, PF, __VA_ARGS__); \
 		else \
 			FOR_ROWS(rows, len, i, __VA_ARGS__); \
 	} while (0)
+/* Prefetch of arr[ids[j]] (read: rw 0, written: rw 1); out-of-range ids fetch slot 0. */
+#define PREFETCH_SLOT(arr, ids, j, ng, rw) \
+	do { \
+		uint32_t fr_pg_ = (ids)[j]; \
+		__builtin_prefetch(&(arr)[fr_pg_ < (ng) ? fr_pg_ : 0], rw); \
+	} while (0)
+/* The common case: one array indexed by group. */
+#define GROUP_ROWS(rows, len, i, ids, arr, ng, rw, ...) \
+	GROUP_ROWS_PF(rows, len, i, ng, fr_j_, PREFETCH_SLOT(arr, ids, fr_j_, ng, rw), __VA_ARGS__)
 
 void fr_kern_group_count(const uint32_t *ids, int64_t len, uint32_t ngroups,
                          const uint64_t *rows, uint32_t *out)
@@ -303,6 +309,24 @@ int fr_kern_group_sum_f64(const uint32_t *ids, int64_t len, uint32_t ngroups,
 	return 0;
 }
 
+/* One row of a later step; T and SKIP as in SEQ_STEP. */
+#define SEQ_NEXT_ROW(T, SKIP) { \
+	uint32_t g = ids[i]; \
+	T t = ts[i]; \
+	if (g >= ng || SKIP(t)) \
+		continue; \
+	if (prev_found && !fr_bit_get(prev_found, g)) \
+		continue; \
+	if (prev_ts && !(t > prev_ts[g])) \
+		continue; \
+	uint64_t bit = (uint64_t)1 << (g & 63); \
+	if (!(out_found[g >> 6] & bit)) { \
+		out_found[g >> 6] |= bit; \
+		out_ts[g] = t; \
+	} else if (t < out_ts[g]) { \
+		out_ts[g] = t; \
+	} \
+}
 /* The sequence step for one timestamp type; `T` is int64_t or double.  (A branch-free variant
  * that loads and stores every row's group measured slower on sparse step bitmaps and no faster
  * on dense ones.) */
@@ -311,24 +335,6 @@ int fr_kern_group_sum_f64(const uint32_t *ids, int64_t len, uint32_t ngroups,
  * mispredicts; the minima start at the type's largest value, and a group is found when its
  * minimum moved or a row held that largest value itself (rare: a branch that never fires).
  * Later steps branch on the rows that qualify, which are usually few. */
-/* One row of a later step; T and SKIP as in SEQ_STEP. */
-#define SEQ_NEXT_ROW(T, SKIP) { \
-			uint32_t g = ids[i]; \
-			T t = ts[i]; \
-			if (g >= ng || SKIP(t)) \
-				continue; \
-			if (prev_found && !fr_bit_get(prev_found, g)) \
-				continue; \
-			if (prev_ts && !(t > prev_ts[g])) \
-				continue; \
-			uint64_t bit = (uint64_t)1 << (g & 63); \
-			if (!(out_found[g >> 6] & bit)) { \
-				out_found[g >> 6] |= bit; \
-				out_ts[g] = t; \
-			} else if (t < out_ts[g]) { \
-				out_ts[g] = t; \
-			} \
-		}
 #define SEQ_STEP(T, name, SKIP, TOP) \
 	static void name(const uint32_t *ids, int64_t len, uint32_t ng, const uint64_t *m, \
 	                 const T *ts, const T *prev_ts, const uint64_t *prev_found, T *out_ts, \
@@ -354,16 +360,11 @@ int fr_kern_group_sum_f64(const uint32_t *ids, int64_t len, uint32_t ngroups,
 		} \
 		/* the previous step's timestamps are read and this one's written at the same \
 		 * slot: both prefetched (the found bits stay in L2) */ \
-		if (ng >= PREFETCH_MIN_GROUPS) \
-			FOR_ROWS_AHEAD(m, len, i, j, { \
-				uint32_t pg_ = ids[j]; \
-				pg_ = pg_ < ng ? pg_ : 0; \
-				if (prev_ts) \
-					__builtin_prefetch(&prev_ts[pg_], 0); \
-				__builtin_prefetch(&out_ts[pg_], 1); \
-			}, SEQ_NEXT_ROW(T, SKIP)); \
-		else \
-			FOR_ROWS(m, len, i, SEQ_NEXT_ROW(T, SKIP)); \
+		GROUP_ROWS_PF(m, len, i, ng, j, { \
+			if (prev_ts) \
+				PREFETCH_SLOT(prev_ts, ids, j, ng, 0); \
+			PREFETCH_SLOT(out_ts, ids, j, ng, 1); \
+		}, SEQ_NEXT_ROW(T, SKIP)); \
 	}
 #define SKIP_NONE(t) 0
 #define SKIP_NAN(t) ((t) != (t))

@@ -861,6 +861,18 @@ END_TEST
 
 /* ---- per-group kernels ---------------------------------------------------------------- */
 
+/* The four per-group aggregation kernels over the same ids and rows, results side by side. */
+static void run_group_kernels(const uint32_t *ids, int64_t n, uint32_t ng, const uint64_t *rows,
+                              const fr_vec *ci, const fr_vec *cd, uint32_t *cnt, uint64_t *any,
+                              fr_i128 *sums, double *dsum)
+{
+	fr_err e = { 0 };
+	fr_kern_group_count(ids, n, ng, rows, cnt);
+	fr_kern_group_any(ids, n, ng, rows, any);
+	fr_kern_group_sum_i64(ids, n, ng, rows, ci, sums);
+	REQ_EQ(fr_kern_group_sum_f64(ids, n, ng, rows, cd, dsum, &e), 0);
+}
+
 START_TEST(group_kernels_random)
 {
 	fr_arena *ar = fr_arena_new(0);
@@ -915,10 +927,7 @@ START_TEST(group_kernels_random)
 			double dsum[64];
 			int64_t mts[64], mts2[64];
 			FOR_MODES(m) {
-				fr_kern_group_count(ids, n, ng, rows, cnt);
-				fr_kern_group_any(ids, n, ng, rows, any);
-				fr_kern_group_sum_i64(ids, n, ng, rows, &ci, sums);
-				REQ_EQ(fr_kern_group_sum_f64(ids, n, ng, rows, &cd, dsum, &e), 0);
+				run_group_kernels(ids, n, ng, rows, &ci, &cd, cnt, any, sums, dsum);
 				for (uint32_t g = 0; g < ng; g++) {
 					REQ_EQ(cnt[g], rc[g]);
 					REQ_EQ(fr_bit_get(any, g), rany[g]);
@@ -1096,27 +1105,22 @@ START_TEST(group_kernels_many_groups)
 		if (ts[i] < rmin[g])
 			rmin[g] = ts[i];
 	}
-	/* the next step over every row of the part, after the first step's minima */
-	for (int64_t i = 0; i < n; i++) {
-		uint32_t g = ids[i];
-		if (g < ng && rmin[g] != INT64_MAX && ts[i] > rmin[g] && ts[i] < rnext[g])
-			rnext[g] = ts[i];
-	}
-	/* the next step over the bitmap only (sparse stretches go through the listed path) */
+	/* the next step after the first step's minima, over every row of the part (rnext) and
+	 * over the bitmap only (rnext_b: sparse stretches go through the listed path) */
 	int64_t *rnext_b = fr_arena_calloc(ar, ng, 8);
 	for (uint32_t g = 0; g < ng; g++)
 		rnext_b[g] = INT64_MAX;
 	for (int64_t i = 0; i < n; i++) {
 		uint32_t g = ids[i];
-		if (fr_bit_get(rows, i) && g < ng && rmin[g] != INT64_MAX && ts[i] > rmin[g] &&
-		    ts[i] < rnext_b[g])
+		if (g >= ng || rmin[g] == INT64_MAX || !(ts[i] > rmin[g]))
+			continue;
+		if (ts[i] < rnext[g])
+			rnext[g] = ts[i];
+		if (fr_bit_get(rows, i) && ts[i] < rnext_b[g])
 			rnext_b[g] = ts[i];
 	}
 	FOR_MODES(m) {
-		fr_kern_group_count(ids, n, ng, rows, cnt);
-		fr_kern_group_any(ids, n, ng, rows, any);
-		fr_kern_group_sum_i64(ids, n, ng, rows, &ci, sums);
-		REQ_EQ(fr_kern_group_sum_f64(ids, n, ng, rows, &cd, dsum, &e), 0);
+		run_group_kernels(ids, n, ng, rows, &ci, &cd, cnt, any, sums, dsum);
 		for (uint32_t g = 0; g < ng; g++) {
 			REQ_EQ(cnt[g], rc[g]);
 			REQ_EQ(fr_bit_get(any, g), rc[g] > 0);

@@ -14,7 +14,9 @@
 /* Dataset names: 1..FR_DATASET_NAME_MAX bytes of valid UTF-8 without control characters
  * (spaces and any other UTF-8 are fine). */
 #define FR_DATASET_NAME_MAX 256
-/* FR_EINVAL with a message naming the problem ("dataset name is empty", ...). */
+/* FR_EINVAL with a message naming the problem ("dataset name is empty", ...).  C1 controls
+ * (U+0080..U+009F) count as control characters too; overlong forms and surrogates are invalid
+ * UTF-8.  Every fr_catalog_* call that takes a name checks it first. */
 int fr_catalog_check_name(const char *name, fr_err *err);
 
 typedef struct fr_dataset_part {
@@ -46,7 +48,7 @@ typedef struct fr_catalog fr_catalog;
 
 typedef struct fr_catalog_opts {
 	const char *home;          /* FROCKET_HOME: directory, created (0700) if missing */
-	int busy_timeout_ms;       /* how long to wait for another process's transaction (5000) */
+	int busy_timeout_ms;       /* how long to wait for another process's transaction; 0: 5000 */
 } fr_catalog_opts;
 
 /* Opens (creating if needed) the embedded catalog <home>/catalog.db.  A home that cannot be
@@ -54,11 +56,15 @@ typedef struct fr_catalog_opts {
  * database, a newer schema version) is an error that says so; the file is never replaced. */
 int fr_catalog_open_embedded(const fr_catalog_opts *opts, fr_catalog **out, fr_err *err);
 void fr_catalog_close(fr_catalog *c);    /* NULL allowed */
+/* "embedded" (or "redis" later): for `frocket config` and /health. */
+const char *fr_catalog_kind(const fr_catalog *c);
 /* A cheap round trip: 0 when the catalog answers (for /health). */
 int fr_catalog_ping(fr_catalog *c, fr_err *err);
 
 /* Stores a registration, replacing any earlier one of the same name, and clears its
- * last-used mark: one transaction.  ds must have INFO, PARTS and SCHEMA filled. */
+ * last-used mark: one transaction.  ds must have INFO, PARTS and SCHEMA filled (has_last_used
+ * and last_used are ignored); parts strictly ascending by name (byte order) and total_size
+ * their sum, else FR_EINVAL. */
 int fr_catalog_put(fr_catalog *c, const fr_dataset *ds, fr_err *err);
 /* FR_ENOTFOUND ("Dataset '<name>' not found") when absent.  *out in arena. */
 int fr_catalog_get(fr_catalog *c, const char *name, int want, fr_arena *arena,

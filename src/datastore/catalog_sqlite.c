@@ -19,6 +19,7 @@
 #include "datastore/catalog_impl.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <sqlite3.h>
@@ -702,11 +703,16 @@ int fr_catalog_open_embedded(const fr_catalog_opts *opts, fr_catalog **out, fr_e
 	if (opts->busy_timeout_ms < 0)
 		return fr_err_set(err, FR_EINVAL, "catalog busy timeout %d ms is negative",
 		                  opts->busy_timeout_ms);
+	/* One handle per thread needs SQLite's multi-thread mode at least (Debian's is serialized). */
+	if (!sqlite3_threadsafe())
+		return fr_err_set(err, FR_EUNSUPPORTED,
+		                  "the SQLite library was built without thread support; the catalog "
+		                  "needs SQLITE_THREADSAFE=1 or 2");
 	if ((rc = make_home(opts->home, err)))
 		return rc;
 	/* SQLite would open a read-only file read-only without a word and fail at the first
 	 * write; say it now, naming the path. */
-	if (access(opts->home, W_OK | X_OK) != 0)
+	if (faccessat(AT_FDCWD, opts->home, W_OK | X_OK, AT_EACCESS) != 0)
 		return fr_err_set(err, FR_EIO, "catalog home %s is not writable: %s", opts->home,
 		                  strerror(errno));
 	sq_catalog *c = calloc(1, sizeof *c);
@@ -727,7 +733,7 @@ int fr_catalog_open_embedded(const fr_catalog_opts *opts, fr_catalog **out, fr_e
 	if (stat(c->path, &sb) == 0) {
 		if (!S_ISREG(sb.st_mode))
 			rc = fr_err_set(err, FR_EIO, "catalog %s is not a regular file", c->path);
-		else if (access(c->path, R_OK | W_OK) != 0)
+		else if (faccessat(AT_FDCWD, c->path, R_OK | W_OK, AT_EACCESS) != 0)
 			rc = fr_err_set(err, FR_EIO, "catalog %s is not writable: %s", c->path,
 			                strerror(errno));
 	} else if (errno != ENOENT) {

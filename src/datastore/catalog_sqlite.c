@@ -135,7 +135,8 @@ static int stmt(sq_catalog *c, int i, sqlite3_stmt **out, fr_err *err)
 	return 0;
 }
 
-/* Releases a statement's read state (a stepped SELECT holds its snapshot until reset). */
+/* Releases a statement's read state (a stepped SELECT holds its snapshot until reset).  The
+ * result of reset only repeats the step's, which the caller has already handled. */
 static void done(sqlite3_stmt *st)
 {
 	sqlite3_reset(st);

@@ -196,9 +196,11 @@ START_TEST(round_trip)
 	ck_assert_str_eq(fr_catalog_kind(c), "embedded");
 	ck_assert_int_eq(fr_catalog_ping(c, &err), 0);
 
-	/* Odd values in every text field, and part names with spaces, quotes and UTF-8. */
-	fr_dataset_part parts[3] = {
-		{ "a b.parquet", 1 }, { "it's.parquet", UINT64_C(1) << 40 }, { "\xc3\xa9t\xc3\xa9.parquet", 0 },
+	/* Odd values in every text field, and part names with spaces, quotes, UTF-8 and bytes
+	 * that are not UTF-8 (a Linux file name may hold any byte but '/' and NUL). */
+	fr_dataset_part parts[4] = {
+		{ "a b.parquet", 1 }, { "it's.parquet", UINT64_C(1) << 40 },
+		{ "\xc3\xa9t\xc3\xa9.parquet", 0 }, { "\xff\xfe raw.parquet", 0 },
 	};
 	for (int i = 0; i < N; i++) {
 		char regat[40];
@@ -206,7 +208,7 @@ START_TEST(round_trip)
 		fr_dataset ds = {
 			.name = names[i], .registered_at = regat, .basepath = "file:///da'ta/ x/",
 			.group_col = "user \"id\"", .ts_col = "\xe6\x97\xb6\xe9\x97\xb4",
-			.total_parts = 3, .total_size = (INT64_C(1) << 40) + 1, .parts = parts,
+			.total_parts = 4, .total_size = (INT64_C(1) << 40) + 1, .parts = parts,
 			.schema_json = "{\"columns\": {\"caf\\u00e9\": \"STRING\"}}",
 			.short_schema_json = "{\"k\": 'single'}",
 			.has_last_used = 1, .last_used = 99,   /* ignored by put */
@@ -226,10 +228,10 @@ START_TEST(round_trip)
 			ck_assert_str_eq(d->basepath, "file:///da'ta/ x/");
 			ck_assert_str_eq(d->group_col, "user \"id\"");
 			ck_assert_str_eq(d->ts_col, "\xe6\x97\xb6\xe9\x97\xb4");
-			ck_assert_int_eq(d->total_parts, 3);
+			ck_assert_int_eq(d->total_parts, 4);
 			ck_assert_int_eq(d->total_size, (INT64_C(1) << 40) + 1);
 			ck_assert_int_eq(d->has_last_used, 0);
-			for (int p = 0; p < 3; p++) {
+			for (int p = 0; p < 4; p++) {
 				ck_assert_str_eq(d->parts[p].name, parts[p].name);
 				ck_assert_uint_eq(d->parts[p].size, parts[p].size);
 			}
@@ -240,7 +242,7 @@ START_TEST(round_trip)
 			ck_assert_ptr_null(d->parts);
 			ck_assert_ptr_null(d->schema_json);
 			ck_assert_ptr_null(d->short_schema_json);
-			ck_assert_int_eq(d->total_parts, 3);
+			ck_assert_int_eq(d->total_parts, 4);
 		}
 		/* Newest first; equal registered_at by name. */
 		fr_dataset *v;
@@ -638,6 +640,41 @@ START_TEST(foreign_files)
 	expect_refused(home, FR_EUNSUPPORTED, "newer frocket");
 	ck_assert_uint_eq(slurp(path, after, sizeof after), n);
 	ck_assert(memcmp(before, after, n) == 0);
+
+	/* A catalog whose pages after the first were overwritten: the header is fine, the data
+	 * is not; reads report corruption naming the file (and do not crash). */
+	unlink(path);
+	c = open_ok(home);
+	for (int i = 0; i < 50; i++) {
+		char name[32];
+		snprintf(name, sizeof name, "ds %d", i);
+		make_ds(&m, name, i, 30);
+		put_ok(c, &m.ds);
+	}
+	fr_catalog_close(c);
+	n = slurp(path, before, sizeof before);
+	ck_assert_uint_gt(n, 3 * 4096);
+	int fd = open(path, O_WRONLY);
+	ck_assert_int_ge(fd, 0);
+	memset(after, 0xa5, n - 4096);
+	ck_assert_int_eq(pwrite(fd, after, n - 4096, 4096), (ssize_t)(n - 4096));
+	close(fd);
+	{
+		fr_err err = { 0 };
+		fr_catalog_opts o = { .home = home };
+		int rc = fr_catalog_open_embedded(&o, &c, &err);
+		if (rc == 0) {
+			fr_arena *a = fr_arena_new(0);
+			fr_dataset *v;
+			int cnt;
+			rc = fr_catalog_list(c, a, &v, &cnt, &err);
+			fr_arena_free(a);
+			fr_catalog_close(c);
+		}
+		ck_assert_int_eq(rc, FR_ECORRUPT);
+		ck_assert_ptr_nonnull(strstr(err.msg, path));
+		printf("overwritten pages: %s\n", err.msg);
+	}
 
 	/* An empty file (touch catalog.db) holds nothing to lose: it becomes a catalog. */
 	unlink(path);

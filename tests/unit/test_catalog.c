@@ -518,6 +518,58 @@ START_TEST(processes)
 }
 END_TEST
 
+/* What many short `frocket` commands do at once: open, one call, close.  The last handle to
+ * close checkpoints and removes the WAL while others open; none may see SQLITE_BUSY. */
+static int open_call_close(const char *home, int id, int rounds)
+{
+	int fails = 0;
+	for (int r = 0; r < rounds; r++) {
+		fr_err err = { 0 };
+		fr_catalog_opts o = { .home = home, .busy_timeout_ms = 20000 };
+		fr_catalog *c = NULL;
+		fr_arena *a = fr_arena_new(0);
+		fr_dataset *v;
+		int n, rc = fr_catalog_open_embedded(&o, &c, &err);
+		if (!rc && id % 2) {
+			rc = fr_catalog_list(c, a, &v, &n, &err);
+		} else if (!rc) {
+			made m;
+			char name[32];
+			snprintf(name, sizeof name, "storm %d", r % 7);
+			make_ds(&m, name, id * 1000 + r, 1 + r % 9);
+			rc = fr_catalog_put(c, &m.ds, &err);
+		}
+		if (rc) {
+			fprintf(stderr, "process %d round %d: %s\n", id, r, err.msg);
+			fails++;
+		}
+		fr_arena_free(a);
+		fr_catalog_close(c);
+	}
+	return fails;
+}
+
+START_TEST(open_close_storm)
+{
+	char *home = new_home();
+	enum { P = 4 };
+	pid_t pid[P];
+	for (int i = 0; i < P; i++) {
+		pid[i] = fork();
+		ck_assert_int_ge(pid[i], 0);
+		if (pid[i] == 0)
+			_exit(open_call_close(home, i, 150) ? 1 : 0);
+	}
+	for (int i = 0; i < P; i++) {
+		int st;
+		ck_assert_int_eq(waitpid(pid[i], &st, 0), pid[i]);
+		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "process %d failed", i);
+	}
+	ck_assert_int_gt(check_catalog(home), 0);
+	rm_home(home);
+}
+END_TEST
+
 /* A child re-registers datasets with ever new contents, telling the parent after each put;
  * the parent SIGKILLs it at a random instant.  Whatever the instant, the catalog opens and
  * every dataset in it is one whole registration. */
@@ -790,6 +842,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, unregister_guard);
 	tcase_add_test(tc, two_threads);
 	tcase_add_test(tc, processes);
+	tcase_add_test(tc, open_close_storm);
 	tcase_add_test(tc, killed_writer);
 	tcase_add_test(tc, foreign_files);
 	tcase_add_test(tc, bad_homes);

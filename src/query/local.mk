@@ -18,4 +18,4 @@ include tests/fuzz/query.mk
 
 # End to end: `frocket query` shapes and exit codes, and the oracle suite over three splits.
 TESTS += tests/query/cli_test.py
-EXTRA_DIST += tests/query/cli_test.py tests/data/oracle
+EXTRA_DIST += tests/query/cli_test.py tests/query/oracle_cmp.py tests/data/oracle

@@ -49,6 +49,7 @@ typedef struct ctx {
 	char **cond_path;
 	/* Aggregation bookkeeping for the §3.2 passes that follow the schema check. */
 	int top_default;
+	const fr_query_opts *opts;  /* NULL: read FROCKET_AGGREGATIONS_* (fr_query_parse) */
 } ctx;
 
 static int qfail(ctx *c, fr_qerr_kind kind, const char *fmt, ...)
@@ -958,7 +959,11 @@ static int read_config(ctx *c, fr_query *q)
 	fr_err e = { 0 };
 	int64_t top, lim;
 	double grace;
-	if (fr_config_int("aggregations.top.default.count", 10, &top, &e) ||
+	if (c->opts) {
+		top = c->opts->top_default;
+		grace = c->opts->grace;
+		lim = c->opts->exact_limit;
+	} else if (fr_config_int("aggregations.top.default.count", 10, &top, &e) ||
 	    fr_config_double("aggregations.top.grace.factor", 2.0, &grace, &e) ||
 	    fr_config_int("aggregations.exact.limit", 100000, &lim, &e))
 		return qfail(c, FR_QERR_INVALID_ARGUMENTS, "%s", e.msg);
@@ -1163,7 +1168,14 @@ static int validate(ctx *c, const json_t *root)
 int fr_query_parse(const char *text, size_t len, const fr_qschema *schema, fr_arena *arena,
                    fr_query **out, fr_qerror *qe)
 {
-	ctx c = { .arena = arena, .qe = qe, .schema = schema };
+	return fr_query_parse_opts(text, len, schema, NULL, arena, out, qe);
+}
+
+int fr_query_parse_opts(const char *text, size_t len, const fr_qschema *schema,
+                        const fr_query_opts *opts, fr_arena *arena, fr_query **out,
+                        fr_qerror *qe)
+{
+	ctx c = { .arena = arena, .qe = qe, .schema = schema, .opts = opts };
 	qe->kind = FR_QERR_NONE;
 	qe->msg[0] = 0;
 	*out = NULL;

@@ -151,6 +151,20 @@ typedef struct fr_qerror {
 	char msg[FR_ERR_MSG_MAX];  /* names the JSON path, e.g. query.conditions[1].filter */
 } fr_qerror;
 
+/* Settings of the query engine (FROCKET_AGGREGATIONS_*), passed in by whoever read them. */
+typedef struct fr_query_opts {
+	int64_t top_default;       /* default `top` of map aggregations (10), 1..1000000 */
+	double grace;              /* past the exact limit a part keeps ceil(top * grace) (2.0) */
+	int64_t exact_limit;       /* distinct keys a part returns exactly (100000) */
+} fr_query_opts;
+
+/* Parses text (len bytes, need not be NUL-terminated) and validates it against schema, with
+ * the engine settings in opts (out-of-range settings are INVALID_ARGUMENTS).  On success *out
+ * points into `arena` and 0 is returned; otherwise a negative status and qe filled. */
+int fr_query_parse_opts(const char *text, size_t len, const fr_qschema *schema,
+                        const fr_query_opts *opts, fr_arena *arena, fr_query **out,
+                        fr_qerror *qe);
+
 /* Parses text (len bytes, need not be NUL-terminated) and validates it against schema.  On
  * success *out points into `arena` (owned by the caller) and 0 is returned; otherwise a
  * negative status and qe filled (kind + message).  Reads FROCKET_AGGREGATIONS_* settings. */

@@ -118,6 +118,13 @@ int fr_task_req_decode(const void *data, size_t len, fr_arena *arena, fr_task_re
 int fr_task_res_decode(const void *data, size_t len, fr_arena *arena, fr_task_res *out,
                        fr_err *err);
 
+/* The query validator's schema from a task's column list: names and types point into cols;
+ * the arrays are in arena.  FR_EINVAL when the group or timestamp column is not among them. */
+struct fr_qschema;
+int fr_task_schema_of_cols(const fr_task_col *cols, int ncols, const char *group_col,
+                           const char *ts_col, fr_arena *arena, struct fr_qschema *out,
+                           fr_err *err);
+
 /* Progress from inside a running task: its status moves (LOADING_DATA, RUNNING_QUERY or
  * RUNNING); also called as a heartbeat while a long load goes on.  May be NULL. */
 typedef void (*fr_task_progress_fn)(void *arg, fr_task_status status);

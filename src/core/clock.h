@@ -1,0 +1,16 @@
+/* Clocks: a monotonic one for durations and deadlines, the wall clock for what crosses
+ * processes (invoke times, registration ids, last-used marks). */
+#ifndef FR_CORE_CLOCK_H
+#define FR_CORE_CLOCK_H
+
+#include <stddef.h>
+
+/* Seconds on CLOCK_MONOTONIC. */
+double fr_mono_s(void);
+/* Seconds since the epoch (CLOCK_REALTIME), with sub-second precision. */
+double fr_wall_s(void);
+/* The wall clock as ISO-8601 UTC with microseconds, "2021-02-10T08:32:12.412792+00:00"
+ * (Python's isoformat of an aware UTC datetime).  out must hold 33 bytes. */
+void fr_iso8601_now(char *out, size_t n);
+
+#endif

@@ -1,0 +1,211 @@
+/* The invoker object and its settings: every FROCKET_* value the library uses is read here,
+ * strictly, and passed down as option structs. */
+#include "invoker/internal.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "core/config.h"
+#include "core/pool.h"
+
+static int bad(fr_err *err, const char *key, const char *what)
+{
+	char name[128];
+	fr_config_env_name(key, name, sizeof name);
+	return fr_err_set(err, FR_EINVAL, "%s=%s: %s", name, fr_config_str(key, ""), what);
+}
+
+static int get_int(const char *key, int64_t def, int64_t lo, int64_t hi, int64_t *out,
+                   fr_err *err)
+{
+	int rc = fr_config_int(key, def, out, err);
+	if (rc)
+		return rc;
+	if (*out < lo || *out > hi) {
+		char what[96];
+		snprintf(what, sizeof what, "must be between %lld and %lld", (long long)lo,
+		         (long long)hi);
+		return bad(err, key, what);
+	}
+	return 0;
+}
+
+static int get_double(const char *key, double def, double lo, double hi, double *out,
+                      fr_err *err)
+{
+	int rc = fr_config_double(key, def, out, err);
+	if (rc)
+		return rc;
+	if (!(*out >= lo && *out <= hi)) {
+		char what[96];
+		snprintf(what, sizeof what, "must be between %g and %g", lo, hi);
+		return bad(err, key, what);
+	}
+	return 0;
+}
+
+/* "0.25, 0.5, 0.75" -> values in (0, 1). */
+static int get_percentiles(fr_invoker_opts *o, fr_err *err)
+{
+	const char *key = "stats.timing.percentiles";
+	const char *v = fr_config_str(key, "0.25, 0.5, 0.75, 0.95, 0.99");
+	o->npercentiles = 0;
+	const char *p = v;
+	while (*p) {
+		while (isspace((unsigned char)*p))
+			p++;
+		char *end;
+		errno = 0;
+		double x = strtod(p, &end);
+		if (end == p || errno || !(x > 0 && x < 1))
+			return bad(err, key, "must be a comma-separated list of numbers between 0 and 1");
+		if (o->npercentiles == FR_MAX_PERCENTILES)
+			return bad(err, key, "at most 16 percentiles");
+		o->percentiles[o->npercentiles++] = x;
+		p = end;
+		while (isspace((unsigned char)*p))
+			p++;
+		if (*p == ',')
+			p++;
+		else if (*p)
+			return bad(err, key, "must be a comma-separated list of numbers between 0 and 1");
+	}
+	return 0;
+}
+
+int fr_invoker_opts_load(fr_invoker_opts *o, fr_err *err)
+{
+	memset(o, 0, sizeof *o);
+	int64_t v;
+	int rc;
+	o->home = fr_config_str("home", NULL);
+	int threads = fr_pool_default_threads(err);
+	if (threads < 0)
+		return err->code ? err->code : FR_EINVAL;
+	o->threads = threads;
+	if ((rc = get_int("invoker.retry.max.attempts", 3, 1, 100, &v, err)))
+		return rc;
+	o->retry_max = (int)v;
+	if ((rc = get_double("invoker.retry.failed.interval", 3, 0, 86400,
+	                     &o->retry_failed_interval, err)) ||
+	    (rc = get_double("invoker.run.timeout", 60, 0.001, 86400 * 7, &o->run_timeout, err)) ||
+	    (rc = get_double("validation.sample.ratio", 0.1, 0, 1, &o->sample_ratio, err)) ||
+	    (rc = get_int("validation.sample.max", 10, 1, 100000, &o->sample_max, err)) ||
+	    (rc = get_double("dataset.categorical.top.minpct", 0.01, 0, 1, &o->cat_top_minpct,
+	                     err)) ||
+	    (rc = get_int("unregister.last.used.interval", 30, 0, INT64_C(1) << 40,
+	                  &o->unregister_interval, err)) ||
+	    (rc = get_percentiles(o, err)))
+		return rc;
+	if ((rc = get_int("catalog.busy.timeout.ms", 5000, 0, 3600000, &v, err)))
+		return rc;
+	o->busy_timeout_ms = (int)v;
+	fr_task_opts *t = &o->task;
+	if ((rc = get_int("aggregations.top.default.count", 10, 1, 1000000, &t->top_default,
+	                  err)) ||
+	    (rc = get_double("aggregations.top.grace.factor", 2.0, 1, 1000, &t->grace, err)) ||
+	    (rc = get_int("aggregations.exact.limit", 100000, 1, INT64_C(1) << 40,
+	                  &t->exact_limit, err)) ||
+	    (rc = get_double("dataset.categorical.ratio", 0.1, 0, 1, &t->cat_ratio, err)) ||
+	    (rc = get_int("dataset.categorical.top.count", 20, 0, 100000, &t->cat_top_count, err)))
+		return rc;
+	return 0;
+}
+
+fr_query_opts fr_invoker_query_opts(const fr_invoker_opts *o)
+{
+	fr_query_opts q = { .top_default = o->task.top_default, .grace = o->task.grace,
+		.exact_limit = o->task.exact_limit };
+	return q;
+}
+
+static char *default_home(void)
+{
+	const char *h = getenv("HOME");
+	if (!h || !*h) {
+		struct passwd *pw = getpwuid(getuid());
+		h = pw && pw->pw_dir ? pw->pw_dir : "/tmp";
+	}
+	size_t n = strlen(h) + sizeof "/.frocket";
+	char *s = malloc(n);
+	if (s)
+		snprintf(s, n, "%s/.frocket", h);
+	return s;
+}
+
+int fr_invoker_new_with(const fr_invoker_opts *o, fr_executor *exec, fr_invoker **out,
+                        fr_err *err)
+{
+	*out = NULL;
+	fr_invoker *inv = calloc(1, sizeof *inv);
+	if (!inv) {
+		exec->ops->free(exec);
+		return fr_err_set(err, FR_ENOMEM, "out of memory");
+	}
+	inv->opts = *o;
+	inv->home = o->home && *o->home ? strdup(o->home) : default_home();
+	if (!inv->home) {
+		exec->ops->free(exec);
+		free(inv);
+		return fr_err_set(err, FR_ENOMEM, "out of memory");
+	}
+	inv->opts.home = inv->home;
+	inv->exec = exec;
+	*out = inv;
+	return 0;
+}
+
+int fr_invoker_new(const fr_invoker_opts *o, fr_invoker **out, fr_err *err)
+{
+	fr_executor *e;
+	int rc = fr_executor_local_new(o->threads, &e, err);
+	if (rc)
+		return rc;
+	return fr_invoker_new_with(o, e, out, err);
+}
+
+void fr_invoker_free(fr_invoker *inv)
+{
+	if (!inv)
+		return;
+	inv->exec->ops->free(inv->exec);
+	free(inv->home);
+	free(inv);
+}
+
+const fr_invoker_opts *fr_invoker_get_opts(const fr_invoker *inv)
+{
+	return &inv->opts;
+}
+
+int fr_invoker_catalog(const fr_invoker *inv, fr_catalog **out, fr_err *err)
+{
+	fr_catalog_opts co = { .home = inv->home, .busy_timeout_ms = inv->opts.busy_timeout_ms };
+	return fr_catalog_open_embedded(&co, out, err);
+}
+
+void fr_job_out_free(fr_job_out *o)
+{
+	if (o)
+		fr_buf_free(&o->doc);
+}
+
+int fr_validation_parse(const char *s)
+{
+	if (!s)
+		return -1;
+	if (!strcasecmp(s, "sample"))
+		return FR_VALIDATE_SAMPLE;
+	if (!strcasecmp(s, "single"))
+		return FR_VALIDATE_SINGLE;
+	if (!strcasecmp(s, "first_last"))
+		return FR_VALIDATE_FIRST_LAST;
+	return -1;
+}

@@ -1,0 +1,160 @@
+/* The invoker: turns a registration or a query into a job of one task per part, hands the
+ * tasks to an executor (the local thread pool now; the Redis queue and Lambda later), tracks
+ * their statuses, retries failed ones, honours the run timeout, reports progress, merges the
+ * parts' answers and builds the result document with its stats.  The CLI and the API server
+ * both call these functions: there is one query path and one registration path.
+ *
+ * This is the top of the library: the only layer that reads FROCKET_* settings (through
+ * core/config, in fr_invoker_opts_load); everything below gets them as option structs. */
+#ifndef FR_INVOKER_INVOKER_H
+#define FR_INVOKER_INVOKER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/error.h"
+#include "datastore/catalog.h"
+#include "query/query.h"
+#include "task/task.h"
+
+#define FR_MAX_PERCENTILES 16
+
+typedef struct fr_invoker_opts {
+	const char *home;              /* FROCKET_HOME (default ~/.frocket): the embedded catalog */
+	int threads;                   /* FROCKET_LOCAL_THREADS (default: online cores) */
+	int retry_max;                 /* invoker.retry.max.attempts (3): attempts per task */
+	double retry_failed_interval;  /* invoker.retry.failed.interval (3 s) */
+	double run_timeout;            /* invoker.run.timeout (60 s): the tasks' phase of a job */
+	double sample_ratio;           /* validation.sample.ratio (0.1) */
+	int64_t sample_max;            /* validation.sample.max (10) */
+	double cat_top_minpct;         /* dataset.categorical.top.minpct (0.01) */
+	int64_t unregister_interval;   /* unregister.last.used.interval (30 s; 0 disables) */
+	double percentiles[FR_MAX_PERCENTILES];  /* stats.timing.percentiles */
+	int npercentiles;
+	int busy_timeout_ms;           /* catalog lock wait (5000) */
+	fr_task_opts task;             /* shipped with every task */
+} fr_invoker_opts;
+
+/* Reads every setting from FROCKET_* (strictly: a malformed or out-of-range value is
+ * FR_EINVAL naming the variable and its value). */
+int fr_invoker_opts_load(fr_invoker_opts *o, fr_err *err);
+/* The engine settings of a query, as the tasks will use them. */
+fr_query_opts fr_invoker_query_opts(const fr_invoker_opts *o);
+
+typedef struct fr_invoker fr_invoker;
+
+/* Starts the executor (a pool of o->threads threads) and remembers o (copied, home too).
+ * Thread-safe afterwards: several jobs may run at once from different threads. */
+int fr_invoker_new(const fr_invoker_opts *o, fr_invoker **out, fr_err *err);
+void fr_invoker_free(fr_invoker *inv);   /* waits for the executor's threads; NULL allowed */
+const fr_invoker_opts *fr_invoker_get_opts(const fr_invoker *inv);
+/* A catalog handle for this thread (caller closes it). */
+int fr_invoker_catalog(const fr_invoker *inv, fr_catalog **out, fr_err *err);
+
+/* ---- Progress ---- */
+typedef struct fr_job_progress {
+	const char *stage;             /* STARTING, RUNNING, FINISHING, DONE */
+	const char *message;           /* e.g. "Discovering files in <basepath>" (may be NULL) */
+	int total;                     /* tasks of the job */
+	int counts[FR_TS__COUNT];      /* tasks by the status of their latest attempt */
+	int64_t rows;                  /* rows scanned by the tasks done so far */
+	double elapsed;                /* seconds since the job started */
+} fr_job_progress;
+
+/* Called from the invoking thread whenever the counts change (and at most every 100 ms
+ * otherwise); must not block long. */
+typedef void (*fr_job_progress_fn)(void *arg, const fr_job_progress *p);
+
+/* ---- Jobs ----
+ * Each job fills an fr_job_out: the result document (API flavour: keys sorted, nulls and
+ * empty objects dropped; pretty or one line) and what the caller needs to pick an exit code
+ * or an HTTP status. */
+typedef enum {
+	FR_JOB_OK = 0,                 /* success: true */
+	FR_JOB_FAILED,                 /* the job ran and failed (a task, a timeout, a check) */
+	FR_JOB_INVALID,                /* the request was refused before any task: bad query,
+	                                * bad arguments (errorKind says which) */
+	FR_JOB_NOT_FOUND,              /* no such dataset */
+	FR_JOB_INTERNAL,               /* the job machinery failed (out of memory, catalog) */
+} fr_job_outcome;
+
+typedef struct fr_job_out {
+	fr_job_outcome outcome;
+	fr_buf doc;                    /* the result document, owned (fr_job_out_free) */
+	char message[FR_ERR_MSG_MAX];  /* the error message when not OK */
+	char request_id[32];
+} fr_job_out;
+
+void fr_job_out_free(fr_job_out *o);
+
+typedef enum { FR_VALIDATE_SAMPLE = 0, FR_VALIDATE_SINGLE, FR_VALIDATE_FIRST_LAST } fr_validation;
+/* "SINGLE"/"FIRST_LAST"/"SAMPLE", case-insensitive; -1 when unknown. */
+int fr_validation_parse(const char *s);
+
+typedef struct fr_register_args {
+	const char *name, *basepath, *group_col, *ts_col;
+	const char *pattern;           /* NULL: "*.parquet" */
+	fr_validation validation;
+	int validate_uniques;
+} fr_register_args;
+
+/* A registration job (runtime.md §5): discovery, sampling, one register task per sampled
+ * part, the uniqueness check, the schema merge, and one catalog transaction. */
+int fr_invoke_register(fr_invoker *inv, const fr_register_args *args, fr_job_progress_fn fn,
+                       void *arg, int pretty, fr_job_out *out);
+
+/* A query job over a registered dataset: validation against its schema, the last-used mark,
+ * one query task per part, the merge, the result document. */
+int fr_invoke_query(fr_invoker *inv, const char *dataset, const char *query, size_t len,
+                    fr_job_progress_fn fn, void *arg, int pretty, fr_job_out *out);
+
+/* The same query job over loose Parquet files (`frocket query`): the schema comes from the
+ * first file's metadata; the same part given twice (by file identity) is refused. */
+int fr_invoke_query_files(fr_invoker *inv, const char *const *paths, int n,
+                          const char *group_col, const char *ts_col, const char *query,
+                          size_t len, fr_job_progress_fn fn, void *arg, int pretty,
+                          fr_job_out *out);
+
+/* Unregister with the last-used guard; the UnregisterResult document in out. */
+int fr_invoke_unregister(fr_invoker *inv, const char *name, int force, int pretty,
+                         fr_job_out *out);
+
+/* ---- Executors (internal seam, public for tests) ---- */
+typedef struct fr_executor fr_executor;
+typedef struct fr_job fr_job;
+
+typedef struct fr_executor_ops {
+	/* Hands one encoded task request (task, attempt) to the workers.  The job has already
+	 * recorded the attempt as QUEUED.  The executor reports what happens through
+	 * fr_job_report_status / fr_job_report_result, from any thread. */
+	int (*submit)(fr_executor *e, fr_job *job, int task, int attempt, const void *req,
+	              size_t len, fr_err *err);
+	/* The job ended (done, failed or timed out): drop or cancel its remaining work.  The job
+	 * stays valid until every reference the executor took is released. */
+	void (*job_end)(fr_executor *e, fr_job *job);
+	void (*free)(fr_executor *e);
+} fr_executor_ops;
+
+struct fr_executor {
+	const fr_executor_ops *ops;
+};
+
+/* The local executor: `threads` threads taking tasks of any number of jobs from one FIFO and
+ * running them with fr_task_run. */
+int fr_executor_local_new(int threads, fr_executor **out, fr_err *err);
+/* An invoker over a given executor (tests); takes ownership of exec. */
+int fr_invoker_new_with(const fr_invoker_opts *o, fr_executor *exec, fr_invoker **out,
+                        fr_err *err);
+
+/* Executor -> job reports (thread-safe).  A report for an attempt the job does not know is
+ * ignored.  A result is an encoded fr_task_res; the job copies it. */
+void fr_job_report_status(fr_job *job, int task, int attempt, fr_task_status st);
+void fr_job_report_result(fr_job *job, int task, int attempt, const void *res, size_t len);
+/* References held by executors for queued work; the last release frees the job. */
+void fr_job_ref(fr_job *job);
+void fr_job_unref(fr_job *job);
+/* The flag a running task polls (fr_task_run's cancel). */
+const volatile int *fr_job_cancel_flag(const fr_job *job);
+
+#endif

@@ -1,0 +1,286 @@
+/* Unit tests of the invoker's job loop: retries of failed tasks, the retry limit, the run
+ * timeout, the dedupe rule, progress, and several jobs at once on the real local executor. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "invoker/internal.h"
+
+/* ---- a scripted executor: each task fails `fails` times, then succeeds; or never ends ---- */
+typedef struct script_exec {
+	fr_executor base;
+	int fails;                 /* failures before the first success, per task */
+	int never;                 /* 1: no attempt ever reports */
+	int submitted;
+	int per_task[64];
+} script_exec;
+
+static void script_report(fr_job *job, int task, int attempt, fr_task_status st)
+{
+	fr_task_res r = { .kind = FR_TASK_QUERY, .task_index = task, .attempt = attempt,
+		.status = st, .error = st == FR_TS_ENDED_FAILED ? "scripted failure" : NULL,
+		.scanned_rows = 10 };
+	fr_buf b = FR_BUF_INIT;
+	fr_err err = { 0 };
+	ck_assert_int_eq(fr_task_res_encode(&r, &b, &err), 0);
+	fr_job_report_result(job, task, attempt, b.data, b.len);
+	fr_buf_free(&b);
+}
+
+static int script_submit(fr_executor *ex, fr_job *job, int task, int attempt, const void *req,
+                         size_t len, fr_err *err)
+{
+	script_exec *e = (script_exec *)ex;
+	e->submitted++;
+	if (e->never)
+		return 0;
+	fr_job_report_status(job, task, attempt, FR_TS_LOADING_DATA);
+	int n = e->per_task[task]++;
+	script_report(job, task, attempt, n < e->fails ? FR_TS_ENDED_FAILED : FR_TS_ENDED_SUCCESS);
+	return 0;
+}
+
+static void script_job_end(fr_executor *e, fr_job *j) { (void)e; (void)j; }
+static void script_free(fr_executor *e) { free(e); }
+static const fr_executor_ops script_ops = { script_submit, script_job_end, script_free };
+
+static int build_nothing(void *arg, int task, int attempt, double t, fr_buf *out, fr_err *err)
+{
+	return fr_buf_append(out, "x", 1);
+}
+
+typedef struct seen {
+	int calls, done;
+	int last_success;
+} seen;
+
+static void on_progress(void *arg, const fr_job_progress *p)
+{
+	seen *s = arg;
+	s->calls++;
+	if (!strcmp(p->stage, "DONE"))
+		s->done++;
+	s->last_success = p->counts[FR_TS_ENDED_SUCCESS];
+}
+
+static fr_invoker *scripted(int fails, int never, int max_att, double timeout, script_exec **ex)
+{
+	fr_invoker_opts o;
+	memset(&o, 0, sizeof o);
+	o.home = "/nonexistent-frocket-home";
+	o.threads = 1;
+	o.retry_max = max_att;
+	o.retry_failed_interval = 0.01;
+	o.run_timeout = timeout;
+	script_exec *e = calloc(1, sizeof *e);
+	ck_assert_ptr_nonnull(e);
+	e->base.ops = &script_ops;
+	e->fails = fails;
+	e->never = never;
+	*ex = e;
+	fr_invoker *inv;
+	fr_err err = { 0 };
+	ck_assert_int_eq(fr_invoker_new_with(&o, &e->base, &inv, &err), 0);
+	return inv;
+}
+
+static void run_job(fr_invoker *inv, int ntasks, fr_job_run_out *ro, fr_arena *a, seen *s)
+{
+	fr_job *job;
+	fr_err err = { 0 };
+	ck_assert_int_eq(fr_job_new(ntasks, fr_invoker_get_opts(inv)->retry_max, &job, &err), 0);
+	ck_assert_int_eq(fr_job_run(inv, job, build_nothing, NULL, on_progress, s, fr_mono_s(), a,
+	                            ro, &err), 0);
+	fr_job_unref(job);
+}
+
+START_TEST(fails_twice_then_succeeds)
+{
+	script_exec *e;
+	fr_invoker *inv = scripted(2, 0, 3, 10, &e);
+	fr_arena *a = fr_arena_new(0);
+	fr_job_run_out ro;
+	seen s = { 0 };
+	run_job(inv, 5, &ro, a, &s);
+	ck_assert_int_eq(ro.ok, 1);
+	ck_assert_int_eq(e->submitted, 15);
+	ck_assert_int_eq(ro.nresults, 15);   /* every attempt counts for the stats */
+	for (int i = 0; i < 5; i++) {
+		ck_assert_ptr_nonnull(ro.chosen[i]);
+		ck_assert_int_eq(ro.chosen[i]->attempt, 2);
+		ck_assert_int_eq(ro.chosen[i]->res.status, FR_TS_ENDED_SUCCESS);
+	}
+	ck_assert_int_eq(s.done, 1);
+	ck_assert_int_eq(s.last_success, 5);
+	fr_arena_free(a);
+	fr_invoker_free(inv);
+}
+END_TEST
+
+START_TEST(retry_limit)
+{
+	script_exec *e;
+	fr_invoker *inv = scripted(3, 0, 3, 10, &e);
+	fr_arena *a = fr_arena_new(0);
+	fr_job_run_out ro;
+	seen s = { 0 };
+	run_job(inv, 2, &ro, a, &s);
+	ck_assert_int_eq(ro.ok, 0);
+	ck_assert_int_eq(e->submitted, 6);
+	ck_assert_msg(strstr(ro.error, "No more retries for task(s): [0, 1]"), "%s", ro.error);
+	ck_assert_int_eq(ro.chosen[0]->attempt, 2);
+	ck_assert_str_eq(ro.chosen[0]->res.error, "scripted failure");
+	fr_arena_free(a);
+	fr_invoker_free(inv);
+}
+END_TEST
+
+START_TEST(never_ends_times_out)
+{
+	script_exec *e;
+	fr_invoker *inv = scripted(0, 1, 3, 0.3, &e);
+	fr_arena *a = fr_arena_new(0);
+	fr_job_run_out ro;
+	seen s = { 0 };
+	double t0 = fr_mono_s();
+	run_job(inv, 3, &ro, a, &s);
+	double took = fr_mono_s() - t0;
+	ck_assert_int_eq(ro.ok, 0);
+	ck_assert_msg(strstr(ro.error, "Query timed out after"), "%s", ro.error);
+	ck_assert_msg(took >= 0.3 && took < 30, "took %.3f s", took);
+	ck_assert_int_eq(e->submitted, 3);    /* a task that is only slow is not retried */
+	ck_assert_ptr_null(ro.chosen[0]);
+	fr_arena_free(a);
+	fr_invoker_free(inv);
+}
+END_TEST
+
+START_TEST(dedupe_lowest_success)
+{
+	fr_job *job;
+	fr_err err = { 0 };
+	ck_assert_int_eq(fr_job_new(1, 3, &job, &err), 0);
+	/* attempts 0..2 exist; 2 and 1 succeed (in that order), 0 is still running */
+	job->tasks[0].natt = 3;
+	for (int k = 0; k < 3; k++)
+		job->tasks[0].att[k].st = FR_TS_QUEUED;
+	script_report(job, 0, 2, FR_TS_ENDED_SUCCESS);
+	script_report(job, 0, 1, FR_TS_ENDED_SUCCESS);
+	script_report(job, 0, 7, FR_TS_ENDED_SUCCESS);   /* unknown attempt: ignored */
+	ck_assert_int_eq(job->tasks[0].att[1].st, FR_TS_ENDED_SUCCESS);
+	ck_assert_int_eq(job->tasks[0].att[0].st, FR_TS_QUEUED);
+	/* a late status for an ended attempt does not reopen it */
+	fr_job_report_status(job, 0, 1, FR_TS_RUNNING_QUERY);
+	ck_assert_int_eq(job->tasks[0].att[1].st, FR_TS_ENDED_SUCCESS);
+	fr_job_report_result(job, 0, 0, "garbage", 7);   /* undecodable: the attempt fails */
+	ck_assert_int_eq(job->tasks[0].att[0].st, FR_TS_ENDED_FAILED);
+	fr_job_unref(job);
+}
+END_TEST
+
+/* ---- the real local executor: registration of a missing part that appears on retry ---- */
+
+static const char *oracle_part(void)
+{
+	static char path[4096];
+	const char *top = getenv("FR_TOP_SRCDIR");
+	snprintf(path, sizeof path, "%s/tests/data/oracle/data/part-00001.parquet", top ? top : ".");
+	return path;
+}
+
+typedef struct appear {
+	const char *from, *to;
+	int failures_seen, prev_failed, copied;
+} appear;
+
+/* Counts the attempts seen failing; after two, copies the real part into place. */
+static void appear_progress(void *arg, const fr_job_progress *p)
+{
+	appear *ap = arg;
+	int f = p->counts[FR_TS_ENDED_FAILED];
+	if (f && !ap->prev_failed)
+		ap->failures_seen++;
+	ap->prev_failed = f;
+	if (ap->copied || ap->failures_seen < 2)
+		return;
+	char cmd[9000];
+	snprintf(cmd, sizeof cmd, "cp '%s' '%s'", ap->from, ap->to);
+	ck_assert_int_eq(system(cmd), 0);
+	ap->copied = 1;
+}
+
+START_TEST(local_executor_retry)
+{
+	char dir[] = "/tmp/frocket-invoker-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	char home[4200], data[4200], part[4300], cmd[9000];
+	snprintf(home, sizeof home, "%s/home", dir);
+	snprintf(data, sizeof data, "%s/data", dir);
+	snprintf(part, sizeof part, "%s/p.parquet", data);
+	ck_assert_int_eq(mkdir(data, 0700), 0);
+	fr_invoker_opts o;
+	fr_err err = { 0 };
+	ck_assert_int_eq(fr_invoker_opts_load(&o, &err), 0);
+	o.home = home;
+	o.threads = 2;
+	o.retry_max = 5;
+	o.retry_failed_interval = 0.05;
+	o.run_timeout = 60;
+	fr_invoker *inv;
+	ck_assert_int_eq(fr_invoker_new(&o, &inv, &err), 0);
+	/* the part is empty when the job starts: its attempts fail until the progress callback,
+	 * after two failures, puts the real file in place */
+	FILE *f = fopen(part, "w");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	appear ap = { .from = oracle_part(), .to = part };
+	fr_register_args ra = { .name = "retry", .basepath = data, .group_col = "uid",
+		.ts_col = "ts", .validation = FR_VALIDATE_SINGLE, .validate_uniques = 1 };
+	fr_job_out out;
+	ck_assert_int_eq(fr_invoke_register(inv, &ra, appear_progress, &ap, 0, &out), 0);
+	ck_assert_msg(out.outcome == FR_JOB_OK, "%.*s", (int)out.doc.len, (char *)out.doc.data);
+	ck_assert_int_eq(ap.copied, 1);
+	/* three attempts reported results: two failed, one succeeded */
+	ck_assert_msg(strstr((char *)out.doc.data, "\"failedTasks\": 2"), "%.*s",
+	              (int)out.doc.len, (char *)out.doc.data);
+	fr_job_out_free(&out);
+	/* several jobs at once on one executor */
+	const char *paths[1] = { part };
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(fr_invoke_query_files(inv, paths, 1, "uid", "ts", "{}", 2, NULL,
+		                                       NULL, 0, &out), 0);
+		ck_assert_msg(out.outcome == FR_JOB_OK, "%.*s", (int)out.doc.len,
+		              (char *)out.doc.data);
+		fr_job_out_free(&out);
+		ck_assert_int_eq(fr_invoke_query(inv, "retry", "{}", 2, NULL, NULL, 0, &out), 0);
+		ck_assert_msg(out.outcome == FR_JOB_OK, "%.*s", (int)out.doc.len,
+		              (char *)out.doc.data);
+		fr_job_out_free(&out);
+	}
+	fr_invoker_free(inv);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("invoker");
+	TCase *t = tcase_create("job");
+	tcase_set_timeout(t, 120);
+	tcase_add_test(t, fails_twice_then_succeeds);
+	tcase_add_test(t, retry_limit);
+	tcase_add_test(t, never_ends_times_out);
+	tcase_add_test(t, dedupe_lowest_success);
+	tcase_add_test(t, local_executor_retry);
+	suite_add_tcase(s, t);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

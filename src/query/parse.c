@@ -961,12 +961,7 @@ static int read_config(ctx *c, fr_query *q)
 	if (fr_config_int("aggregations.top.default.count", 10, &top, &e) ||
 	    fr_config_double("aggregations.top.grace.factor", 2.0, &grace, &e) ||
 	    fr_config_int("aggregations.exact.limit", 100000, &lim, &e))
-		return qfail(c, FR_QERR_INVALID_ARGUMENTS, "%s", e.msg);
-	if (top < 1 || top > 1000000 || !(grace >= 1.0 && grace <= 1000.0) || lim < 1)
-		return qfail(c, FR_QERR_INVALID_ARGUMENTS,
-		             "FROCKET_AGGREGATIONS_TOP_DEFAULT_COUNT must be 1..1000000, "
-		             "FROCKET_AGGREGATIONS_TOP_GRACE_FACTOR 1..1000 and "
-		             "FROCKET_AGGREGATIONS_EXACT_LIMIT >= 1");
+		return qfail(c, FR_QERR_INVALID_ARGUMENTS, "%s", e.msg);   /* ranges: core/config */
 	c->top_default = (int)top;
 	q->grace = grace;
 	q->exact_limit = lim;

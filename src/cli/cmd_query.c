@@ -9,11 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/error.h"
+#include "core/file.h"
 #include "core/log.h"
 #include "core/pool.h"
 #include "parquet/parquet.h"
@@ -48,34 +51,49 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Reads the whole query file; one byte past the document limit is enough to reject it. */
-static int read_query_file(const char *path, fr_buf *b, fr_err *err)
+/* Reads the whole query document from path ('-' = stdin), at most one byte past the limit:
+ * that byte is enough to refuse it, and a huge file or an endless pipe is never read whole.
+ * A path that is not a regular file (FIFO, directory, device) is refused without blocking;
+ * stdin may be anything (a pipe is the normal case).  *too_big is set past the limit. */
+static int read_query_file(const char *path, fr_buf *b, int *too_big, fr_err *err)
 {
-	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	if (!f)
-		return fr_err_set(err, FR_EIO, "%s: %s", path, strerror(errno));
+	int is_stdin = !strcmp(path, "-");
+	const char *name = is_stdin ? "stdin" : path;
+	int fd = STDIN_FILENO;
+	struct stat st;
+	*too_big = 0;
+	if (!is_stdin && fr_file_open_regular(path, &fd, &st, err))
+		return err->code;
 	char chunk[65536];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-		if (fr_buf_append(b, chunk, n)) {
-			if (f != stdin)
-				fclose(f);
-			return fr_err_set(err, FR_ENOMEM, "%s: out of memory", path);
-		}
-		if (b->len > FR_QUERY_MAX_DOC_BYTES)
+	int rc = 0;
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof chunk);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = fr_err_set(err, FR_EIO, "%s: %s", name, strerror(errno));
 			break;
+		}
+		if (n == 0)
+			break;
+		if (fr_buf_append(b, chunk, (size_t)n)) {
+			rc = fr_err_set(err, FR_ENOMEM, "%s: out of memory", name);
+			break;
+		}
+		if (b->len > FR_QUERY_MAX_DOC_BYTES) {
+			*too_big = 1;
+			break;
+		}
 	}
-	int bad = ferror(f);
-	if (f != stdin)
-		fclose(f);
-	if (bad)
-		return fr_err_set(err, FR_EIO, "%s: read error", path);
-	return 0;
+	if (!is_stdin)
+		close(fd);
+	return rc;
 }
 
 typedef struct part {
 	const char *path;
-	fr_pq_file *f;
+	struct stat st;         /* identity (duplicates) and size, from stat() up front */
+	fr_pq_file *f;          /* open only while its task runs */
 	fr_qresult *res;
 	fr_err err;
 	double load_s, run_s;
@@ -179,6 +197,10 @@ static void run_task(void *arg, int i)
 {
 	job *j = arg;
 	part *p = &j->parts[i];
+	/* Opened here, not up front: at most one descriptor and mapping per thread, so the
+	 * number of parts is not bounded by the open-file limit. */
+	if (fr_pq_open_path(p->path, &p->f, &p->err))
+		return;
 	if (load_and_run(j, p) && !p->err.code)
 		fr_err_set(&p->err, FR_EIO, "%s: failed", p->path);
 	/* Unmap the file now: its touched pages would otherwise stay resident until the end. */
@@ -263,6 +285,34 @@ static int print_failure(const char *msg, int pretty)
 	print_doc(&b);
 	fr_buf_free(&b);
 	return 1;
+}
+
+/* Two parts that are the same file: FR_EINVAL naming both paths. */
+static int cmp_ident(const void *a, const void *b)
+{
+	const part *x = *(part *const *)a, *y = *(part *const *)b;
+	if (x->st.st_dev != y->st.st_dev)
+		return x->st.st_dev < y->st.st_dev ? -1 : 1;
+	if (x->st.st_ino != y->st.st_ino)
+		return x->st.st_ino < y->st.st_ino ? -1 : 1;
+	return x < y ? -1 : x > y;   /* argument order, for a stable first pair */
+}
+
+static int find_duplicate(part *parts, int n, fr_err *err)
+{
+	part **v = malloc((size_t)n * sizeof *v);
+	if (!v)
+		return fr_err_set(err, FR_ENOMEM, "out of memory");
+	for (int i = 0; i < n; i++)
+		v[i] = &parts[i];
+	qsort(v, (size_t)n, sizeof *v, cmp_ident);
+	int rc = 0;
+	for (int i = 1; i < n && !rc; i++)
+		if (v[i]->st.st_dev == v[i - 1]->st.st_dev && v[i]->st.st_ino == v[i - 1]->st.st_ino)
+			rc = fr_err_set(err, FR_EINVAL, "%s and %s are the same file; give each part "
+			                "once", v[i - 1]->path, v[i]->path);
+	free(v);
+	return rc;
 }
 
 static int print_invalid(const fr_qerror *qe, int pretty)
@@ -366,8 +416,11 @@ int fr_cmd_query(int argc, char **argv)
 		fprintf(stderr, "frocket query: out of memory\n");
 		return 1;
 	}
+	/* The query document; one over the limit is an invalid query whatever its source. */
+	int too_big = 0;
+	const char *src = file ? (strcmp(file, "-") ? file : "stdin") : empty ? "--empty" : "--string";
 	if (file) {
-		if (read_query_file(file, &text, &err)) {
+		if (read_query_file(file, &text, &too_big, &err)) {
 			fprintf(stderr, "frocket query: %s\n", err.msg);
 			goto done;
 		}
@@ -375,21 +428,40 @@ int fr_cmd_query(int argc, char **argv)
 		fprintf(stderr, "frocket query: out of memory\n");
 		goto done;
 	}
+	if (too_big || text.len > FR_QUERY_MAX_DOC_BYTES) {
+		fr_qerror big = { .kind = FR_QERR_SCHEMA };
+		snprintf(big.msg, sizeof big.msg, "%s: query document is larger than 8 MiB (%u bytes)",
+		         src, FR_QUERY_MAX_DOC_BYTES);
+		fprintf(stderr, "frocket query: %s\n", big.msg);
+		rc = print_invalid(&big, pretty);
+		goto done;
+	}
+	/* Every part is a regular file that exists (stat, nothing opened yet), and no file is
+	 * given twice: the same file under two names (a/x and a/../a/x, a symlink, a hard link)
+	 * would be counted twice. */
 	uint64_t total_size = 0;
 	for (int i = 0; i < nparts; i++) {
 		parts[i].path = argv[optind + i];
-		if (fr_pq_open_path(parts[i].path, &parts[i].f, &parts[i].err)) {
+		if (fr_file_stat_regular(parts[i].path, &parts[i].st, &parts[i].err)) {
 			print_failure(parts[i].err.msg, pretty);
 			goto done;
 		}
-		FILE *sf = fopen(parts[i].path, "rb");
-		if (sf) {
-			if (!fseek(sf, 0, SEEK_END) && ftell(sf) > 0)
-				total_size += (uint64_t)ftell(sf);
-			fclose(sf);
-		}
+		total_size += (uint64_t)parts[i].st.st_size;
 	}
-	if (build_schema(parts[0].f, &schema, gid, ts, &err)) {
+	if (find_duplicate(parts, nparts, &err)) {
+		fprintf(stderr, "frocket query: %s\n", err.msg);
+		rc = 2;
+		goto done;
+	}
+	/* The schema comes from the first part, opened once here and closed again. */
+	fr_pq_file *first;
+	if (fr_pq_open_path(parts[0].path, &first, &err)) {
+		print_failure(err.msg, pretty);
+		goto done;
+	}
+	int srcs = build_schema(first, &schema, gid, ts, &err);
+	fr_pq_close(first);
+	if (srcs) {
 		fprintf(stderr, "frocket query: %s\n", err.msg);
 		rc = 2;
 		goto done;

@@ -40,8 +40,11 @@ static void usage(FILE *out)
 	        "Environment: FROCKET_LOCAL_THREADS (default: number of cores),\n"
 	        "FROCKET_AGGREGATIONS_TOP_DEFAULT_COUNT, FROCKET_AGGREGATIONS_TOP_GRACE_FACTOR,\n"
 	        "FROCKET_AGGREGATIONS_EXACT_LIMIT, FROCKET_SIMD=scalar.\n"
-	        "Exit status: 0 success, 1 a part or file could not be read, 2 usage error or\n"
-	        "invalid query.\n");
+	        "Each PATH must be a regular file, given once (the same file under two names is\n"
+	        "refused).\n"
+	        "Exit status: 0 success, 1 a part or file could not be read or the output could\n"
+	        "not be written, 2 usage error (a part given twice included), invalid query or\n"
+	        "bad FROCKET_* setting.\n");
 }
 
 static double now_s(void)

@@ -88,7 +88,7 @@ static void install_stdout(void)
 	FILE *s = fopencookie(NULL, "w", fns);
 	if (!s)
 		return;   /* keep the plain stream; ferror() is still checked at the end */
-	setvbuf(s, NULL, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF, BUFSIZ);
+	setvbuf(s, NULL, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF, 1 << 16);
 	stdout = s;   /* glibc: stdout is an ordinary variable */
 }
 

@@ -1,5 +1,9 @@
 /* Unit tests for src/core: arena, buffers, errors, configuration parsing. */
 #include <check.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +12,7 @@
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "core/file.h"
 #include "core/log.h"
 
 START_TEST(arena_alignment_and_large)
@@ -113,8 +118,177 @@ START_TEST(config_parsing)
 	ck_assert_int_eq(b, 1);
 	setenv("FROCKET_TEST_X", "maybe", 1);
 	ck_assert_int_eq(fr_config_bool("test.x", 0, &b, &e), FR_EINVAL);
+	ck_assert_msg(strstr(e.msg, "FROCKET_TEST_X='maybe'") != NULL, "%s", e.msg);
 	ck_assert_int_eq(fr_log_parse_level("WARN"), FR_LOG_WARNING);
 	ck_assert_int_eq(fr_log_parse_level("verbose"), -1);
+}
+END_TEST
+
+/* Issue 13: booleans accept exactly true/false, 1/0, yes/no, on/off in any case; a variable
+ * set but empty is an error naming it, for every kind. */
+START_TEST(config_strict)
+{
+	static const char *const yes[] = { "true", "TRUE", "1", "yes", "Yes", "on", "ON" };
+	static const char *const no[] = { "false", "False", "0", "no", "NO", "off", "OFF", "oFf" };
+	static const char *const badb[] = { "maybe", "2", "y", "n", "onn", " on", "" };
+	fr_err e = { 0 };
+	int b;
+	for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+		setenv("FROCKET_TEST_B", yes[i], 1);
+		b = -1;
+		ck_assert_msg(fr_config_bool("test.b", 0, &b, &e) == 0 && b == 1, "%s", yes[i]);
+	}
+	for (size_t i = 0; i < sizeof no / sizeof no[0]; i++) {
+		setenv("FROCKET_TEST_B", no[i], 1);
+		b = -1;
+		ck_assert_msg(fr_config_bool("test.b", 1, &b, &e) == 0 && b == 0, "%s", no[i]);
+	}
+	for (size_t i = 0; i < sizeof badb / sizeof badb[0]; i++) {
+		setenv("FROCKET_TEST_B", badb[i], 1);
+		fr_err_clear(&e);
+		ck_assert_msg(fr_config_bool("test.b", 1, &b, &e) == FR_EINVAL, "'%s' accepted", badb[i]);
+		ck_assert_msg(strstr(e.msg, "FROCKET_TEST_B") != NULL, "%s", e.msg);
+	}
+	unsetenv("FROCKET_TEST_B");
+	ck_assert_int_eq(fr_config_bool("test.b", 1, &b, &e), 0);
+	ck_assert_int_eq(b, 1);
+
+	/* set but empty: an error for every typed getter, never the default */
+	int64_t i64;
+	double d;
+	int idx;
+	static const char *const names[] = { "auto", "scalar", NULL };
+	setenv("FROCKET_TEST_E", "", 1);
+	fr_err_clear(&e);
+	ck_assert_int_eq(fr_config_int("test.e", 5, &i64, &e), FR_EINVAL);
+	ck_assert_msg(strstr(e.msg, "FROCKET_TEST_E is set but empty") != NULL, "%s", e.msg);
+	ck_assert_int_eq(fr_config_double("test.e", 5, &d, &e), FR_EINVAL);
+	ck_assert_int_eq(fr_config_enum("test.e", names, 0, &idx, &e), FR_EINVAL);
+	ck_assert_str_eq(fr_config_str("test.e", "dflt"), "");
+	unsetenv("FROCKET_TEST_E");
+	ck_assert_str_eq(fr_config_str("test.e", "dflt"), "dflt");
+	setenv("FROCKET_TEST_E", "SCALAR", 1);
+	ck_assert_int_eq(fr_config_enum("test.e", names, 0, &idx, &e), 0);
+	ck_assert_int_eq(idx, 1);
+	setenv("FROCKET_TEST_E", "fast", 1);
+	ck_assert_int_eq(fr_config_enum("test.e", names, 0, &idx, &e), FR_EINVAL);
+	ck_assert_msg(strstr(e.msg, "FROCKET_TEST_E='fast'") && strstr(e.msg, "auto, scalar"), "%s",
+	              e.msg);
+	unsetenv("FROCKET_TEST_E");
+}
+END_TEST
+
+static void count_report(const char *msg, void *ctx)
+{
+	fr_buf *b = ctx;
+	fr_buf_printf(b, "%s\n", msg);
+}
+
+/* Known settings are range-checked by the getters and by fr_config_check_env, which names each
+ * bad variable (and only the bad ones) with its value. */
+START_TEST(config_known_ranges)
+{
+	static const char *const vars[] = { "FROCKET_LOCAL_THREADS", "FROCKET_SIMD",
+		"FROCKET_AGGREGATIONS_TOP_DEFAULT_COUNT", "FROCKET_AGGREGATIONS_TOP_GRACE_FACTOR",
+		"FROCKET_AGGREGATIONS_EXACT_LIMIT", "FROCKET_PARQUET_STATS", "FROCKET_PROGRESS",
+		"FROCKET_LOG_LEVEL", "FROCKET_LOG_FILE" };
+	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+		unsetenv(vars[i]);
+	fr_buf b = FR_BUF_INIT;
+	ck_assert_int_eq(fr_config_check_env(count_report, &b), 0);
+	fr_err e = { 0 };
+	int64_t n;
+	double d;
+	setenv("FROCKET_LOCAL_THREADS", "0", 1);
+	ck_assert_int_eq(fr_config_int("local.threads", 2, &n, &e), FR_EINVAL);
+	ck_assert_msg(strstr(e.msg, "FROCKET_LOCAL_THREADS='0': must be between 1 and 4096"), "%s",
+	              e.msg);
+	setenv("FROCKET_LOCAL_THREADS", "99999999999999999999", 1);
+	ck_assert_int_eq(fr_config_int("local.threads", 2, &n, &e), FR_EINVAL);
+	ck_assert_msg(strstr(e.msg, "must be between 1 and 4096"), "%s", e.msg);
+	setenv("FROCKET_LOCAL_THREADS", "4096", 1);
+	ck_assert_int_eq(fr_config_int("local.threads", 2, &n, &e), 0);
+	ck_assert_int_eq(n, 4096);
+	setenv("FROCKET_AGGREGATIONS_TOP_GRACE_FACTOR", "0.5", 1);
+	ck_assert_int_eq(fr_config_double("aggregations.top.grace.factor", 2, &d, &e), FR_EINVAL);
+	setenv("FROCKET_AGGREGATIONS_TOP_GRACE_FACTOR", "nan", 1);
+	ck_assert_int_eq(fr_config_double("aggregations.top.grace.factor", 2, &d, &e), FR_EINVAL);
+	unsetenv("FROCKET_AGGREGATIONS_TOP_GRACE_FACTOR");
+	/* one bad variable among good ones: exactly one message, naming it and its value */
+	setenv("FROCKET_LOCAL_THREADS", "3", 1);
+	setenv("FROCKET_AGGREGATIONS_TOP_DEFAULT_COUNT", "20", 1);
+	setenv("FROCKET_AGGREGATIONS_EXACT_LIMIT", "-1", 1);
+	setenv("FROCKET_PARQUET_STATS", "OFF", 1);
+	ck_assert_int_eq(fr_config_check_env(count_report, &b), 1);
+	fr_buf_putc(&b, 0);
+	ck_assert_str_eq((const char *)b.data,
+	                 "FROCKET_AGGREGATIONS_EXACT_LIMIT='-1': must be at least 1\n");
+	fr_buf_reset(&b);
+	/* every kind: empty and malformed values are all reported */
+	setenv("FROCKET_AGGREGATIONS_EXACT_LIMIT", "", 1);
+	setenv("FROCKET_PARQUET_STATS", "maybe", 1);
+	setenv("FROCKET_SIMD", "", 1);
+	setenv("FROCKET_LOG_LEVEL", "loud", 1);
+	setenv("FROCKET_LOG_FILE", "", 1);
+	setenv("FROCKET_PROGRESS", "2", 1);
+	ck_assert_int_eq(fr_config_check_env(count_report, &b), 6);
+	fr_buf_putc(&b, 0);
+	const char *all = (const char *)b.data;
+	ck_assert_msg(strstr(all, "FROCKET_AGGREGATIONS_EXACT_LIMIT is set but empty") &&
+	              strstr(all, "FROCKET_PARQUET_STATS='maybe'") &&
+	              strstr(all, "FROCKET_SIMD is set but empty") &&
+	              strstr(all, "FROCKET_LOG_LEVEL='loud'") &&
+	              strstr(all, "FROCKET_LOG_FILE is set but empty") &&
+	              strstr(all, "FROCKET_PROGRESS='2'") && !strstr(all, "LOCAL_THREADS"), "%s", all);
+	ck_assert_int_eq(fr_log_init(0, &e), FR_EINVAL);
+	ck_assert_msg(strstr(e.msg, "FROCKET_LOG_LEVEL='loud'"), "%s", e.msg);
+	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+		unsetenv(vars[i]);
+	fr_buf_free(&b);
+}
+END_TEST
+
+/* Issue 13: a FIFO, a directory or a device is refused by what it is, without blocking in
+ * open() (a FIFO without a writer would block a plain open forever: the test's timeout). */
+START_TEST(file_regular_only)
+{
+	char dir[] = "/tmp/frocket-test-core.XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	char fifo[128], reg[128];
+	snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+	snprintf(reg, sizeof reg, "%s/reg", dir);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	FILE *f = fopen(reg, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("abc", f);
+	fclose(f);
+	fr_err e = { 0 };
+	struct stat st;
+	int fd = 123;
+	ck_assert_int_eq(fr_file_open_regular(fifo, &fd, &st, &e), FR_EINVAL);
+	ck_assert_int_eq(fd, -1);
+	ck_assert_msg(strstr(e.msg, "/fifo: is a FIFO, not a regular file"), "%s", e.msg);
+	ck_assert_int_eq(fr_file_open_regular(dir, &fd, &st, &e), FR_EINVAL);
+	ck_assert_msg(strstr(e.msg, ": is a directory"), "%s", e.msg);
+	ck_assert_int_eq(fr_file_open_regular("/dev/null", &fd, &st, &e), FR_EINVAL);
+	ck_assert_str_eq(e.msg, "/dev/null: is a character device, not a regular file");
+	ck_assert_int_eq(fr_file_stat_regular(fifo, &st, &e), FR_EINVAL);
+	snprintf(fifo, sizeof fifo, "%s/missing", dir);
+	ck_assert_int_eq(fr_file_open_regular(fifo, &fd, &st, &e), FR_ENOTFOUND);
+	ck_assert_msg(strstr(e.msg, "No such file or directory"), "%s", e.msg);
+	ck_assert_int_eq(fr_file_open_regular(reg, &fd, &st, &e), 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(st.st_size, 3);
+	ck_assert_int_eq(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+	ck_assert_int_ne(fcntl(fd, F_GETFD) & FD_CLOEXEC, 0);
+	close(fd);
+	ck_assert_str_eq(fr_file_type_name(S_IFSOCK), "socket");
+	ck_assert_str_eq(fr_file_type_name(S_IFBLK), "block device");
+	unlink(reg);
+	unlink(fifo);
+	snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+	unlink(fifo);
+	rmdir(dir);
 }
 END_TEST
 
@@ -122,11 +296,16 @@ int main(void)
 {
 	Suite *s = suite_create("core");
 	TCase *tc = tcase_create("core");
+	/* a few milliseconds each; the margin is for sanitizer builds on a busy machine */
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, arena_alignment_and_large);
 	tcase_add_test(tc, arena_block_cache);
 	tcase_add_test(tc, buf_varint_and_printf);
 	tcase_add_test(tc, err_prefix);
 	tcase_add_test(tc, config_parsing);
+	tcase_add_test(tc, config_strict);
+	tcase_add_test(tc, config_known_ranges);
+	tcase_add_test(tc, file_regular_only);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -142,6 +142,16 @@ START_TEST(listing)
 	list_names(dir, "*", got, sizeof got);
 	ck_assert_msg(strstr(got, "notes.txt:5") && !strstr(got, "sub.parquet") &&
 	              !strstr(got, "fifo") && !strstr(got, "dangling"), "%s", got);
+	/* relative basepaths resolve against the working directory, with or without file:// */
+	char *slash = strrchr(dir, '/');
+	*slash = 0;
+	ck_assert_int_eq(chdir(dir), 0);
+	*slash = '/';
+	list_names(slash + 1, NULL, got, sizeof got);
+	ck_assert_str_eq(got, want);
+	snprintf(base, sizeof base, "file://%s", slash + 1);
+	list_names(base, NULL, got, sizeof got);
+	ck_assert_str_eq(got, want);
 	/* an empty directory: zero matches is not an error */
 	snprintf(base, sizeof base, "%s/sub.parquet", dir);
 	list_names(base, "*.txt", got, sizeof got);

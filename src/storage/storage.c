@@ -217,6 +217,11 @@ int fr_storage_open(const char *basepath, const char *name, fr_pq_file **out, ui
 	fr_store_kind kind;
 	if (fr_storage_kind(basepath, &kind, err))
 		return err->code;
+	/* Local parts are direct entries of the basepath (that is all listing returns), so a name
+	 * from a corrupt or forged request cannot reach outside it. */
+	if (!name[0] || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+		return fr_err_set(err, FR_EINVAL, "%s: part name '%s' is not a file name", basepath,
+		                  name);
 	char *path = join(basepath, name, NULL);
 	if (!path)
 		return fr_err_set(err, FR_ENOMEM, "%s: out of memory", name);

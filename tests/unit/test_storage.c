@@ -271,6 +271,11 @@ START_TEST(opening)
 	}
 	ck_assert_int_eq(fr_storage_open("/dev", "null", &f, &size, &err), FR_EIO);
 	ck_assert_msg(strstr(err.msg, "/dev/null: is a character device"), "%s", err.msg);
+	const char *notnames[] = { "", ".", "..", "../x.parquet", "sub.parquet/inner.parquet" };
+	for (size_t i = 0; i < sizeof notnames / sizeof notnames[0]; i++) {
+		ck_assert_int_eq(fr_storage_open(dir, notnames[i], &f, &size, &err), FR_EINVAL);
+		ck_assert_msg(strstr(err.msg, "is not a file name"), "%s", err.msg);
+	}
 	ck_assert_int_eq(fr_storage_open("gs://x/", "p", &f, &size, &err), FR_EINVAL);
 	ck_assert_int_eq(fr_storage_open("s3://b/x/", "p", &f, &size, &err), FR_EUNSUPPORTED);
 	/* nothing is held after a refusal: no descriptor leaks across many of them */

@@ -23,7 +23,7 @@ int fr_pq_open_reader(const char *name, uint64_t size, fr_pq_read_fn read, void 
 	fr_pq_file **out, fr_err *err);
 void fr_pq_close(fr_pq_file *f);
 /* Opens (mmap) an open local file: a regular file only.  `name` is used in error messages.
- * Takes fd in every case (closed by fr_pq_close, or before returning an error). */
+ * Takes fd in every case (closed once the file is mapped, or before returning an error). */
 int fr_pq_open_fd(const char *name, int fd, fr_pq_file **out, fr_err *err);
 
 const char *fr_pq_name(const fr_pq_file *f);

@@ -419,7 +419,7 @@ int fr_pq_int_range(const fr_pq_file *f, int col, const uint8_t *keep, int64_t *
 
 /* Opens an already open local file (storage opens it non-blocking and checks it is a regular
  * file first, so a FIFO or device never blocks the open).  Takes the descriptor in every case:
- * it is closed by fr_pq_close, or here on failure. */
+ * it is closed once the file is mapped, or on failure. */
 int fr_pq_open_fd(const char *name, int fd, fr_pq_file **out, fr_err *err)
 {
 	*out = NULL;
@@ -449,6 +449,9 @@ int fr_pq_open_fd(const char *name, int fd, fr_pq_file **out, fr_err *err)
 		}
 		f->map = m;
 	}
+	/* the mapping holds the file: no descriptor is kept per open part */
+	close(f->fd);
+	f->fd = -1;
 	f->read = map_read;
 	f->ctx = f;
 	if (open_common(f, err)) {

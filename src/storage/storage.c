@@ -193,20 +193,21 @@ char *fr_storage_part_path(const char *basepath, const char *name, fr_arena *are
 	return join(basepath, name, arena);
 }
 
-/* What a non-regular file is, for the refusal. */
+/* What a non-regular file is, for the refusal (the wording of core/file on main, which this
+ * block should call once both meet: fr_file_open_regular). */
 static const char *file_kind(mode_t m)
 {
 	if (S_ISDIR(m))
-		return "is a directory";
+		return "directory";
 	if (S_ISFIFO(m))
-		return "is a FIFO";
+		return "FIFO";
 	if (S_ISCHR(m))
-		return "is a character device";
+		return "character device";
 	if (S_ISBLK(m))
-		return "is a block device";
+		return "block device";
 	if (S_ISSOCK(m))
-		return "is a socket";
-	return "is not a regular file";
+		return "socket";
+	return "special file";
 }
 
 int fr_storage_open(const char *basepath, const char *name, fr_pq_file **out, uint64_t *size,
@@ -230,17 +231,20 @@ int fr_storage_open(const char *basepath, const char *name, fr_pq_file **out, ui
 	/* stat first so a device is never even opened; the fstat below closes the race */
 	if (stat(path, &st)) {
 		int e = errno;
-		rc = fr_err_set(err, e == ENOENT ? FR_ENOTFOUND : FR_EIO, "%s: %s", path, strerror(e));
+		rc = fr_err_set(err, e == ENOENT || e == ENOTDIR ? FR_ENOTFOUND : FR_EIO, "%s: %s", path,
+		                strerror(e));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		rc = fr_err_set(err, FR_EIO, "%s: %s, not a parquet file", path, file_kind(st.st_mode));
+		rc = fr_err_set(err, FR_EINVAL, "%s: is a %s, not a regular file", path,
+		                file_kind(st.st_mode));
 		goto out;
 	}
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		int e = errno;
-		rc = fr_err_set(err, e == ENOENT ? FR_ENOTFOUND : FR_EIO, "%s: %s", path, strerror(e));
+		rc = fr_err_set(err, e == ENOENT || e == ENOTDIR ? FR_ENOTFOUND : FR_EIO, "%s: %s", path,
+		                strerror(e));
 		goto out;
 	}
 	if (fstat(fd, &st)) {
@@ -251,7 +255,8 @@ int fr_storage_open(const char *basepath, const char *name, fr_pq_file **out, ui
 	}
 	if (!S_ISREG(st.st_mode)) {   /* replaced between the stat and the open */
 		close(fd);
-		rc = fr_err_set(err, FR_EIO, "%s: %s, not a parquet file", path, file_kind(st.st_mode));
+		rc = fr_err_set(err, FR_EINVAL, "%s: is a %s, not a regular file", path,
+		                file_kind(st.st_mode));
 		goto out;
 	}
 	int fl = fcntl(fd, F_GETFL);

@@ -418,3 +418,48 @@ int fr_pq_int_range(const fr_pq_file *f, int col, const uint8_t *keep, int64_t *
 	*max = mx;
 	return 1;
 }
+
+/* Opens an already open local file (storage opens it non-blocking and checks it is a regular
+ * file first, so a FIFO or device never blocks the open).  Takes the descriptor in every case:
+ * it is closed once the file is mapped, or on failure. */
+int fr_pq_open_fd(const char *name, int fd, fr_pq_file **out, fr_err *err)
+{
+	*out = NULL;
+	fr_pq_file *f = file_new(name, err);
+	if (!f) {
+		close(fd);
+		return err->code;
+	}
+	f->fd = fd;
+	struct stat st;
+	if (fstat(fd, &st)) {
+		int e = errno;
+		fr_pq_close(f);
+		return fr_err_set(err, FR_EIO, "%s: %s", name, strerror(e));
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fr_pq_close(f);
+		return fr_err_set(err, FR_EIO, "%s: not a regular file", name);
+	}
+	f->size = (uint64_t)st.st_size;
+	if (f->size > 0) {
+		void *m = mmap(NULL, f->size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (m == MAP_FAILED) {
+			int e = errno;
+			fr_pq_close(f);
+			return fr_err_set(err, FR_EIO, "%s: mmap: %s", name, strerror(e));
+		}
+		f->map = m;
+	}
+	/* the mapping holds the file: no descriptor is kept per open part */
+	close(f->fd);
+	f->fd = -1;
+	f->read = map_read;
+	f->ctx = f;
+	if (open_common(f, err)) {
+		fr_pq_close(f);
+		return err->code;
+	}
+	*out = f;
+	return 0;
+}

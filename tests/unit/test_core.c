@@ -244,6 +244,53 @@ START_TEST(config_known_ranges)
 	ck_assert_msg(strstr(e.msg, "FROCKET_LOG_LEVEL='loud'"), "%s", e.msg);
 	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
 		unsetenv(vars[i]);
+/* ---- core/bin: the binary codec every cross-process payload uses ---- */
+#include <math.h>
+
+#include "core/bin.h"
+
+START_TEST(bin_round_trip)
+{
+	fr_buf b = FR_BUF_INIT;
+	ck_assert_int_eq(fr_bin_u8(&b, 0xab), 0);
+	ck_assert_int_eq(fr_bin_u32(&b, 0xdeadbeef), 0);
+	ck_assert_int_eq(fr_bin_i32(&b, -7), 0);
+	ck_assert_int_eq(fr_bin_u64(&b, 0x0102030405060708ull), 0);
+	ck_assert_int_eq(fr_bin_i64(&b, INT64_MIN), 0);
+	ck_assert_int_eq(fr_bin_f64(&b, -0.0), 0);
+	ck_assert_int_eq(fr_bin_bytes(&b, "a\0b", 3), 0);
+	ck_assert_int_eq(fr_bin_str(&b, NULL), 0);
+	ck_assert_int_eq(fr_bin_str(&b, ""), 0);
+	ck_assert_int_eq(fr_bin_str(&b, "h\xc3\xa9llo"), 0);
+	ck_assert_int_eq(fr_bin_u8(&b, 1), 0);
+	ck_assert_int_eq(fr_bin_u32(&b, 2), 0);
+	/* little-endian on the wire whatever the host */
+	ck_assert_int_eq(b.data[1], 0xef);
+	ck_assert_int_eq(b.data[9], 0x08);
+	fr_arena *a = fr_arena_new(0);
+	fr_bin_reader r;
+	fr_bin_reader_init(&r, b.data, b.len);
+	ck_assert_uint_eq(fr_bin_get_u8(&r), 0xab);
+	ck_assert_uint_eq(fr_bin_get_u32(&r), 0xdeadbeef);
+	ck_assert_int_eq(fr_bin_get_i32(&r), -7);
+	ck_assert(fr_bin_get_u64(&r) == 0x0102030405060708ull);
+	ck_assert(fr_bin_get_i64(&r) == INT64_MIN);
+	double z = fr_bin_get_f64(&r);
+	ck_assert(z == 0.0 && signbit(z));
+	size_t n;
+	const uint8_t *p = fr_bin_get_bytes(&r, &n);
+	ck_assert(p && n == 3 && !memcmp(p, "a\0b", 3));
+	ck_assert_ptr_null(fr_bin_get_str(&r, a));
+	ck_assert_int_eq(r.bad, 0);
+	ck_assert_str_eq(fr_bin_get_str(&r, a), "");
+	ck_assert_str_eq(fr_bin_get_str(&r, a), "h\xc3\xa9llo");
+	ck_assert_int_eq(fr_bin_get_bool(&r), 1);
+	ck_assert_uint_eq(fr_bin_get_count(&r, 0), 0);   /* 2 items of >= 1 byte, 0 bytes left */
+	ck_assert_int_eq(r.bad, 1);
+	fr_err e = { 0 };
+	ck_assert_int_eq(fr_bin_reader_done(&r, "test record", &e), FR_ECORRUPT);
+	ck_assert_msg(strstr(e.msg, "test record") && strstr(e.msg, "count"), "%s", e.msg);
+	fr_arena_free(a);
 	fr_buf_free(&b);
 }
 END_TEST
@@ -292,6 +339,92 @@ START_TEST(file_regular_only)
 }
 END_TEST
 
+START_TEST(bin_refusals)
+{
+	fr_arena *a = fr_arena_new(0);
+	fr_err e = { 0 };
+	fr_bin_reader r;
+	/* every short read latches, later reads give zeros, done names the offset */
+	const uint8_t three[3] = { 1, 2, 3 };
+	fr_bin_reader_init(&r, three, 3);
+	ck_assert_uint_eq(fr_bin_get_u8(&r), 1);
+	ck_assert_uint_eq(fr_bin_get_u32(&r), 0);
+	ck_assert_uint_eq(fr_bin_get_u8(&r), 0);
+	ck_assert_int_eq(fr_bin_reader_done(&r, "rec", &e), FR_ECORRUPT);
+	ck_assert_msg(strstr(e.msg, "truncated") && strstr(e.msg, "byte 1 of 3"), "%s", e.msg);
+	/* trailing bytes */
+	fr_bin_reader_init(&r, three, 3);
+	fr_bin_get_u8(&r);
+	ck_assert_int_eq(fr_bin_reader_done(&r, "rec", &e), FR_ECORRUPT);
+	ck_assert_msg(strstr(e.msg, "2 trailing bytes"), "%s", e.msg);
+	/* a length past the end, a NUL inside a string, a bad flag, a huge count */
+	fr_buf b = FR_BUF_INIT;
+	fr_bin_u32(&b, 100);
+	fr_bin_u8(&b, 'x');
+	fr_bin_reader_init(&r, b.data, b.len);
+	size_t n = 9;
+	ck_assert_ptr_null(fr_bin_get_bytes(&r, &n));
+	ck_assert(r.bad && n == 0);
+	fr_buf_reset(&b);
+	fr_bin_bytes(&b, "a\0b", 3);
+	fr_bin_reader_init(&r, b.data, b.len);
+	ck_assert_ptr_null(fr_bin_get_str(&r, a));
+	ck_assert(r.bad && strstr(r.what, "NUL"));
+	fr_buf_reset(&b);
+	fr_bin_u8(&b, 2);
+	fr_bin_reader_init(&r, b.data, b.len);
+	fr_bin_get_bool(&r);
+	ck_assert(r.bad);
+	fr_buf_reset(&b);
+	fr_bin_u32(&b, 1000);
+	for (int i = 0; i < 100; i++)
+		fr_bin_u64(&b, 0);
+	fr_bin_reader_init(&r, b.data, b.len);
+	ck_assert_uint_eq(fr_bin_get_count(&r, 8), 0);
+	ck_assert(r.bad);
+	fr_bin_reader_init(&r, b.data, b.len);
+	ck_assert_uint_eq(fr_bin_get_count(&r, 0), 0);   /* 1000 > 800 bytes left */
+	fr_buf_reset(&b);
+	fr_bin_u32(&b, 100);
+	for (int i = 0; i < 100; i++)
+		fr_bin_u64(&b, 0);
+	fr_bin_reader_init(&r, b.data, b.len);
+	ck_assert_uint_eq(fr_bin_get_count(&r, 8), 100);
+	ck_assert(!r.bad);
+	/* NULL where bytes are required; a decoder's own failure; the empty input */
+	fr_buf_reset(&b);
+	fr_bin_str(&b, NULL);
+	fr_bin_reader_init(&r, b.data, b.len);
+	ck_assert_ptr_null(fr_bin_get_bytes(&r, &n));
+	ck_assert(r.bad);
+	fr_bin_reader_init(&r, b.data, b.len);
+	fr_bin_fail(&r, "unknown kind 9");
+	fr_bin_fail(&r, "second");
+	ck_assert_int_eq(fr_bin_reader_done(&r, "task", &e), FR_ECORRUPT);
+	ck_assert_msg(strstr(e.msg, "task: unknown kind 9"), "%s", e.msg);
+	fr_bin_reader_init(&r, NULL, 0);
+	ck_assert_int_eq(fr_bin_reader_done(&r, "empty", &e), 0);
+	fr_bin_get_u8(&r);
+	ck_assert_int_eq(fr_bin_reader_done(&r, "empty", &e), FR_ECORRUPT);
+	/* a failed write leaves the buffer as it was */
+	fr_buf_reset(&b);
+	fr_bin_u8(&b, 7);
+	ck_assert_int_eq(fr_bin_bytes(&b, "", (size_t)0xffffffffu), FR_ELIMIT);
+	ck_assert_uint_eq(b.len, 1);
+	fr_buf_free(&b);
+	fr_arena_free(a);
+}
+END_TEST
+
+static TCase *bin_tcase(void)
+{
+	TCase *tc = tcase_create("bin");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, bin_round_trip);
+	tcase_add_test(tc, bin_refusals);
+	return tc;
+}
+
 int main(void)
 {
 	Suite *s = suite_create("core");
@@ -307,6 +440,7 @@ int main(void)
 	tcase_add_test(tc, config_known_ranges);
 	tcase_add_test(tc, file_regular_only);
 	suite_add_tcase(s, tc);
+	suite_add_tcase(s, bin_tcase());
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);

@@ -951,6 +951,52 @@ done:
 	return rc;
 }
 
+/* A string column whose distinct values cannot stay under the categorical limit is worth
+ * knowing before decoding it whole: its values are mostly unique, and building the whole
+ * column's dictionary is the dearest step of registration.  The distinct count of one row
+ * group is a lower bound of the column's, so the first row group large enough to pass the
+ * limit alone is decoded: *decided = 1 when it does (not categorical), else the caller
+ * decodes the whole column (at most one row group more of work). */
+static int probe_high_cardinality(fr_pq_file *f, int col, const char *name,
+                                  const fr_dschema_opts *o, int *decided, fr_err *err)
+{
+	*decided = 0;
+	int nrg = fr_pq_num_row_groups(f);
+	int64_t total = fr_pq_num_rows(f);
+	double limit = o->cat_ratio * (double)total;
+	if (nrg < 2)
+		return 0;
+	int r = 0;
+	while (r < nrg && (double)fr_pq_row_group_rows(f, r) <= limit)
+		r++;
+	if (r >= nrg)
+		return 0;
+	uint8_t *keep = calloc((size_t)nrg, 1);
+	fr_arena *sa = fr_arena_new(0);
+	int rc = 0;
+	if (!keep || !sa) {
+		rc = fr_err_set(err, FR_ENOMEM, "%s: out of memory", fr_pq_name(f));
+		goto done;
+	}
+	keep[r] = 1;
+	fr_vec v;
+	if ((rc = fr_pq_load_column(f, col, keep, sa, &v, err)))
+		goto done;
+	int64_t *cnt;
+	if ((rc = dict_counts(&v, &cnt, err, fr_pq_name(f), name)))
+		goto done;
+	int64_t distinct = 0;
+	for (uint32_t i = 0; i < v.dict.n; i++)
+		distinct += cnt[i] > 0;
+	free(cnt);
+	/* the very test the full analysis makes, so both agree at the boundary */
+	*decided = (double)distinct / (double)total > o->cat_ratio;
+done:
+	free(keep);
+	fr_arena_free(sa);
+	return rc;
+}
+
 /* Numeric and string attributes of one ordinary supported column. */
 static int analyze_column(fr_pq_file *f, int col, const fr_pq_colinfo *ci, int pandas_cat,
                           const fr_dschema_opts *o, fr_arena *arena, fr_dscol *c, fr_err *err)
@@ -974,11 +1020,21 @@ static int analyze_column(fr_pq_file *f, int col, const fr_pq_colinfo *ci, int p
 			return 0;
 		}
 	}
+	int rc;
+	if (ci->type == FR_TYPE_STRING && !pandas_cat) {
+		int decided = 0;
+		if ((rc = probe_high_cardinality(f, col, ci->name, o, &decided, err)))
+			return rc;
+		if (decided) {
+			c->categorical = c->has_ratio = c->ntop = 0;
+			return 0;
+		}
+	}
 	fr_arena *sa = fr_arena_new(0);
 	if (!sa)
 		return fr_err_set(err, FR_ENOMEM, "%s: out of memory", fr_pq_name(f));
 	fr_vec v;
-	int rc = load(f, col, sa, &v, err);
+	rc = load(f, col, sa, &v, err);
 	if (!rc) {
 		if (ci->type == FR_TYPE_STRING)
 			rc = analyze_strings(&v, pandas_cat, o, arena, c, err, fr_pq_name(f));

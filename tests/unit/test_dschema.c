@@ -544,8 +544,8 @@ START_TEST(categorical_rules)
 	char path[512];
 	snprintf(path, sizeof path, "%s/k.parquet", tmpdir);
 	enum { N = 100 };
-	const char *ten[N], *eleven[N], *topv[N], *allnull[N];
-	char buf[N][8];
+	const char *ten[N], *eleven[N], *topv[N], *allnull[N], *uniq[N];
+	char buf[N][8], ubuf[N][8];
 	int64_t g[N], ts[N];
 	for (int i = 0; i < N; i++) {
 		snprintf(buf[i], sizeof buf[i], "v%d", i % 10);
@@ -554,18 +554,23 @@ START_TEST(categorical_rules)
 		/* a 40, b 20, c 20, d 10, null 10: ties between b and c go by value */
 		topv[i] = i < 40 ? "a" : i < 60 ? "c" : i < 80 ? "b" : i < 90 ? "d" : NULL;
 		allnull[i] = NULL;
+		snprintf(ubuf[i], sizeof ubuf[i], "u%d", i);
+		uniq[i] = ubuf[i];
 		g[i] = i;
 		ts[i] = 1000 + i;
 	}
-	fr_pqw_col cols[6] = {
+	fr_pqw_col cols[7] = {
 		{ "g", FR_PQ_INT64, 0, 0, 0 }, { "ts", FR_PQ_INT64, 0, 0, 0 },
 		{ "ten", FR_PQ_BYTE_ARRAY, 0, 1, 0 }, { "eleven", FR_PQ_BYTE_ARRAY, 0, 1, 0 },
 		{ "top", FR_PQ_BYTE_ARRAY, 1, 1, 0 }, { "none", FR_PQ_BYTE_ARRAY, 1, 1, 0 },
+		{ "uniq", FR_PQ_BYTE_ARRAY, 0, 1, 0 },
 	};
-	tvec v[6] = { tv_i64(g, NULL, N), tv_i64(ts, NULL, N), tv_str(ten, N), tv_str(eleven, N),
-	              tv_str(topv, N), tv_str(allnull, N) };
-	write_file(path, cols, 6, v, N, 30);   /* four row groups: one dictionary per column */
-	for (int i = 0; i < 6; i++)
+	tvec v[7] = { tv_i64(g, NULL, N), tv_i64(ts, NULL, N), tv_str(ten, N), tv_str(eleven, N),
+	              tv_str(topv, N), tv_str(allnull, N), tv_str(uniq, N) };
+	/* four row groups: one dictionary per column chunk; "eleven" reaches its 11th value in
+	 * the last one (the first row group alone cannot tell), "uniq" is told by the first */
+	write_file(path, cols, 7, v, N, 30);
+	for (int i = 0; i < 7; i++)
 		tv_free(&v[i]);
 	fr_dschema_opts o = dopts();
 	o.cat_top_count = 2;   /* a part keeps floor(1.5 * 2) = 3 */
@@ -579,6 +584,17 @@ START_TEST(categorical_rules)
 	ck_assert(!c->categorical && !c->has_ratio && !c->top_values);
 	c = col(s, "none");
 	ck_assert(!c->categorical && !c->has_ratio && !c->top_values);
+	c = col(s, "uniq");
+	ck_assert(!c->categorical && !c->has_ratio && !c->top_values);
+	/* with a ratio of 1, every column is categorical (the first row group decides nothing) */
+	o.cat_ratio = 1;
+	ck_assert_msg(collect_path(path, "g", "ts", &o, a, &s, NULL, &e) == 0, "%s", e.msg);
+	c = col(s, "uniq");
+	ck_assert(c->categorical && c->cat_ratio == 1 && c->ntop == 3);
+	ck_assert_str_eq(c->top_values[0], "u0");   /* all tied: by value */
+	ck_assert_str_eq(c->top_values[2], "u10");
+	ck_assert(col(s, "eleven")->categorical);
+	o.cat_ratio = 0.1;
 	c = col(s, "top");
 	ck_assert(c->categorical && c->cat_ratio == 0.04);
 	ck_assert_int_eq(c->ntop, 3);

@@ -1642,6 +1642,17 @@ int fr_dschema_parse(const char *json, size_t len, fr_arena *arena, fr_dschema *
 		}
 		s->nunsup++;
 	}
+	for (int k = 0; k < 2; k++) {
+		const char *nm = k ? s->ts_col : s->group_col;
+		int found = 0;
+		for (int i = 0; i < s->ncols && !found; i++)
+			found = !strcmp(s->cols[i].name, nm);
+		if (!found) {
+			rc = corrupt(&j, "schema.%s %s is not in columns", k ? "timestampColumn" :
+			             "groupIdColumn", nm);
+			goto done;
+		}
+	}
 	*out = s;
 done:
 	json_decref(doc);

@@ -970,6 +970,8 @@ START_TEST(json_forms)
 		  "\"numericMin\": 1, \"numericMax\": null, \"categorical\": false", "non-numeric" },
 		{ "\"categorical\": true", "\"categorical\": false", "non-categorical" },
 		{ "\"dtypeName\": \"bool\"", "\"dtypeName\": \"bo\\u0000ol\"", "" },
+		{ "\"timestampColumn\": \"t\"", "\"timestampColumn\": \"x\"", "timestampColumn" },
+		{ "\"groupIdColumn\": \"g\"", "\"groupIdColumn\": \"b2\"", "groupIdColumn" },
 	};
 	for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
 		const char *at = strstr(good_json, edits[i].from);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <zstd.h>
 
+#include "core/log.h"
 #include "parquet/format.h"
 #include "query/jw.h"
 
@@ -1111,6 +1112,9 @@ int fr_dschema_collect(fr_pq_file *f, const char *group_col, const char *ts_col,
 				return fr_err_set(err, FR_ENOMEM, "%s: out of memory", fname);
 			if (!strset_add(&seen_uns, nm, s->nunsup))
 				continue;
+			if (is_cond(ci.name))
+				FR_WARN("dschema", "%s: column %s is not supported (the prefix " COND_PREFIX
+				        " is reserved for the query engine)", fname, nm);
 			s->unsup_names[s->nunsup] = nm;
 			s->unsup_types[s->nunsup++] = dt;
 			continue;

@@ -545,7 +545,7 @@ START_TEST(categorical_rules)
 	snprintf(path, sizeof path, "%s/k.parquet", tmpdir);
 	enum { N = 100 };
 	const char *ten[N], *eleven[N], *topv[N], *allnull[N], *uniq[N];
-	char buf[N][8], ubuf[N][8];
+	char buf[N][16], ubuf[N][16];
 	int64_t g[N], ts[N];
 	for (int i = 0; i < N; i++) {
 		snprintf(buf[i], sizeof buf[i], "v%d", i % 10);

@@ -894,6 +894,47 @@ static int load(fr_pq_file *f, int col, fr_arena *a, fr_vec *v, fr_err *err)
 	return fr_pq_load_column(f, col, NULL, a, v, err);
 }
 
+/* A decoded INT column against the statistics the reader trusts, row group by row group: a
+ * value outside its row group's declared range means the data or the footer was damaged
+ * (uncompressed pages carry no checksum, so overwritten values decode without complaint).
+ * Queries prune row groups by these statistics, so such a part would give wrong answers
+ * quietly: registration refuses it instead. */
+static int check_stats_agree(fr_pq_file *f, int col, const fr_vec *v, const char *name,
+                             fr_err *err)
+{
+	if (v->kind != FR_VEC_I64)
+		return 0;
+	int nrg = fr_pq_num_row_groups(f);
+	uint8_t *keep = calloc((size_t)(nrg > 0 ? nrg : 1), 1);
+	if (!keep)
+		return fr_err_set(err, FR_ENOMEM, "%s: out of memory", fr_pq_name(f));
+	int64_t at = 0;
+	int rc = 0;
+	for (int r = 0; r < nrg && !rc; r++) {
+		int64_t rows = fr_pq_row_group_rows(f, r);
+		if (rows < 0 || rows > v->len - at)
+			break;
+		keep[r] = 1;
+		int64_t lo, hi;
+		if (fr_pq_int_range(f, col, keep, &lo, &hi)) {
+			for (int64_t i = at; i < at + rows; i++) {
+				int64_t x = v->v.i64[i];
+				if (fr_vec_valid(v, i) && (x < lo || x > hi)) {
+					rc = fr_err_set(err, FR_ECORRUPT, "%s: column %s, row group %d: value %lld "
+					                "is outside the range [%lld, %lld] of the row group's "
+					                "statistics: the part is damaged", fr_pq_name(f), name, r,
+					                (long long)x, (long long)lo, (long long)hi);
+					break;
+				}
+			}
+		}
+		keep[r] = 0;
+		at += rows;
+	}
+	free(keep);
+	return rc;
+}
+
 /* The group column checks (§5.4 step 3): attributes and ids from one decode. */
 static int check_group(fr_pq_file *f, int gi, const fr_pq_colinfo *ci, const char *g,
                        int pandas_cat, const fr_dschema_opts *o, fr_arena *arena,
@@ -914,6 +955,8 @@ static int check_group(fr_pq_file *f, int gi, const fr_pq_colinfo *ci, const cha
 		rc = fr_err_set(err, FR_EINVAL, "%s: Some values in column %s are null", fname, g);
 		goto done;
 	}
+	if ((rc = check_stats_agree(f, gi, &v, g, err)))
+		goto done;
 	if (ci->type == FR_TYPE_INT)
 		vec_range(&v, ci->is_unsigned && ci->physical_type == FR_PQ_INT64, attrs);
 	else if ((rc = analyze_strings(&v, pandas_cat, o, arena, attrs, err, fname)))
@@ -946,6 +989,8 @@ static int check_ts(fr_pq_file *f, int ti, const fr_pq_colinfo *ci, const char *
 		rc = fr_err_set(err, FR_EINVAL, "%s: Column %s has NaN values", fname, t);
 		goto done;
 	}
+	if ((rc = check_stats_agree(f, ti, &v, t, err)))
+		goto done;
 	vec_range(&v, ci->is_unsigned && ci->physical_type == FR_PQ_INT64, attrs);
 done:
 	fr_arena_free(sa);

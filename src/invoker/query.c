@@ -120,7 +120,7 @@ static int run_qjob(qjob *j, const fr_query *q, double t_start, fr_job_progress_
 		if ((rc = fr_qresult_decode(q, r->res.qresult, r->res.qresult_len, &part, &err)) ||
 		    (rc = fr_qresult_merge(q, acc, part, &err))) {
 			ok = 0;
-			snprintf(msg, sizeof msg, "part %d (%s): %s", i, j->names[i], err.msg);
+			snprintf(msg, sizeof msg, "part %d (%.200s): %.700s", i, j->names[i], err.msg);
 		}
 		fr_qresult_free(part);
 	}

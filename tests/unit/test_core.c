@@ -1,5 +1,6 @@
 /* Unit tests for src/core: arena, buffers, errors, configuration parsing. */
 #include <check.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "core/arena.h"
+#include "core/bin.h"
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/error.h"
@@ -244,53 +246,6 @@ START_TEST(config_known_ranges)
 	ck_assert_msg(strstr(e.msg, "FROCKET_LOG_LEVEL='loud'"), "%s", e.msg);
 	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
 		unsetenv(vars[i]);
-/* ---- core/bin: the binary codec every cross-process payload uses ---- */
-#include <math.h>
-
-#include "core/bin.h"
-
-START_TEST(bin_round_trip)
-{
-	fr_buf b = FR_BUF_INIT;
-	ck_assert_int_eq(fr_bin_u8(&b, 0xab), 0);
-	ck_assert_int_eq(fr_bin_u32(&b, 0xdeadbeef), 0);
-	ck_assert_int_eq(fr_bin_i32(&b, -7), 0);
-	ck_assert_int_eq(fr_bin_u64(&b, 0x0102030405060708ull), 0);
-	ck_assert_int_eq(fr_bin_i64(&b, INT64_MIN), 0);
-	ck_assert_int_eq(fr_bin_f64(&b, -0.0), 0);
-	ck_assert_int_eq(fr_bin_bytes(&b, "a\0b", 3), 0);
-	ck_assert_int_eq(fr_bin_str(&b, NULL), 0);
-	ck_assert_int_eq(fr_bin_str(&b, ""), 0);
-	ck_assert_int_eq(fr_bin_str(&b, "h\xc3\xa9llo"), 0);
-	ck_assert_int_eq(fr_bin_u8(&b, 1), 0);
-	ck_assert_int_eq(fr_bin_u32(&b, 2), 0);
-	/* little-endian on the wire whatever the host */
-	ck_assert_int_eq(b.data[1], 0xef);
-	ck_assert_int_eq(b.data[9], 0x08);
-	fr_arena *a = fr_arena_new(0);
-	fr_bin_reader r;
-	fr_bin_reader_init(&r, b.data, b.len);
-	ck_assert_uint_eq(fr_bin_get_u8(&r), 0xab);
-	ck_assert_uint_eq(fr_bin_get_u32(&r), 0xdeadbeef);
-	ck_assert_int_eq(fr_bin_get_i32(&r), -7);
-	ck_assert(fr_bin_get_u64(&r) == 0x0102030405060708ull);
-	ck_assert(fr_bin_get_i64(&r) == INT64_MIN);
-	double z = fr_bin_get_f64(&r);
-	ck_assert(z == 0.0 && signbit(z));
-	size_t n;
-	const uint8_t *p = fr_bin_get_bytes(&r, &n);
-	ck_assert(p && n == 3 && !memcmp(p, "a\0b", 3));
-	ck_assert_ptr_null(fr_bin_get_str(&r, a));
-	ck_assert_int_eq(r.bad, 0);
-	ck_assert_str_eq(fr_bin_get_str(&r, a), "");
-	ck_assert_str_eq(fr_bin_get_str(&r, a), "h\xc3\xa9llo");
-	ck_assert_int_eq(fr_bin_get_bool(&r), 1);
-	ck_assert_uint_eq(fr_bin_get_count(&r, 0), 0);   /* 2 items of >= 1 byte, 0 bytes left */
-	ck_assert_int_eq(r.bad, 1);
-	fr_err e = { 0 };
-	ck_assert_int_eq(fr_bin_reader_done(&r, "test record", &e), FR_ECORRUPT);
-	ck_assert_msg(strstr(e.msg, "test record") && strstr(e.msg, "count"), "%s", e.msg);
-	fr_arena_free(a);
 	fr_buf_free(&b);
 }
 END_TEST
@@ -336,6 +291,52 @@ START_TEST(file_regular_only)
 	snprintf(fifo, sizeof fifo, "%s/fifo", dir);
 	unlink(fifo);
 	rmdir(dir);
+}
+END_TEST
+
+START_TEST(bin_round_trip)
+{
+	fr_buf b = FR_BUF_INIT;
+	ck_assert_int_eq(fr_bin_u8(&b, 0xab), 0);
+	ck_assert_int_eq(fr_bin_u32(&b, 0xdeadbeef), 0);
+	ck_assert_int_eq(fr_bin_i32(&b, -7), 0);
+	ck_assert_int_eq(fr_bin_u64(&b, 0x0102030405060708ull), 0);
+	ck_assert_int_eq(fr_bin_i64(&b, INT64_MIN), 0);
+	ck_assert_int_eq(fr_bin_f64(&b, -0.0), 0);
+	ck_assert_int_eq(fr_bin_bytes(&b, "a\0b", 3), 0);
+	ck_assert_int_eq(fr_bin_str(&b, NULL), 0);
+	ck_assert_int_eq(fr_bin_str(&b, ""), 0);
+	ck_assert_int_eq(fr_bin_str(&b, "h\xc3\xa9llo"), 0);
+	ck_assert_int_eq(fr_bin_u8(&b, 1), 0);
+	ck_assert_int_eq(fr_bin_u32(&b, 2), 0);
+	/* little-endian on the wire whatever the host */
+	ck_assert_int_eq(b.data[1], 0xef);
+	ck_assert_int_eq(b.data[9], 0x08);
+	fr_arena *a = fr_arena_new(0);
+	fr_bin_reader r;
+	fr_bin_reader_init(&r, b.data, b.len);
+	ck_assert_uint_eq(fr_bin_get_u8(&r), 0xab);
+	ck_assert_uint_eq(fr_bin_get_u32(&r), 0xdeadbeef);
+	ck_assert_int_eq(fr_bin_get_i32(&r), -7);
+	ck_assert(fr_bin_get_u64(&r) == 0x0102030405060708ull);
+	ck_assert(fr_bin_get_i64(&r) == INT64_MIN);
+	double z = fr_bin_get_f64(&r);
+	ck_assert(z == 0.0 && signbit(z));
+	size_t n;
+	const uint8_t *p = fr_bin_get_bytes(&r, &n);
+	ck_assert(p && n == 3 && !memcmp(p, "a\0b", 3));
+	ck_assert_ptr_null(fr_bin_get_str(&r, a));
+	ck_assert_int_eq(r.bad, 0);
+	ck_assert_str_eq(fr_bin_get_str(&r, a), "");
+	ck_assert_str_eq(fr_bin_get_str(&r, a), "h\xc3\xa9llo");
+	ck_assert_int_eq(fr_bin_get_bool(&r), 1);
+	ck_assert_uint_eq(fr_bin_get_count(&r, 0), 0);   /* 2 items of >= 1 byte, 0 bytes left */
+	ck_assert_int_eq(r.bad, 1);
+	fr_err e = { 0 };
+	ck_assert_int_eq(fr_bin_reader_done(&r, "test record", &e), FR_ECORRUPT);
+	ck_assert_msg(strstr(e.msg, "test record") && strstr(e.msg, "count"), "%s", e.msg);
+	fr_arena_free(a);
+	fr_buf_free(&b);
 }
 END_TEST
 

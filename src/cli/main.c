@@ -11,7 +11,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "kernels/kernels.h"
+#include "invoker/runtime.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -180,10 +180,9 @@ int main(int argc, char **argv)
 		 * value; then the ones that need more than parsing (log level, SIMD mode that this
 		 * CPU may lack). */
 		fr_err err = { 0 };
-		if (fr_config_check_env(report_env, (void *)name))
-			return finish(name, 2);
-		if (fr_log_init(0, &err) || fr_kern_init(&err)) {
-			fprintf(stderr, "frocket %s: %s\n", name, err.msg);
+		if (fr_runtime_init(0, report_env, (void *)name, &err)) {
+			if (err.msg[0])
+				fprintf(stderr, "frocket %s: %s\n", name, err.msg);
 			return finish(name, 2);
 		}
 		if (fr_cli.loglevel)

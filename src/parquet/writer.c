@@ -113,16 +113,7 @@ static void free_writer(fr_pqw *w)
 	free(w->rgs);
 	fr_pq_compressor_free(w->comp);
 	fr_buf_free(&w->statbuf);
-	fr_buf_free(&w->page);
-	fr_buf_free(&w->cpage);
-	fr_buf_free(&w->hdr);
-	free(w->codes);
-	free(w->slots);
-	free(w->ikeys);
-	free(w->sptr);
-	free(w->slen);
-	free(w->shash);
-	free(w->remap);
+	fr_pqw_release_scratch(w);
 	free(w->path);
 	free(w);
 }

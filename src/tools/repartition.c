@@ -13,7 +13,8 @@
  * the metadata, see rg_need).  Before a pass, when what the part buffers hold plus that need
  * would pass the budget, every part is written out and its buffers freed.  An input row group
  * whose pass alone needs more than the budget is refused before anything is written, with
- * the --memory that would do. */
+ * the --memory that would do.  Each part's open writer (stdio buffer, bookkeeping) is taken
+ * off the budget first. */
 #include "tools/repartition.h"
 #include "tools/args.h"
 #include "tools/outset.h"
@@ -266,8 +267,6 @@ static int pbuf_reserve(rp *R, pbuf *p, int64_t need)
 	int64_t cap = p->cap + p->cap / 2;
 	if (cap < need)
 		cap = need;
-	if (cap < 1024)
-		cap = 1024;
 	for (int c = 0; c < R->ncols; c++) {
 		pcol *pc = &p->cols[c];
 		size_t es = elem_size(R->cols[c].type);
@@ -624,7 +623,12 @@ int fr_repart_run(const fr_repart_opts *o, fr_err *err)
 	rp R;
 	memset(&R, 0, sizeof R);
 	R.o = o;
-	R.usable = (double)(o->memory_mb - RESERVE_MB) * MB;
+	/* Every part's writer lives for the whole run: its stdio buffer (scaled down for many
+	 * parts) and bookkeeping come off the budget first. */
+	size_t io_buffer = (size_t)((double)(o->memory_mb - RESERVE_MB) * MB / 8 / o->parts);
+	io_buffer = io_buffer > 64 * 1024 ? 64 * 1024 : io_buffer < 4096 ? 4096 : io_buffer;
+	double per_part = (double)io_buffer + 16384;
+	R.usable = (double)(o->memory_mb - RESERVE_MB) * MB - per_part * o->parts;
 	int rc = 0;
 	int64_t total = 0;
 	/* Every input's schema, and the memory each row group's pass needs, are checked before
@@ -652,11 +656,12 @@ int fr_repart_run(const fr_repart_opts *o, fr_err *err)
 	if (rc)
 		goto out;
 	if (worst > R.usable) {
-		double mb = RESERVE_MB + worst / MB + 1;
+		double mb = RESERVE_MB + (worst + per_part * o->parts) / MB + 1;
 		rc = fr_err_set(err, FR_ELIMIT, "--memory %lld is too small for %s: its row group %d "
-			"(%lld rows) is read in one pass, which needs about %.0f MB; use --memory %.0f "
-			"or more, or inputs with smaller row groups", (long long)o->memory_mb,
-			o->inputs[worst_in], worst_rg, (long long)worst_rows, mb, mb);
+			"(%lld rows) is read in one pass, which with %d output part%s needs about %.0f "
+			"MB; use --memory %.0f or more, or inputs with smaller row groups",
+			(long long)o->memory_mb, o->inputs[worst_in], worst_rg, (long long)worst_rows,
+			o->parts, o->parts > 1 ? "s" : "", mb, mb);
 		goto out;
 	}
 	if ((rc = fr_outset_begin(o->out, o->parts, &R.outs, err)))
@@ -680,7 +685,7 @@ int fr_repart_run(const fr_repart_opts *o, fr_err *err)
 	wo.codec = o->codec;
 	wo.page_v2 = o->page_v2;
 	/* Many writers live at once: small I/O buffers and pages scaled to the budget. */
-	wo.io_buffer = 64 * 1024;
+	wo.io_buffer = io_buffer;
 	double page = R.usable / 10 / o->parts;
 	wo.page_size = page > (1 << 20) ? 1 << 20 : page < 64 * 1024 ? 64 * 1024 : (size_t)page;
 	for (int p = 0; p < o->parts && !rc; p++) {

@@ -232,6 +232,287 @@ START_TEST(tc_relations)
 }
 END_TEST
 
+/* ---- relations of hostile length (issue 13): no recursion on their depth, memory bounded
+ * by the distinct conditions, and the same answers as their short equivalents ---- */
+
+/* Reference: recursive descent straight over the text, on truth tables (bit j of a mask is the
+ * value under assignment j, where condition c is true iff bit c of j is set). */
+typedef struct refp {
+	const char *s;
+} refp;
+
+static uint32_t ref_or(refp *p);
+
+static void ref_ws(refp *p)
+{
+	while (*p->s == ' ')
+		p->s++;
+}
+
+static uint32_t ref_term(refp *p)
+{
+	ref_ws(p);
+	if (*p->s == '(') {
+		p->s++;
+		uint32_t v = ref_or(p);
+		ref_ws(p);
+		ck_assert_int_eq(*p->s, ')');
+		p->s++;
+		return v;
+	}
+	ck_assert_int_eq(*p->s, '$');
+	int c = (int)strtol(p->s + 1, (char **)&p->s, 10);
+	uint32_t m = 0;
+	for (int j = 0; j < 32; j++)
+		if (j >> c & 1)
+			m |= 1u << j;
+	return m;
+}
+
+static uint32_t ref_and(refp *p)
+{
+	uint32_t v = ref_term(p);
+	for (;;) {
+		ref_ws(p);
+		if (strncmp(p->s, "and", 3))
+			return v;
+		p->s += 3;
+		v &= ref_term(p);
+	}
+}
+
+static uint32_t ref_or(refp *p)
+{
+	uint32_t v = ref_and(p);
+	for (;;) {
+		ref_ws(p);
+		if (strncmp(p->s, "or", 2))
+			return v;
+		p->s += 2;
+		v |= ref_and(p);
+	}
+}
+
+/* Runs the compiled program of q on truth tables. */
+static uint32_t run_prog(const fr_query *q)
+{
+	uint32_t st[64];
+	int sp = 0;
+	ck_assert_int_le(q->rel_depth, 64);
+	for (int i = 0; i < q->nrel_prog; i++) {
+		const fr_relop *op = &q->rel_prog[i];
+		uint32_t m = 0;
+		if (op->cond >= 0)
+			for (int j = 0; j < 32; j++)
+				if (j >> op->cond & 1)
+					m |= 1u << j;
+		switch (op->op) {
+		case FR_RELOP_PUSH: ck_assert_int_lt(sp, q->rel_depth); st[sp++] = m; break;
+		case FR_RELOP_AND_COND: ck_assert_int_ge(sp, 1); st[sp - 1] &= m; break;
+		case FR_RELOP_OR_COND: ck_assert_int_ge(sp, 1); st[sp - 1] |= m; break;
+		case FR_RELOP_AND_TOP: ck_assert_int_ge(sp, 2); sp--; st[sp - 1] &= st[sp]; break;
+		case FR_RELOP_OR_TOP: ck_assert_int_ge(sp, 2); sp--; st[sp - 1] |= st[sp]; break;
+		}
+	}
+	ck_assert_int_eq(sp, 1);
+	return st[0];
+}
+
+static uint64_t rel_rng = 0x9E3779B97F4A7C15ULL;
+static uint32_t rel_rand(uint32_t n)
+{
+	rel_rng ^= rel_rng << 13;
+	rel_rng ^= rel_rng >> 7;
+	rel_rng ^= rel_rng << 17;
+	return (uint32_t)(rel_rng % n);
+}
+
+static void gen_rel(fr_buf *b, int depth, int *leaves)
+{
+	if (depth == 0 || rel_rand(10) < 3) {
+		fr_buf_printf(b, "$%u", rel_rand(5));
+		++*leaves;
+		return;
+	}
+	int paren = rel_rand(2);
+	if (paren)
+		fr_buf_putc(b, '(');
+	int n = 2 + (int)rel_rand(4);
+	for (int i = 0; i < n; i++) {
+		if (i)
+			fr_buf_printf(b, rel_rand(2) ? " and " : " or ");
+		gen_rel(b, depth - 1, leaves);
+	}
+	if (paren)
+		fr_buf_putc(b, ')');
+}
+
+static fr_query *rel_query(fr_arena *a, int nconds, const char *rel, fr_qerror *qe)
+{
+	fr_query *q = fr_arena_calloc(a, 1, sizeof *q);
+	q->conds = fr_arena_calloc(a, (size_t)nconds, sizeof *q->conds);
+	q->nconds = nconds;
+	return fr_query_parse_relation(q, rel, a, qe) ? NULL : q;
+}
+
+START_TEST(tc_relation_program)
+{
+	/* random relations over 5 conditions: the program agrees with the text on all 32
+	 * assignments, and its stack stays within floor(log2(leaves)) + 1 */
+	for (int t = 0; t < 3000; t++) {
+		fr_arena *a = fr_arena_new(0);
+		fr_buf b = FR_BUF_INIT;
+		int leaves = 0;
+		gen_rel(&b, 1 + (int)rel_rand(7), &leaves);
+		fr_buf_putc(&b, 0);
+		const char *text = (const char *)b.data;
+		fr_qerror qe = { 0 };
+		fr_query *q = rel_query(a, 5, text, &qe);
+		ck_assert_msg(q != NULL, "%s: %s", text, qe.msg);
+		refp rp = { text };
+		uint32_t want = ref_or(&rp), got = run_prog(q);
+		ck_assert_msg(got == want, "%s: program gives %08x, want %08x", text, got, want);
+		int lg = 0;
+		while ((1 << (lg + 1)) <= leaves)
+			lg++;
+		ck_assert_msg(q->rel_depth <= lg + 1, "%s: %d stack slots for %d leaves", text,
+		              q->rel_depth, leaves);
+		fr_buf_free(&b);
+		fr_arena_free(a);
+	}
+}
+END_TEST
+
+/* n terms "$t0 op $t1 op ..." where term i is terms[i % nterms] and op alternates over ops */
+static char *chain(int n, const char *const *terms, int nterms, const char *const *ops, int nops)
+{
+	fr_buf b = FR_BUF_INIT;
+	fr_buf_printf(&b, "{'query':{'relation':'");
+	for (int i = 0; i < n; i++) {
+		if (i)
+			fr_buf_printf(&b, " %s ", ops[(i - 1) % nops]);
+		fr_buf_printf(&b, "%s", terms[i % nterms]);
+	}
+	fr_buf_putc(&b, 0);
+	char *s = strdup((char *)b.data);
+	fr_buf_free(&b);
+	return s;
+}
+
+static void expect_chain(const char *id, char *rel, const char *conds, int g, int r)
+{
+	size_t n = strlen(rel) + strlen(conds) + 64;
+	char *doc = malloc(n);
+	snprintf(doc, n, "%s','conditions':[%s]}}", rel, conds);
+	expect_gr(id, doc, g, r);
+	/* the compiled program stays short and shallow */
+	fr_arena *a = fr_arena_new(0);
+	fr_query *q;
+	fr_qerror qe;
+	char *text = dq(doc);
+	ck_assert_int_eq(fr_query_parse(text, strlen(text), &ev_schema, a, &q, &qe), 0);
+	ck_assert_msg(q->rel_depth <= 2, "%s: %d stack slots", id, q->rel_depth);
+	free(text);
+	fr_arena_free(a);
+	free(doc);
+	free(rel);
+}
+
+START_TEST(tc_relation_chains)
+{
+	static const char *const and_[] = { "and" }, *const or_[] = { "or" };
+	static const char *const mixed[] = { "and", "or", "&&", "||", "||" };
+	/* the issue's example: 80,000 times the same named condition (a 560 KB document) */
+	static const char *const a[] = { "$a" };
+	expect_chain("chain-80k-and", chain(80000, a, 1, and_, 1),
+	             "{'name':'a','filter':['event','==','view']}", 4, 9);
+	{
+		fr_arena *ar = fr_arena_new(0);
+		fr_qerror qe;
+		char *rel = chain(80000, a, 1, and_, 1);
+		fr_query *q = rel_query(ar, 1, rel + strlen("{'query':{'relation':'"), &qe);
+		ck_assert_ptr_eq(q, NULL);   /* unnamed condition: $a is unknown */
+		free(rel);
+		fr_arena_free(ar);
+	}
+	/* variants: a long OR chain over three conditions, equal to $0 or $1 or $2 (TC-31 uses
+	 * the same conditions), and long mixed chains with both spellings */
+	static const char *const three[] = { "$0", "$1", "$2" };
+	expect_gr("or3", "{'query':{'relation':'$0 or $1 or $2','conditions':[" CA "," B "," H "]}}",
+	          4, 11);
+	expect_chain("chain-100k-or", chain(100000, three, 3, or_, 1), CA "," B "," H, 4, 11);
+	/* $0 and $1 or $2 && $0 || $1 || $2 and ...: an OR of ANDs */
+	expect_gr("mixed-short", "{'query':{'relation':'$0 and $1 or $2 && $0 || $1 || $2 and $0 "
+	          "or $1 && $2 || $0','conditions':[" CA "," B "," H "]}}", 4, 11);
+	expect_chain("chain-60k-mixed", chain(60000, three, 3, mixed, 5), CA "," B "," H, 4, 11);
+	/* an AND chain where a second condition appears only at the very end */
+	static const char *const tail[] = { "$0", "$0", "$0", "$0" };
+	char *rel = chain(50000, tail, 4, and_, 1);
+	size_t n = strlen(rel);
+	rel = realloc(rel, n + 8);
+	strcpy(rel + n, " and $1");
+	expect_chain("chain-50k-tail", rel, V "," B, 2, 5);
+}
+END_TEST
+
+START_TEST(tc_relation_nesting)
+{
+	/* 200 levels of parentheses (the limit) around alternating operators: still shallow to
+	 * evaluate; 201 is refused by name */
+	for (int depth = 199; depth <= 201; depth++) {
+		fr_buf b = FR_BUF_INIT;
+		fr_buf_printf(&b, "{'query':{'relation':'");
+		for (int i = 0; i < depth; i++)
+			fr_buf_printf(&b, "$%d %s (", i % 2, i % 2 ? "or" : "and");
+		fr_buf_printf(&b, "$1");
+		for (int i = 0; i < depth; i++)
+			fr_buf_putc(&b, ')');
+		fr_buf_printf(&b, "','conditions':[" V "," B "]}}");
+		fr_buf_putc(&b, 0);
+		if (depth <= 200) {
+			/* $0 and ($1 or ($0 and ($1 or ... $1))) is $0 and $1 */
+			expect_gr("nested", (char *)b.data, 2, 5);
+		} else {
+			expect_invalid("nested-201", (char *)b.data, FR_QERR_RELATION, "nested too deeply");
+		}
+		fr_buf_free(&b);
+	}
+	/* a balanced tree of 2^14 leaves over 3 conditions, built bottom-up: the deepest stack
+	 * evaluation would need is bounded by log2(leaves) + 1 */
+	fr_buf cur = FR_BUF_INIT;
+	char **level = calloc(1u << 14, sizeof(char *));
+	for (int i = 0; i < 1 << 14; i++) {
+		char t[8];
+		snprintf(t, sizeof t, "$%d", i % 3);
+		level[i] = strdup(t);
+	}
+	int n = 1 << 14, d = 0;
+	while (n > 1) {
+		for (int i = 0; i < n / 2; i++) {
+			size_t l = strlen(level[2 * i]) + strlen(level[2 * i + 1]) + 10;
+			char *s = malloc(l);
+			snprintf(s, l, "(%s %s %s)", level[2 * i], d % 2 ? "or" : "and", level[2 * i + 1]);
+			free(level[2 * i]);
+			free(level[2 * i + 1]);
+			level[i] = s;
+		}
+		n /= 2;
+		d++;
+	}
+	fr_arena *a = fr_arena_new(0);
+	fr_qerror qe;
+	fr_query *q = rel_query(a, 3, level[0], &qe);
+	ck_assert_msg(q != NULL, "%s", qe.msg);
+	ck_assert_int_le(q->rel_depth, 15);
+	refp rp = { level[0] };
+	ck_assert_uint_eq(run_prog(q), ref_or(&rp));
+	fr_arena_free(a);
+	free(level[0]);
+	free(level);
+	fr_buf_free(&cur);
+}
+END_TEST
+
 /* ---- §7.5 ---- */
 #define SEQ(steps) "{'query':{'conditions':[{'sequence':[" steps "]}]}}"
 START_TEST(tc_sequences)
@@ -1001,6 +1282,9 @@ static Suite *query_suite(void)
 	tcase_add_test(tc, tc_counting_targets);
 	tcase_add_test(tc, tc_filters);
 	tcase_add_test(tc, tc_relations);
+	tcase_add_test(tc, tc_relation_program);
+	tcase_add_test(tc, tc_relation_chains);
+	tcase_add_test(tc, tc_relation_nesting);
 	tcase_add_test(tc, tc_sequences);
 	tcase_add_test(tc, tc_funnels);
 	tcase_add_test(tc, tc_aggregations);

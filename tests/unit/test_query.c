@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -11,6 +12,9 @@
 #include "query/jw.h"
 #include "query/query.h"
 #include "query_testdata.h"
+#include "parquet/format.h"
+#include "parquet/parquet.h"
+#include "parquet/writer.h"
 
 /* Test documents are written with ' for " to stay readable. */
 static char *dq(const char *s)
@@ -1142,6 +1146,163 @@ START_TEST(tc_json_text)
 }
 END_TEST
 
+/* ---- invalid UTF-8 in string values (issue 13): every byte string prints as a distinct JSON
+ * string (invalid bytes as the lone surrogates \udc80..\udcff), so no map has two equal keys */
+
+static char *jstr(const char *s, size_t n)
+{
+	fr_buf b = FR_BUF_INIT;
+	ck_assert_int_eq(fr_qjson_str(&b, s, n), 0);
+	fr_buf_putc(&b, 0);
+	char *r = strdup((char *)b.data);
+	fr_buf_free(&b);
+	return r;
+}
+
+static const struct { const char *in; size_t n; const char *out; } utf8_cases[] = {
+	{ "\xff", 1, "\"\\udcff\"" },
+	{ "\xfe", 1, "\"\\udcfe\"" },
+	{ "\x80", 1, "\"\\udc80\"" },
+	{ "A", 1, "\"A\"" },
+	{ "\xc1\x81", 2, "\"\\udcc1\\udc81\"" },                /* overlong 'A' */
+	{ "\xe0\x80\x80", 3, "\"\\udce0\\udc80\\udc80\"" },        /* overlong NUL */
+	{ "\x00", 1, "\"\\u0000\"" },
+	{ "\xed\xa0\x80", 3, "\"\\udced\\udca0\\udc80\"" },        /* encoded surrogate */
+	{ "\xf4\x90\x80\x80", 4, "\"\\udcf4\\udc90\\udc80\\udc80\"" }, /* above U+10FFFF */
+	{ "caf\xc3", 4, "\"caf\\udcc3\"" },                       /* truncated */
+	{ "caf\xc3\xa9", 5, "\"caf\\u00e9\"" },
+	{ "\xef\xbf\xbd", 3, "\"\\ufffd\"" },                    /* a real U+FFFD */
+	{ "\xf0\x9f\x98\x80\xff", 5, "\"\\ud83d\\ude00\\udcff\"" },
+	{ "\xe2\x82", 2, "\"\\udce2\\udc82\"" },
+	{ "\xe2\x82\xac", 3, "\"\\u20ac\"" },
+};
+#define NUTF8 (sizeof utf8_cases / sizeof utf8_cases[0])
+
+START_TEST(tc_invalid_utf8_text)
+{
+	char *got[NUTF8];
+	for (size_t i = 0; i < NUTF8; i++) {
+		got[i] = jstr(utf8_cases[i].in, utf8_cases[i].n);
+		ck_assert_msg(!strcmp(got[i], utf8_cases[i].out), "case %zu: %s, want %s", i, got[i],
+		              utf8_cases[i].out);
+	}
+	for (size_t i = 0; i < NUTF8; i++)
+		for (size_t j = 0; j < i; j++)
+			ck_assert_msg(strcmp(got[i], got[j]), "cases %zu and %zu print alike: %s", j, i,
+			              got[i]);
+	for (size_t i = 0; i < NUTF8; i++)
+		free(got[i]);
+}
+END_TEST
+
+/* Counts of `key` (JSON text) in text: must be exactly one occurrence as a key. */
+static int count_key(const char *text, const char *key)
+{
+	char pat[64];
+	snprintf(pat, sizeof pat, "%s: ", key);
+	int n = 0;
+	for (const char *p = text; (p = strstr(p, pat)); p++)
+		n++;
+	return n;
+}
+
+START_TEST(tc_invalid_utf8_keys)
+{
+	/* a Parquet file written by our writer with several invalid UTF-8 values in a STRING
+	 * column, loaded as a query loads it, over two parts (the merge keeps keys apart too);
+	 * value i appears i + 1 times; the same column as the group id keeps groups apart */
+	enum { NV = NUTF8 };
+	int64_t nrows = 0;
+	for (int i = 0; i < NV; i++)
+		nrows += i + 1;
+	fr_arena *a = fr_arena_new(0);
+	int64_t *off = fr_arena_calloc(a, (size_t)nrows + 1, sizeof *off);
+	uint8_t *data = fr_arena_alloc(a, (size_t)nrows * 8);
+	int64_t *ts = fr_arena_calloc(a, (size_t)nrows, sizeof *ts);
+	int64_t *uid = fr_arena_calloc(a, (size_t)nrows, sizeof *uid);
+	int64_t r = 0;
+	for (int i = 0; i < NV; i++)
+		for (int k = 0; k <= i; k++, r++) {
+			memcpy(data + off[r], utf8_cases[i].in, utf8_cases[i].n);
+			off[r + 1] = off[r] + (int64_t)utf8_cases[i].n;
+			ts[r] = r;
+			uid[r] = r % 5;
+		}
+	char path[] = "/tmp/frocket-utf8-XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	fr_pqw_col pc[3] = { { .name = "s", .type = FR_PQ_BYTE_ARRAY, .string = 1 },
+	                     { .name = "ts", .type = FR_PQ_INT64 },
+	                     { .name = "uid", .type = FR_PQ_INT64 } };
+	fr_vec in[3] = { { .kind = FR_VEC_BIN, .len = nrows,
+	                   .dict = { .n = (uint32_t)nrows, .off = off, .data = data } },
+	                 { .kind = FR_VEC_I64, .len = nrows, .v.i64 = ts },
+	                 { .kind = FR_VEC_I64, .len = nrows, .v.i64 = uid } };
+	fr_pqw_opts o;
+	fr_pqw_opts_default(&o);
+	fr_err err = { 0 };
+	fr_pqw *w;
+	ck_assert_int_eq(fr_pqw_open(path, pc, 3, &o, &w, &err), 0);
+	ck_assert_int_eq(fr_pqw_write_row_group(w, nrows / 2, in, &err), 0);
+	fr_vec rest[3];
+	for (int c = 0; c < 3; c++)
+		rest[c] = in[c];
+	rest[0].dict.n = (uint32_t)(nrows - nrows / 2);
+	rest[0].dict.off = off + nrows / 2;
+	rest[0].len = rest[1].len = rest[2].len = nrows - nrows / 2;
+	rest[1].v.i64 = ts + nrows / 2;
+	rest[2].v.i64 = uid + nrows / 2;
+	/* the writer reads string i at data[off[i] .. off[i+1]) whatever off[0] is */
+	ck_assert_int_eq(fr_pqw_write_row_group(w, nrows - nrows / 2, rest, &err), 0);
+	ck_assert_int_eq(fr_pqw_close(w, &err), 0);
+	fr_pq_file *f;
+	ck_assert_int_eq(fr_pq_open_path(path, &f, &err), 0);
+	fr_vec cols[2][3];
+	const fr_vec *pcols[2][3];
+	fr_qpart parts[2];
+	for (int p = 0; p < 2; p++) {
+		uint8_t keep[2] = { p == 0, p == 1 };
+		for (int c = 0; c < 3; c++) {
+			ck_assert_msg(fr_pq_load_column(f, c, keep, a, &cols[p][c], &err) == 0, "%s",
+			              err.msg);
+			pcols[p][c] = &cols[p][c];
+		}
+		parts[p] = (fr_qpart){ .nrows = cols[p][0].len, .cols = pcols[p] };
+	}
+	fr_pq_close(f);
+	unlink(path);
+	static const char *names[3] = { "s", "ts", "uid" };
+	static const fr_coltype types[3] = { FR_TYPE_STRING, FR_TYPE_INT, FR_TYPE_INT };
+	for (int g = 0; g < 2; g++) {
+		const fr_qschema schema = { 3, names, types, g ? 0 : 2, 1 };
+		fr_qerror qe;
+		char *got = run_text(&schema, parts, 2, "{'query':{'aggregations':[{'column':'s',"
+		                     "'type':'countPerValue','top':100},{'column':'s','type':"
+		                     "'sumPerValue','otherColumn':'ts','top':100}]}}", &qe, 0);
+		ck_assert_msg(got != NULL, "%s", qe.msg);
+		for (size_t i = 0; i < NUTF8; i++) {
+			ck_assert_msg(count_key(got, utf8_cases[i].out) == 2, "key %s in %s",
+			              utf8_cases[i].out, got);
+			/* the count: "key: i+1" then ',' or '}' (countPerValue's map comes first) */
+			char kv[80];
+			int kl = snprintf(kv, sizeof kv, "%s: %zu", utf8_cases[i].out, i + 1);
+			const char *at = strstr(got, kv);
+			ck_assert_msg(at && (at[kl] == ',' || at[kl] == '}'), "%s => %zu in %s",
+			              utf8_cases[i].out, i + 1, got);
+		}
+		char groups[64];
+		/* groups add up over parts: 5 user ids in each; by value, the distinct values of
+		 * each part (16: value 10 spans both) */
+		snprintf(groups, sizeof groups, "\"matchingGroups\": %d", g ? 16 : 10);
+		ck_assert_int_eq(cols[0][0].dict.n + cols[1][0].dict.n, 16);
+		ck_assert_msg(strstr(got, groups) != NULL, "%s", got);
+		free(got);
+	}
+	fr_arena_free(a);
+}
+END_TEST
+
 START_TEST(tc_pretty_output)
 {
 	fr_qerror qe;
@@ -1298,6 +1459,8 @@ static Suite *query_suite(void)
 	tcase_add_test(tc, tc_bad_input);
 	tcase_add_test(tc, tc_float_repr);
 	tcase_add_test(tc, tc_json_text);
+	tcase_add_test(tc, tc_invalid_utf8_text);
+	tcase_add_test(tc, tc_invalid_utf8_keys);
 	tcase_add_test(tc, tc_pretty_output);
 	tcase_add_test(tc, tc_simd_scalar_agree);
 	tcase_add_test(tc, tc_no_timestamp_needed);

@@ -18,7 +18,8 @@ typedef struct named {
 
 typedef struct rp {
 	fr_query *q;
-	named *by_name;              /* indexes of the named conditions, sorted by name (no case) */
+	named *by_name;
+	int cap;                   /* nodes allocated in q->rel */              /* indexes of the named conditions, sorted by name (no case) */
 	int nnamed;
 	const char *s;             /* lower-cased, trimmed relation */
 	size_t len, pos;
@@ -54,6 +55,8 @@ static void skip_ws(rp *p)
 static int new_node(rp *p, fr_rel_kind k, int cond, int l, int r)
 {
 	fr_query *q = p->q;
+	if (q->nrel >= p->cap)     /* cannot happen (see the sizing): refuse rather than overrun */
+		return rel_err(p, FR_QERR_UNEXPECTED, "relation has more nodes than terms allow");
 	fr_relnode *n = &q->rel[q->nrel];
 	n->kind = k;
 	n->cond = cond;
@@ -259,8 +262,9 @@ static int compile(fr_query *q, fr_arena *arena)
 	/* need[i]: stack slots node i takes (Sethi-Ullman).  Children have smaller indexes than
 	 * their parent (the parser creates them first), so one forward pass computes it. */
 	int *need = fr_arena_calloc(arena, (size_t)n + 1, sizeof(int));
-	/* every node pushes at most three tasks and pops one */
-	task *st = fr_arena_calloc(arena, 3 * (size_t)n + 1, sizeof(task));
+	/* a visit of an inner node pops one task and pushes at most three, every other task only
+	 * pops: at most 1 + 2 x (inner nodes) <= n tasks are ever on the stack */
+	task *st = fr_arena_calloc(arena, (size_t)n + 1, sizeof(task));
 	q->rel_prog = fr_arena_calloc(arena, (size_t)n + 1, sizeof(fr_relop));
 	emitter e = { .q = q, .run_op = -1,
 	              .stamp = fr_arena_calloc(arena, (size_t)q->nconds + 1, sizeof(int)) };
@@ -328,8 +332,15 @@ int fr_query_parse_relation(fr_query *q, const char *relation, fr_arena *arena, 
 	if (len == 0)
 		return rel_err(&p, FR_QERR_RELATION, "empty relation");
 	char *low = fr_arena_strndup(arena, s, len);
-	/* Each node consumes at least one input character. */
-	q->rel = fr_arena_calloc(arena, len + 1, sizeof(fr_relnode));
+	/* Every leaf starts with a '$' and every inner node joins two subtrees: at most
+	 * 2 x ('$' count) nodes, sized by the terms rather than by the text (spaces, long names). */
+	size_t dollars = 0;
+	for (size_t i = 0; i < len; i++)
+		dollars += s[i] == '$';
+	if (dollars > (size_t)INT32_MAX / 4)
+		return rel_err(&p, FR_QERR_RELATION, "relation has too many terms");
+	p.cap = (int)(2 * dollars + 1);
+	q->rel = fr_arena_calloc(arena, (size_t)p.cap, sizeof(fr_relnode));
 	if (!low || !q->rel)
 		return rel_err(&p, FR_QERR_UNEXPECTED, "out of memory");
 	for (size_t i = 0; i < len; i++)

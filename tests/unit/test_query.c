@@ -517,6 +517,70 @@ START_TEST(tc_relation_nesting)
 }
 END_TEST
 
+/* A document near the size cap with the most conditions allowed, all named, and a relation
+ * of 400,000 terms over them: parsed in time linear in its size (the Check timeout fails a
+ * quadratic parse), with the names and their uniqueness checked as before. */
+static char *big_doc(int nc, int terms, const char *last_name)
+{
+	fr_buf b = FR_BUF_INIT;
+	fr_buf_printf(&b, "{'query':{'relation':'");
+	for (int i = 0; i < terms; i++)
+		fr_buf_printf(&b, "%s$Cond%d", i ? (i % 7 ? " and " : " or ") : "", (int)(((int64_t)i * 7919) % nc));
+	fr_buf_printf(&b, "','conditions':[");
+	for (int i = 0; i < nc; i++) {
+		char nm[32];
+		snprintf(nm, sizeof nm, "cond%d", i);
+		fr_buf_printf(&b, "%s{'name':'%s','filter':['event','==','view']}", i ? "," : "",
+		              i == nc - 1 && last_name ? last_name : nm);
+	}
+	fr_buf_printf(&b, "]}}");
+	fr_buf_putc(&b, 0);
+	char *doc = dq((char *)b.data);
+	fr_buf_free(&b);
+	return doc;
+}
+
+START_TEST(tc_big_document)
+{
+	enum { NC = FR_QUERY_MAX_ITEMS, TERMS = 400000 };
+	char *doc = big_doc(NC, TERMS, NULL);
+	ck_assert_uint_lt(strlen(doc), FR_QUERY_MAX_DOC_BYTES);
+	fr_arena *a = fr_arena_new(0);
+	fr_query *q;
+	fr_qerror qe;
+	ck_assert_msg(fr_query_parse(doc, strlen(doc), &ev_schema, a, &q, &qe) == 0, "%s", qe.msg);
+	ck_assert_int_eq(q->nconds, NC);
+	ck_assert_int_le(q->rel_depth, 2);
+	/* it runs (every condition is the same filter) */
+	fr_err err = { 0 };
+	fr_qresult *r;
+	ck_assert_int_eq(fr_query_exec(q, &ev_one, &r, &err), 0);
+	ck_assert_int_eq(r->query.groups, 4);
+	fr_qresult_free(r);
+	fr_arena_free(a);
+	free(doc);
+	/* a repeated name among them is still found (case-insensitively) and named; the relation
+	 * no longer mentions the renamed condition */
+	doc = big_doc(NC, 1000, "COND17");
+	a = fr_arena_new(0);
+	ck_assert_int_ne(fr_query_parse(doc, strlen(doc), &ev_schema, a, &q, &qe), 0);
+	ck_assert_int_eq(qe.kind, FR_QERR_SCHEMA);
+	ck_assert_msg(strstr(qe.msg, "'COND17' is not unique"), "%s", qe.msg);
+	fr_arena_free(a);
+	free(doc);
+	expect_invalid("dup-order", "{'query':{'conditions':[{'name':'b','filter':['event','==','view']},"
+	               "{'name':'a','filter':['event','==','view']},{'name':'B','filter':['event','==',"
+	               "'view']},{'name':'A','filter':['event','==','view']}]}}", FR_QERR_SCHEMA,
+	               "'B' is not unique");
+	expect_invalid("invalid-first", "{'query':{'conditions':[{'name':'1x','filter':['event','==',"
+	               "'view']},{'name':'a','filter':['event','==','view']},{'name':'a','filter':"
+	               "['event','==','view']}]}}", FR_QERR_SCHEMA, "'1x' in scope");
+	expect_invalid("dup-first", "{'query':{'conditions':[{'name':'a','filter':['event','==',"
+	               "'view']},{'name':'a','filter':['event','==','view']},{'name':'1x','filter':"
+	               "['event','==','view']}]}}", FR_QERR_SCHEMA, "'a' is not unique");
+}
+END_TEST
+
 /* ---- §7.5 ---- */
 #define SEQ(steps) "{'query':{'conditions':[{'sequence':[" steps "]}]}}"
 START_TEST(tc_sequences)
@@ -1446,6 +1510,7 @@ static Suite *query_suite(void)
 	tcase_add_test(tc, tc_relation_program);
 	tcase_add_test(tc, tc_relation_chains);
 	tcase_add_test(tc, tc_relation_nesting);
+	tcase_add_test(tc, tc_big_document);
 	tcase_add_test(tc, tc_sequences);
 	tcase_add_test(tc, tc_funnels);
 	tcase_add_test(tc, tc_aggregations);

@@ -1046,6 +1046,19 @@ START_TEST(unsigned_columns)
 	ck_assert_int_eq(load_named(f, "ubig", a, &v, &err), FR_EUNSUPPORTED);
 	ck_assert_msg(strstr(err.msg, "column ubig") && strstr(err.msg, "18446744073709551615"),
 	              "%s", err.msg);
+	/* unsigned statistics (max 2^64-1 would read as -1) are never used: no group range hint,
+	 * and a timeframe keeps the row group whatever its bounds */
+	for (int c = 0; c < fr_pq_num_columns(f); c++) {
+		fr_pq_colinfo ci;
+		fr_pq_column_info(f, c, &ci);
+		if (!ci.is_unsigned)
+			continue;
+		int64_t mn, mx;
+		ck_assert_int_eq(fr_pq_int_range(f, c, NULL, &mn, &mx), 0);
+		uint8_t keep[1] = { 0 };
+		ck_assert_int_eq(fr_pq_prune_range(f, c, 1, -5, 1, -1, keep, &err), 0);
+		ck_assert_int_eq(keep[0], 1);
+	}
 	fr_pq_close(f);
 
 	/* variants written by our writer: UINT_32 on INT32 at its maximum (stored as -1), UINT_64

@@ -230,23 +230,57 @@ static int cond_groups(xctx *x, int i, const uint64_t **out)
 	return 0;
 }
 
-static int eval_rel(xctx *x, int node, uint64_t *out)
+/* Runs the compiled relation (fr_relop): a loop over its instructions with a stack of at most
+ * rel_depth bitmaps, the bottom one being `out`; no recursion, no allocation per node. */
+static int eval_rel(xctx *x, uint64_t *out)
 {
-	const fr_relnode *nd = &x->q->rel[node];
-	if (nd->kind == FR_REL_COND) {
-		const uint64_t *g;
-		if (cond_groups(x, nd->cond, &g))
-			return -1;
-		memcpy(out, g, WORDS(x->ng) * sizeof(uint64_t));
-		return 0;
-	}
-	uint64_t *r = bm_new(x, x->ng);
-	if (!r || eval_rel(x, nd->left, out) || eval_rel(x, nd->right, r))
+	const fr_query *q = x->q;
+	uint32_t ng = x->ng;
+	int depth = q->rel_depth > 0 ? q->rel_depth : 1;
+	uint64_t **stk = tmp_alloc(x, (size_t)depth, sizeof(uint64_t *));
+	if (!stk)
 		return -1;
-	if (nd->kind == FR_REL_AND)
-		fr_kern_bm_and(out, out, r, x->ng);
-	else
-		fr_kern_bm_or(out, out, r, x->ng);
+	stk[0] = out;
+	for (int i = 1; i < depth; i++)
+		if (!(stk[i] = bm_new(x, ng)))
+			return -1;
+	int sp = 0;
+	for (int pc = 0; pc < q->nrel_prog; pc++) {
+		const fr_relop *op = &q->rel_prog[pc];
+		const uint64_t *g;
+		switch (op->op) {
+		case FR_RELOP_PUSH:
+			if (sp >= depth)
+				return fr_err_set(x->err, FR_EINVAL, "relation program overflows its stack");
+			if (cond_groups(x, op->cond, &g))
+				return -1;
+			memcpy(stk[sp++], g, WORDS(ng) * sizeof(uint64_t));
+			break;
+		case FR_RELOP_AND_COND:
+		case FR_RELOP_OR_COND:
+			if (sp < 1)
+				return fr_err_set(x->err, FR_EINVAL, "relation program underflows its stack");
+			if (cond_groups(x, op->cond, &g))
+				return -1;
+			if (op->op == FR_RELOP_AND_COND)
+				fr_kern_bm_and(stk[sp - 1], stk[sp - 1], g, ng);
+			else
+				fr_kern_bm_or(stk[sp - 1], stk[sp - 1], g, ng);
+			break;
+		case FR_RELOP_AND_TOP:
+		case FR_RELOP_OR_TOP:
+			if (sp < 2)
+				return fr_err_set(x->err, FR_EINVAL, "relation program underflows its stack");
+			sp--;
+			if (op->op == FR_RELOP_AND_TOP)
+				fr_kern_bm_and(stk[sp - 1], stk[sp - 1], stk[sp], ng);
+			else
+				fr_kern_bm_or(stk[sp - 1], stk[sp - 1], stk[sp], ng);
+			break;
+		}
+	}
+	if (sp != 1)
+		return fr_err_set(x->err, FR_EINVAL, "relation program leaves %d results", sp);
 	return 0;
 }
 
@@ -562,7 +596,7 @@ static int exec_part(xctx *x)
 	if (!m || !rm)
 		return -1;
 	if (q->nconds > 0) {
-		if (eval_rel(x, q->rel_root, m))
+		if (eval_rel(x, m))
 			return -1;
 	} else {
 		fr_kern_bm_fill(m, x->ng, 1);

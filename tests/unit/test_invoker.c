@@ -130,8 +130,10 @@ START_TEST(retry_limit)
 	seen s = { 0 };
 	run_job(inv, 2, &ro, a, &s);
 	ck_assert_int_eq(ro.ok, 0);
-	ck_assert_int_eq(e->submitted, 6);
-	ck_assert_msg(strstr(ro.error, "No more retries for task(s): [0, 1]"), "%s", ro.error);
+	/* the job ends as soon as one task has used its attempts: the other may or may not have
+	 * had its third by then */
+	ck_assert_msg(e->submitted >= 5 && e->submitted <= 6, "%d submitted", e->submitted);
+	ck_assert_msg(strstr(ro.error, "No more retries for task(s): [0"), "%s", ro.error);
 	ck_assert_int_eq(ro.chosen[0]->attempt, 2);
 	ck_assert_str_eq(ro.chosen[0]->res.error, "scripted failure");
 	fr_arena_free(a);

@@ -113,6 +113,7 @@ void fr_job_report_result(fr_job *job, int task, int attempt, const void *res, s
 		at->res = copy;
 		at->len = len;
 		at->st = r.status;
+		at->final = r.status == FR_TS_ENDED_FAILED && !r.retryable;
 		at->t = fr_mono_s();
 		if (r.status == FR_TS_ENDED_SUCCESS)
 			job->rows += r.scanned_rows;
@@ -243,7 +244,7 @@ int fr_job_run(fr_invoker *inv, fr_job *job, fr_job_build_fn build, void *build_
 			if (a->st == FR_TS_ENDED_SUCCESS) {
 				nsuccess++;
 			} else if (a->st == FR_TS_ENDED_FAILED) {
-				if (t->natt >= job->max_att) {
+				if (t->natt >= job->max_att || a->final) {
 					nexhausted++;
 					list_append(exhausted, sizeof exhausted, &first, i);
 				} else if (now - a->t >= o->retry_failed_interval) {

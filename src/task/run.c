@@ -264,6 +264,8 @@ void fr_task_run(const fr_task_req *req, fr_task_progress_fn progress, void *pro
 	if (rc) {
 		res->status = FR_TS_ENDED_FAILED;
 		res->error = fr_arena_strdup(arena, err.msg[0] ? err.msg : fr_err_code_str(rc));
+		/* corrupt data, a bad query or an unsupported file fail again on every attempt */
+		res->retryable = rc != FR_ECORRUPT && rc != FR_EINVAL && rc != FR_EUNSUPPORTED;
 		res->qresult = NULL;
 		res->qresult_len = 0;
 		res->schema_json = NULL;

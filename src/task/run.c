@@ -80,7 +80,7 @@ static int query_part(const fr_query *q, fr_pq_file *f,
 	memset(keep, 1, nk);
 	int tscol = fr_pq_column_index(f, s->names[s->ts_col]);
 	if (tscol < 0) {
-		rc = fr_err_set(err, FR_ENOTFOUND, "%s: no column %s", part, s->names[s->ts_col]);
+		rc = fr_err_set(err, FR_EINVAL, "%s: no column %s", part, s->names[s->ts_col]);
 		goto out;
 	}
 	if ((q->has_from || q->has_to) && s->types[s->ts_col] == FR_TYPE_INT &&
@@ -105,7 +105,7 @@ static int query_part(const fr_query *q, fr_pq_file *f,
 		int fc = fr_pq_column_index(f, s->names[c]);
 		fr_pq_colinfo ci;
 		if (fc < 0) {
-			rc = fr_err_set(err, FR_ENOTFOUND, "%s: no column %s", part, s->names[c]);
+			rc = fr_err_set(err, FR_EINVAL, "%s: no column %s", part, s->names[c]);
 			goto out;
 		}
 		if ((rc = fr_pq_column_info(f, fc, &ci))) {

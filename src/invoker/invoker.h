@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "datastore/catalog.h"
 #include "query/query.h"
+#include "storage/s3.h"
 #include "task/task.h"
 
 #define FR_MAX_PERCENTILES 16
@@ -34,6 +35,9 @@ typedef struct fr_invoker_opts {
 	int npercentiles;
 	int busy_timeout_ms;           /* catalog lock wait (5000) */
 	fr_task_opts task;             /* shipped with every task */
+	/* S3 client and disk cache of this process (FROCKET_S3_AWS_* over FROCKET_AWS_*,
+	 * FROCKET_WORKER_DISK_CACHE_*); handed to storage by fr_invoker_new */
+	fr_storage_s3_opts s3;
 } fr_invoker_opts;
 
 /* Reads every setting from FROCKET_* (strictly: a malformed or out-of-range value is

@@ -11,6 +11,7 @@
 #include "core/arena.h"
 #include "core/error.h"
 #include "parquet/parquet.h"
+#include "storage/storage.h"
 
 typedef struct fr_storage_s3_opts {
 	/* FROCKET_S3_AWS_* over FROCKET_AWS_* (interfaces.md §3.4); NULL or "" = unset */
@@ -36,28 +37,13 @@ int fr_storage_s3_init(const fr_storage_s3_opts *o, fr_err *err);
 /* Defaults for the numeric fields (used when fr_storage_s3_init was never called). */
 void fr_storage_s3_defaults(fr_storage_s3_opts *o);
 
-/* Counters of one opened part, filled when the part is closed. */
-typedef struct fr_storage_stats {
-	uint64_t net_bytes, net_requests;    /* fetched from the store */
-	uint64_t cache_bytes, cache_hits;    /* served by the disk cache */
-} fr_storage_stats;
-
-/* The disk-cache identity of a part: its dataset registration, so re-registering never
- * reuses old bytes.  NULL fields (loose files, registration) disable the cache. */
-typedef struct fr_storage_open_opts {
-	const char *dataset;
-	const char *registered_at;
-	fr_storage_stats *stats;             /* may be NULL */
-} fr_storage_open_opts;
-
 /* Splits s3://bucket/prefix into its parts (interfaces.md §4.1).  FR_EINVAL otherwise. */
 int fr_s3_parse(const char *path, fr_arena *a, const char **bucket, const char **key,
                 fr_err *err);
 /* Lists the objects directly under s3://bucket/prefix (delimiter '/', every page) whose
  * names relative to the prefix match pattern.  Same contract as fr_storage_list. */
-struct fr_part_entry;
 int fr_s3_list(const char *basepath, const char *pattern, fr_arena *arena,
-               struct fr_part_entry **out, int *n, fr_err *err);
+               fr_part_entry **out, int *n, fr_err *err);
 /* Opens s3://bucket/key for fr_pq_* reads (footer first, chunks on demand or prefetched). */
 int fr_s3_open(const char *path, const fr_storage_open_opts *o, fr_pq_file **out,
                uint64_t *size, fr_err *err);

@@ -10,3 +10,8 @@ TESTS += tests/unit/test_sigv4
 tests_unit_test_sigv4_SOURCES = tests/unit/test_sigv4.c
 tests_unit_test_sigv4_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_sigv4_LDADD = $(UNIT_LDADD)
+
+# End to end against s3rver on loopback (needs node and tests/e2e/node_modules: scripts/test
+# runs `npm ci` there).
+TESTS += tests/e2e/s3_test.py
+EXTRA_DIST += tests/e2e/s3_test.py

@@ -11,6 +11,12 @@ tests_unit_test_sigv4_SOURCES = tests/unit/test_sigv4.c
 tests_unit_test_sigv4_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_sigv4_LDADD = $(UNIT_LDADD)
 
+check_PROGRAMS += tests/unit/test_s3
+TESTS += tests/unit/test_s3
+tests_unit_test_s3_SOURCES = tests/unit/test_s3.c
+tests_unit_test_s3_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_s3_LDADD = $(UNIT_LDADD)
+
 # End to end against s3rver on loopback (needs node and tests/e2e/node_modules: scripts/test
 # runs `npm ci` there).
 TESTS += tests/e2e/s3_test.py

@@ -131,6 +131,24 @@ int fr_s3_parse(const char *path, fr_arena *a, const char **bucket, const char *
 	return 0;
 }
 
+int fr_s3_check_basepath(const char *path, fr_err *err)
+{
+	/* the whole string must match ^s3://([A-Za-z0-9_.-]+)/([A-Za-z0-9_./-]*)$ */
+	if (strncmp(path, "s3://", 5))
+		goto bad;
+	const char *p = path + 5, *b = p;
+	while (*p && (isalnum((unsigned char)*p) || *p == '_' || *p == '.' || *p == '-'))
+		p++;
+	if (p == b || *p != '/')
+		goto bad;
+	for (p++; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '.' && *p != '-' && *p != '/')
+			goto bad;
+	return 0;
+bad:
+	return fr_err_set(err, FR_EINVAL, "Invalid path: %s (protocol: S3)", path);
+}
+
 /* ------------------------------------------------------------------ XML */
 
 static int xml_decode(const char *p, size_t n, fr_buf *out)

@@ -37,6 +37,9 @@ int fr_storage_s3_init(const fr_storage_s3_opts *o, fr_err *err);
 /* Defaults for the numeric fields (used when fr_storage_s3_init was never called). */
 void fr_storage_s3_defaults(fr_storage_s3_opts *o);
 
+/* 0 when path is a valid S3 basepath (interfaces.md §4.1), else FR_EINVAL with
+ * "Invalid path: <path> (protocol: S3)". */
+int fr_s3_check_basepath(const char *path, fr_err *err);
 /* Splits s3://bucket/prefix into its parts (interfaces.md §4.1).  FR_EINVAL otherwise. */
 int fr_s3_parse(const char *path, fr_arena *a, const char **bucket, const char **key,
                 fr_err *err);

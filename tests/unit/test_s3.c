@@ -92,6 +92,13 @@ START_TEST(parse_paths)
 	ck_assert_int_eq(fr_s3_parse("s3:///x", a, &b, &k, &err), FR_EINVAL);
 	ck_assert_int_eq(fr_s3_parse("s3://b@d/x", a, &b, &k, &err), FR_EINVAL);
 	ck_assert_ptr_nonnull(strstr(err.msg, "Invalid path"));
+	/* basepaths: interfaces.md §4.1's pattern, whole string */
+	ck_assert_int_eq(fr_s3_check_basepath("s3://bucket/", &err), 0);
+	ck_assert_int_eq(fr_s3_check_basepath("s3://b.u-c_k/a/b/", &err), 0);
+	ck_assert_int_eq(fr_s3_check_basepath("s3://bucket", &err), FR_EINVAL);
+	ck_assert_int_eq(fr_s3_check_basepath("s3://bucket/dt=2021/", &err), FR_EINVAL);
+	ck_assert_str_eq(err.msg, "Invalid path: s3://bucket/dt=2021/ (protocol: S3)");
+	ck_assert_int_eq(fr_s3_check_basepath("s3:/", &err), FR_EINVAL);
 	fr_arena_free(a);
 }
 END_TEST

@@ -1206,10 +1206,14 @@ static int open_from_store(s3f *s, fr_err *err)
 	uint64_t size = h.cr_total, tl = size < TAIL_LEN ? size : TAIL_LEN;
 	s->size = size;
 	uint8_t *tail;
-	if (t.cr_total == size && t.cr_b == size - 1 && t.cr_a == size - tl) {
+	if (t.cr_total == size && t.cr_b == size - 1 && t.cr_a <= size - tl &&
+	    t.body.len == t.cr_b - t.cr_a + 1) {
+		/* the tail, or more than it (a small object whole): keep the last tl bytes */
+		uint64_t skip = size - tl - t.cr_a;
+		if (skip)
+			memmove(t.body.data, t.body.data + skip, (size_t)tl);
+		t.body.len = (size_t)tl;
 		tail = steal(&t.body);
-	} else if (t.cr_total == size && t.cr_a == 0 && t.cr_b == size - 1) {
-		tail = steal(&t.body);   /* the whole (small) object */
 	} else {
 		/* a store that reads "-N" as "0-N" (s3rver): ask for the tail by offsets */
 		x = (xfer){ .bucket = s->bucket, .key = s->key, .off = size - tl, .len = tl,

@@ -348,6 +348,7 @@ typedef struct xfer {
 	const char *query;            /* canonical (sorted, encoded) or NULL */
 	uint64_t off, len;            /* range [off, off+len) when len > 0 */
 	int suffix;                   /* Range: bytes=-len */
+	const char *if_match;         /* ETag of the first answer: one version per part */
 	size_t limit;                 /* body bytes accepted (ranges: exact) */
 	/* response */
 	fr_buf body;
@@ -356,6 +357,7 @@ typedef struct xfer {
 	uint64_t cr_a, cr_b, cr_total;
 	char bucket_region[64];
 	char date[64];
+	char etag[128];
 	uint64_t window_pos;          /* a 200 answer to a range: position in the whole object */
 	int overflow;
 	/* state */
@@ -455,6 +457,11 @@ static size_t on_header(char *p, size_t sz, size_t nm, void *ud)
 		while (*v == ' ')
 			v++;
 		snprintf(x->bucket_region, sizeof x->bucket_region, "%.63s", v);
+	} else if (!strncasecmp(line, "etag:", 5)) {
+		const char *v = line + 5;
+		while (*v == ' ')
+			v++;
+		snprintf(x->etag, sizeof x->etag, "%.127s", v);
 	} else if (!strncasecmp(line, "date:", 5)) {
 		const char *v = line + 5;
 		while (*v == ' ')
@@ -471,6 +478,7 @@ static void xfer_reset_response(xfer *x)
 	x->has_cr = 0;
 	x->bucket_region[0] = 0;
 	x->date[0] = 0;
+	x->etag[0] = 0;
 	x->window_pos = 0;
 	x->overflow = 0;
 	x->errbuf[0] = 0;
@@ -524,6 +532,11 @@ static int xfer_start(CURLM *m, xfer *x, fr_err *err)
 	h = curl_slist_append(h, hb);
 	if (range[0]) {
 		snprintf(hb, sizeof hb, "Range: %s", range);
+		h = curl_slist_append(h, hb);
+	}
+	if (x->if_match && *x->if_match) {
+		/* a changed object fails with 412 instead of mixing versions (aws.md §2.3) */
+		snprintf(hb, sizeof hb, "If-Match: %.300s", x->if_match);
 		h = curl_slist_append(h, hb);
 	}
 	h = curl_slist_append(h, "Expect:");
@@ -704,6 +717,9 @@ static int xfer_finish(xfer *x, CURLcode cc, fr_err *err)
 		rc = 1;
 	} else if (st == 404) {
 		rc = fr_err_set(err, FR_ENOTFOUND, "%s: not found (%s)", w, detail);
+	} else if (st == 412) {
+		rc = fr_err_set(err, FR_EREMOTE, "%s: the object changed while it was read (%s)", w,
+		                detail);
 	} else if (st == 403) {
 		rc = fr_err_set(err, FR_EREMOTE, "%s: access denied (%s)", w, detail);
 	} else {
@@ -943,6 +959,7 @@ typedef struct s3f {
 	char *bucket, *key;
 	uint64_t size;
 	char cache_key[65];
+	char etag[128];               /* "" when opened from the cache */
 	int use_cache;
 	seg *segs;
 	int nseg, capseg;
@@ -1030,7 +1047,8 @@ static int s3_read(void *ctx, uint64_t off, uint64_t len, void *dst, fr_err *err
 		fr_buf_free(&b);
 		return 0;
 	}
-	xfer x = { .bucket = s->bucket, .key = s->key, .off = off, .len = len, .limit = len };
+	xfer x = { .bucket = s->bucket, .key = s->key, .off = off, .len = len, .limit = len,
+		.if_match = s->etag };
 	xfer *xv = &x;
 	int rc = run_xfers(&xv, 1, err);
 	s->st.net_requests += (uint64_t)x.attempts;
@@ -1099,7 +1117,7 @@ static int s3_prefetch(void *ctx, const fr_pq_range *r, int n, fr_err *err)
 	}
 	for (int i = 0; i < nm; i++) {
 		xs[i] = (xfer){ .bucket = s->bucket, .key = s->key, .off = merged[i].off,
-			.len = merged[i].len, .limit = (size_t)merged[i].len };
+			.len = merged[i].len, .limit = (size_t)merged[i].len, .if_match = s->etag };
 		xv[i] = &xs[i];
 	}
 	rc = run_xfers(xv, nm, err);
@@ -1205,6 +1223,7 @@ static int open_from_store(s3f *s, fr_err *err)
 	}
 	uint64_t size = h.cr_total, tl = size < TAIL_LEN ? size : TAIL_LEN;
 	s->size = size;
+	snprintf(s->etag, sizeof s->etag, "%s", h.etag);
 	uint8_t *tail;
 	if (t.cr_total == size && t.cr_b == size - 1 && t.cr_a <= size - tl &&
 	    t.body.len == t.cr_b - t.cr_a + 1) {
@@ -1217,7 +1236,7 @@ static int open_from_store(s3f *s, fr_err *err)
 	} else {
 		/* a store that reads "-N" as "0-N" (s3rver): ask for the tail by offsets */
 		x = (xfer){ .bucket = s->bucket, .key = s->key, .off = size - tl, .len = tl,
-			.limit = (size_t)tl };
+			.limit = (size_t)tl, .if_match = s->etag };
 		xfer *xx = &x;
 		rc = run_xfers(&xx, 1, err);
 		s->st.net_requests += (uint64_t)x.attempts;

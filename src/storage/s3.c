@@ -730,6 +730,30 @@ static int xfer_finish(xfer *x, CURLcode cc, fr_err *err)
 	return rc;
 }
 
+/* The retry quota of AWS's "standard" mode (aws.md §2.6), per process: a retry costs 5
+ * tokens (10 after a timeout), a success gives one back, and an empty bucket means no more
+ * retries, so an outage does not multiply the traffic. */
+static int g_quota = 500;
+static pthread_mutex_t quota_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int quota_take(int n)
+{
+	pthread_mutex_lock(&quota_mu);
+	int ok = g_quota >= n;
+	if (ok)
+		g_quota -= n;
+	pthread_mutex_unlock(&quota_mu);
+	return ok;
+}
+
+static void quota_refund(void)
+{
+	pthread_mutex_lock(&quota_mu);
+	if (g_quota < 500)
+		g_quota++;
+	pthread_mutex_unlock(&quota_mu);
+}
+
 /* Runs n transfers to completion on this thread's multi handle, at most max_parallel at
  * once, retrying what may be retried with exponential backoff and full jitter.  0 when all
  * succeeded; else the first failure (the others are stopped). */
@@ -780,12 +804,15 @@ static int run_xfers(xfer **v, int n, fr_err *err)
 			if (r == 0) {
 				x->done = 1;
 				left--;
+				quota_refund();
 			} else if (r > 0) {
-				if (x->attempts >= o->max_attempts) {
+				int cost = strstr(x->last_problem, "imeout") ? 10 : 5;
+				if (x->attempts >= o->max_attempts || !quota_take(cost)) {
 					char w[1200];
 					where(x, w, sizeof w);
-					rc = fr_err_set(err, FR_EREMOTE, "%s: %s (gave up after %d attempts)", w,
-					                x->last_problem, x->attempts);
+					rc = fr_err_set(err, FR_EREMOTE, "%s: %s (gave up after %d attempts%s)",
+					                w, x->last_problem, x->attempts,
+					                x->attempts < o->max_attempts ? ", retry quota spent" : "");
 				} else {
 					double cap = o->retry_base * (double)(1u << (x->attempts < 20 ?
 					                                             x->attempts : 20));

@@ -4,6 +4,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include "core/config.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -17,12 +20,12 @@ int fr_pq_simd(void)
 		return simd_forced;
 	int d = __atomic_load_n(&simd_default, __ATOMIC_RELAXED);
 	if (d < 0) {
-		const char *e = getenv("FROCKET_SIMD");
+		const char *e = fr_config_str("simd", NULL);   /* validated by core/config */
 		d = 0;
 #if defined(__x86_64__)
 		d = __builtin_cpu_supports("avx2");
 #endif
-		if (e && !strcmp(e, "scalar"))
+		if (e && !strcasecmp(e, "scalar"))
 			d = 0;
 		__atomic_store_n(&simd_default, d, __ATOMIC_RELAXED);
 	}

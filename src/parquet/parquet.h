@@ -22,6 +22,9 @@ int fr_pq_open_path(const char *path, fr_pq_file **out, fr_err *err);
 int fr_pq_open_reader(const char *name, uint64_t size, fr_pq_read_fn read, void *ctx,
 	fr_pq_file **out, fr_err *err);
 void fr_pq_close(fr_pq_file *f);
+/* Opens (mmap) an open local file: a regular file only.  `name` is used in error messages.
+ * Takes fd in every case (closed once the file is mapped, or before returning an error). */
+int fr_pq_open_fd(const char *name, int fd, fr_pq_file **out, fr_err *err);
 
 /* Range readers (S3) may learn ahead which byte ranges the next loads will read, to fetch
  * them at once (coalesced, in parallel) instead of one chunk per call. */

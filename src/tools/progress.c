@@ -1,5 +1,6 @@
 /* Progress bar: "\r<label> [#####.....]  42%  1.2M/2.5M rows  3.1s" on stderr. */
 #include "tools/progress.h"
+#include "core/config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,8 +20,12 @@ void fr_progress_init(fr_progress *p, const char *label, int64_t total)
 	memset(p, 0, sizeof *p);
 	p->label = label;
 	p->total = total > 0 ? total : 1;
-	const char *env = getenv("FROCKET_PROGRESS");
-	p->enabled = isatty(2) && !(env && !strcmp(env, "0"));
+	/* FROCKET_PROGRESS: a strict boolean (core/config, checked up front by the CLI). */
+	fr_err e = { 0 };
+	int on;
+	if (fr_config_bool("progress", 1, &on, &e))
+		on = 1;
+	p->enabled = isatty(2) && on;
 	p->start = fr_progress_now();
 }
 

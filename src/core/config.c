@@ -44,6 +44,16 @@ static const struct known {
 	{ "unregister.last.used.interval", K_INT, 0, 1099511627776.0, NULL },
 	{ "catalog.busy.timeout.ms", K_INT, 0, 3600000, NULL },
 	{ "stats.timing.percentiles", K_STR, 0, 0, NULL },
+	/* the S3 client and the disk cache (invoker load_s3; the AWS string settings are not
+	 * listed: interfaces.md §3.4 has an empty one count as unset) */
+	{ "s3.aws.connect.timeout", K_DOUBLE, 0.001, 86400, NULL },
+	{ "s3.aws.read.timeout", K_DOUBLE, 0.001, 86400, NULL },
+	{ "s3.aws.retry.base", K_DOUBLE, 0, 60, NULL },
+	{ "s3.aws.retries.max.attempts", K_INT, 0, 100, NULL },
+	{ "s3.aws.max.pool.connections", K_INT, 1, 1000, NULL },
+	{ "s3.read.coalesce.bytes", K_INT, 0, 1073741824.0, NULL },
+	{ "worker.disk.cache.size.mb", K_DOUBLE, 0, 1073741824.0, NULL },
+	{ "worker.disk.cache.dir", K_STR, 0, 0, NULL },
 };
 
 static const struct known *find_known(const char *key)

@@ -119,7 +119,7 @@ static int load_s3(fr_storage_s3_opts *s, fr_err *err)
 	if ((rc = get_int("s3.aws.max.pool.connections", 10, 1, 1000, &v, err)))
 		return rc;
 	s->max_parallel = (int)v;
-	if ((rc = get_int("s3.read.coalesce.bytes", 1 << 20, 0, INT64_C(1) << 30, &v, err)))
+	if ((rc = get_int("s3.read.coalesce.bytes", 64 << 10, 0, INT64_C(1) << 30, &v, err)))
 		return rc;
 	s->coalesce_gap = (uint64_t)v;
 	const char *dir = fr_config_str("worker.disk.cache.dir", NULL);

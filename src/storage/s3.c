@@ -6,9 +6,11 @@
  * Reading a part (fr_s3_open):
  *  1. open: two GETs in parallel, the last 64 KiB (a suffix range, the size the reader asks
  *     for first) and the first 4 bytes (the leading magic, whose Content-Range also gives the
- *     object's size).  s3rver answers suffix ranges wrongly (aws.md §7.1); that is detected
- *     from Content-Range and costs one more GET.  The reader then decodes the footer from
- *     those bytes and asks for more only when the footer is longer than 64 KiB.
+ *     object's size).  S3-compatible stores differ on suffix ranges (s3rver answers them with
+ *     the object's head, aws.md §7.1), so behind a custom endpoint, or once a wrong answer was
+ *     seen, the head comes first and the tail is asked for by offsets.  The reader then
+ *     decodes the footer from those bytes and asks for more only when the footer is longer
+ *     than 64 KiB.
  *  2. the task runner hints the chunks of the columns and row groups the query needs
  *     (fr_pq_prefetch): ranges closer than coalesce_gap are merged and all are fetched at
  *     once, up to max_parallel at a time; the reader's later reads are served from memory.
@@ -49,7 +51,7 @@ void fr_storage_s3_defaults(fr_storage_s3_opts *o)
 	o->max_attempts = 5;
 	o->retry_base = 0.1;
 	o->max_parallel = 10;
-	o->coalesce_gap = 1u << 20;
+	o->coalesce_gap = 64u << 10;
 }
 
 static void curl_init_once(void)
@@ -1232,14 +1234,23 @@ static int open_from_cache(s3f *s)
 	return 1;
 }
 
+/* Set once a store answered a suffix range with the object's head (s3rver does, aws.md
+ * §7.1): from then on this process asks for the head first and the tail by offsets, two
+ * small round trips instead of a wasted 64 KiB per part. */
+static int g_suffix_broken;
+
 static int open_from_store(s3f *s, fr_err *err)
 {
 	xfer t = { .bucket = s->bucket, .key = s->key, .len = TAIL_LEN, .suffix = 1,
 		.limit = TAIL_LEN + 1 };
 	xfer h = { .bucket = s->bucket, .key = s->key, .off = 0, .len = 4, .limit = 4 };
-	xfer *xv[2] = { &t, &h };
+	xfer *xv[2] = { &h, &t };
 	xfer x = { 0 };
-	int rc = run_xfers(xv, 2, err);
+	/* S3-compatible stores differ on suffix ranges: behind a custom endpoint do not rely
+	 * on them at all */
+	const char *ep = fr_s3_opts()->endpoint_url;
+	int broken = (ep && *ep) || __atomic_load_n(&g_suffix_broken, __ATOMIC_RELAXED);
+	int rc = run_xfers(xv, broken ? 1 : 2, err);
 	s->st.net_requests += (uint64_t)(t.attempts + h.attempts);
 	if (rc)
 		goto out;
@@ -1262,6 +1273,8 @@ static int open_from_store(s3f *s, fr_err *err)
 		tail = steal(&t.body);
 	} else {
 		/* a store that reads "-N" as "0-N" (s3rver): ask for the tail by offsets */
+		if (!broken && t.cr_a == 0 && t.cr_b < size - 1)
+			__atomic_store_n(&g_suffix_broken, 1, __ATOMIC_RELAXED);
 		x = (xfer){ .bucket = s->bucket, .key = s->key, .off = size - tl, .len = tl,
 			.limit = (size_t)tl, .if_match = s->etag };
 		xfer *xx = &x;

@@ -25,7 +25,7 @@ typedef struct fr_storage_s3_opts {
 	int max_attempts;                /* s3.aws.retries.max.attempts: total tries (5) */
 	double retry_base;               /* backoff base, seconds (0.1) */
 	int max_parallel;                /* s3.aws.max.pool.connections: GETs at once (10) */
-	uint64_t coalesce_gap;           /* ranges closer than this are fetched as one (1 MiB) */
+	uint64_t coalesce_gap;           /* ranges closer than this are fetched as one (64 KiB) */
 	/* disk cache (worker.disk.cache.*): NULL dir or 0 bytes disables it */
 	const char *cache_dir;
 	uint64_t cache_max_bytes;

@@ -315,6 +315,7 @@ def main():
                                "AWS_SHARED_CREDENTIALS_FILE": os.path.join(TMP, "credentials"),
                                "AWS_CONFIG_FILE": os.path.join(TMP, "noconfig"),
                                "AWS_PROFILE": "tests"})
+    proxy.call("/__reset", b"")
     p, out, errs = one_query(fenv)
     check(not errs and proxy.stats()["rejected"] == 0, "profile credentials: %s %s" %
           (errs[:3], p.stderr[:300]))

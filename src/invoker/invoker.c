@@ -90,7 +90,7 @@ static const char *s3_str(const char *k)
 }
 
 /* The S3 client and disk-cache settings.  Storage never reads FROCKET_* itself. */
-static int load_s3(fr_storage_s3_opts *s, fr_err *err)
+int fr_invoker_s3_opts_load(fr_storage_s3_opts *s, fr_err *err)
 {
 	static char cache_dir[4096];
 	int64_t v;
@@ -169,7 +169,7 @@ int fr_invoker_opts_load(fr_invoker_opts *o, fr_err *err)
 	    (rc = get_double("dataset.categorical.ratio", 0.1, 0, 1, &t->cat_ratio, err)) ||
 	    (rc = get_int("dataset.categorical.top.count", 20, 0, 100000, &t->cat_top_count, err)))
 		return rc;
-	return load_s3(&o->s3, err);
+	return fr_invoker_s3_opts_load(&o->s3, err);
 }
 
 fr_query_opts fr_invoker_query_opts(const fr_invoker_opts *o)
@@ -197,13 +197,9 @@ int fr_invoker_new_with(const fr_invoker_opts *o, fr_executor *exec, fr_invoker 
                         fr_err *err)
 {
 	*out = NULL;
-	/* the process's S3 settings, before any task can open a part (options that were never
-	 * loaded hold zeroes: storage's defaults then apply) */
-	fr_storage_s3_opts s3 = o->s3;
-	if (!s3.max_attempts) {
-		fr_storage_s3_defaults(&s3);
-	}
-	int rc = fr_storage_s3_init(&s3, err);
+	/* the process's S3 settings, before any task can open a part (fr_runtime_init set them
+	 * already; options that were never loaded hold zeroes and change nothing) */
+	int rc = o->s3.max_attempts ? fr_storage_s3_init(&o->s3, err) : 0;
 	if (rc) {
 		exec->ops->free(exec);
 		return rc;

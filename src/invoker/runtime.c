@@ -5,7 +5,9 @@
 
 #include "core/config.h"
 #include "core/log.h"
+#include "invoker/invoker.h"
 #include "kernels/kernels.h"
+#include "storage/s3.h"
 
 int fr_runtime_init(int use_log_file, void (*report)(const char *msg, void *ctx), void *ctx,
                     fr_err *err)
@@ -19,6 +21,13 @@ int fr_runtime_init(int use_log_file, void (*report)(const char *msg, void *ctx)
 	int rc = fr_log_init(use_log_file, err);
 	if (!rc)
 		rc = fr_kern_init(err);
+	/* storage never reads FROCKET_*: its S3 and disk-cache settings are handed over here,
+	 * before any thread can open a part */
+	fr_storage_s3_opts s3;
+	if (!rc)
+		rc = fr_invoker_s3_opts_load(&s3, err);
+	if (!rc)
+		rc = fr_storage_s3_init(&s3, err);
 	if (rc)
 		return rc;
 	/* A fixed mmap threshold keeps large part buffers out of the heap, so freeing a part's

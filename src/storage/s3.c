@@ -39,7 +39,6 @@
 
 static fr_storage_s3_opts g_opts;
 static int g_init;
-static char *g_strs[6];
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static double g_clock_offset;   /* server time - our time, after RequestTimeTooSkewed */
 
@@ -68,22 +67,47 @@ const fr_storage_s3_opts *fr_s3_opts(void)
 	return &g_opts;
 }
 
-static const char *own(int i, const char *s)
+/* Copies of the settings' strings.  Old copies are kept (reachable) rather than freed: a
+ * thread may still be reading the previous settings when they are replaced. */
+static char **g_kept;
+static size_t g_nkept, g_capkept;
+
+static const char *own(const char *s)
 {
-	free(g_strs[i]);
-	g_strs[i] = s && *s ? strdup(s) : NULL;
-	return g_strs[i];
+	if (!s || !*s)
+		return NULL;
+	char *c = strdup(s);
+	if (!c)
+		return NULL;
+	if (g_nkept == g_capkept) {
+		size_t nc = g_capkept ? g_capkept * 2 : 16;
+		char **nk = realloc(g_kept, nc * sizeof *nk);
+		if (!nk) {
+			free(c);
+			return NULL;
+		}
+		g_kept = nk;
+		g_capkept = nc;
+	}
+	g_kept[g_nkept++] = c;
+	return c;
 }
 
 int fr_storage_s3_init(const fr_storage_s3_opts *o, fr_err *err)
 {
 	pthread_once(&curl_once, curl_init_once);
 	g_opts = *o;
-	g_opts.region = own(0, o->region);
-	g_opts.endpoint_url = own(1, o->endpoint_url);
-	g_opts.access_key_id = own(2, o->access_key_id);
-	g_opts.secret_access_key = own(3, o->secret_access_key);
-	g_opts.cache_dir = own(4, o->cache_dir);
+	g_opts.region = own(o->region);
+	g_opts.endpoint_url = own(o->endpoint_url);
+	g_opts.access_key_id = own(o->access_key_id);
+	g_opts.secret_access_key = own(o->secret_access_key);
+	g_opts.cache_dir = own(o->cache_dir);
+	if ((o->region && *o->region && !g_opts.region) ||
+	    (o->endpoint_url && *o->endpoint_url && !g_opts.endpoint_url) ||
+	    (o->access_key_id && *o->access_key_id && !g_opts.access_key_id) ||
+	    (o->secret_access_key && *o->secret_access_key && !g_opts.secret_access_key) ||
+	    (o->cache_dir && *o->cache_dir && !g_opts.cache_dir))
+		return fr_err_set(err, FR_ENOMEM, "out of memory");
 	if (g_opts.max_attempts < 1)
 		g_opts.max_attempts = 1;
 	if (g_opts.max_parallel < 1)

@@ -6,6 +6,8 @@
 #include "storage/storage.h"
 #include "storage/s3.h"
 
+#include "core/file.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -195,23 +197,6 @@ char *fr_storage_part_path(const char *basepath, const char *name, fr_arena *are
 	return join(basepath, name, arena);
 }
 
-/* What a non-regular file is, for the refusal (the wording of core/file on main, which this
- * block should call once both meet: fr_file_open_regular). */
-static const char *file_kind(mode_t m)
-{
-	if (S_ISDIR(m))
-		return "directory";
-	if (S_ISFIFO(m))
-		return "FIFO";
-	if (S_ISCHR(m))
-		return "character device";
-	if (S_ISBLK(m))
-		return "block device";
-	if (S_ISSOCK(m))
-		return "socket";
-	return "special file";
-}
-
 int fr_storage_open(const char *basepath, const char *name, fr_pq_file **out, uint64_t *size,
                     fr_err *err)
 {
@@ -246,47 +231,16 @@ int fr_storage_open_ex(const char *basepath, const char *name, const fr_storage_
 	char *path = join(basepath, name, NULL);
 	if (!path)
 		return fr_err_set(err, FR_ENOMEM, "%s: out of memory", name);
-	int rc;
+	int rc, fd;
 	if (kind == FR_STORE_S3) {
 		rc = fr_s3_open(path, o, out, size, err);
 		free(path);
 		return rc;
 	}
 	struct stat st;
-	/* stat first so a device is never even opened; the fstat below closes the race */
-	if (stat(path, &st)) {
-		int e = errno;
-		rc = fr_err_set(err, e == ENOENT || e == ENOTDIR ? FR_ENOTFOUND : FR_EIO, "%s: %s", path,
-		                strerror(e));
+	/* a FIFO, device or directory is refused by what it is, without blocking in open() */
+	if ((rc = fr_file_open_regular(path, &fd, &st, err)))
 		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = fr_err_set(err, FR_EINVAL, "%s: is a %s, not a regular file", path,
-		                file_kind(st.st_mode));
-		goto out;
-	}
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		int e = errno;
-		rc = fr_err_set(err, e == ENOENT || e == ENOTDIR ? FR_ENOTFOUND : FR_EIO, "%s: %s", path,
-		                strerror(e));
-		goto out;
-	}
-	if (fstat(fd, &st)) {
-		int e = errno;
-		close(fd);
-		rc = fr_err_set(err, FR_EIO, "%s: %s", path, strerror(e));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {   /* replaced between the stat and the open */
-		close(fd);
-		rc = fr_err_set(err, FR_EINVAL, "%s: is a %s, not a regular file", path,
-		                file_kind(st.st_mode));
-		goto out;
-	}
-	int fl = fcntl(fd, F_GETFL);
-	if (fl >= 0)
-		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
 	rc = fr_pq_open_fd(path, fd, out, err);   /* takes fd */
 	if (rc == 0)
 		*size = (uint64_t)st.st_size;

@@ -17,6 +17,10 @@ expect_rc 1 "FIFO as the query file" $Q --file "$T/fifo" "$P0"
 expect_err "fifo: is a FIFO" "FIFO query file named as a FIFO"
 expect_rc 1 "FIFO to inspect" $TO "$FROCKET" inspect "$T/fifo"
 expect_err "fifo: is a FIFO" "inspect names the FIFO"
+expect_rc 1 "FIFO as a repartition input" $TO "$FROCKET" repartition -g uid --parts 2 --out "$T/rp" "$P0" "$T/fifo"
+expect_err "fifo: is a FIFO" "repartition names the FIFO input"
+expect_rc 1 "FIFO among the files of a registration" env FROCKET_HOME="$T/home" $TO "$FROCKET" register fifo-ds "$T" uid ts --pattern fifo
+expect_err "No files found" "registration lists regular files only: a FIFO is not a part"
 expect_rc 1 "directory as a part" $Q --empty "$P0" "$T/dir"
 expect_err "dir: is a directory" "directory part named as a directory"
 expect_rc 1 "character device as a part" $Q --empty /dev/null

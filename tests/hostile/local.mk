@@ -3,3 +3,7 @@
 EXTRA_DIST += tests/hostile/lib.sh
 TESTS += tests/hostile/cli.sh
 EXTRA_DIST += tests/hostile/cli.sh
+TESTS += tests/hostile/tools.sh
+EXTRA_DIST += tests/hostile/tools.sh
+TESTS += tests/hostile/query.sh
+EXTRA_DIST += tests/hostile/query.sh

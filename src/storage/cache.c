@@ -29,7 +29,6 @@
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t written_since_prune;
-static time_t last_prune;
 
 static const char *root(void)
 {
@@ -88,6 +87,45 @@ int fr_s3_cache_get(const char *key, const char *name, uint64_t want, fr_buf *ou
 	}
 	close(fd);
 	return hit;
+}
+
+int fr_s3_cache_read(const char *key, const char *name, void *dst, uint64_t len)
+{
+	const char *r = root();
+	if (!r || !key)
+		return 0;
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s/%s", r, key, name);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	struct stat st;
+	int hit = 0;
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode) && (uint64_t)st.st_size == len) {
+		uint64_t got = 0;
+		while (got < len) {
+			ssize_t k = pread(fd, (char *)dst + got, (size_t)(len - got), (off_t)got);
+			if (k <= 0)
+				break;
+			got += (uint64_t)k;
+		}
+		hit = got == len;
+		if (hit)
+			futimens(fd, NULL);
+	}
+	close(fd);
+	return hit;
+}
+
+int fr_s3_cache_has(const char *key, const char *name, uint64_t len)
+{
+	const char *r = root();
+	if (!r || !key)
+		return 0;
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s/%s", r, key, name);
+	struct stat st;
+	return !stat(path, &st) && S_ISREG(st.st_mode) && (uint64_t)st.st_size == len;
 }
 
 void fr_s3_cache_put(const char *key, const char *name, const void *p, size_t n)
@@ -174,12 +212,11 @@ void fr_s3_cache_prune(void)
 		return;
 	time_t now = time(NULL);
 	pthread_mutex_lock(&mu);
-	/* other processes fill the cache too: look at least every few seconds, and at once
-	 * after this process wrote */
-	int due = written_since_prune > 0 || now - last_prune >= 5;
+	/* a process prunes what it wrote: one that only reads (a warm cache) never scans the
+	 * directory, and one that writes keeps the whole cache within its size */
+	int due = written_since_prune > 0;
 	if (due) {
 		written_since_prune = 0;
-		last_prune = now;
 	}
 	pthread_mutex_unlock(&mu);
 	if (!due)

@@ -183,6 +183,7 @@ static size_t collect(char *p, size_t sz, size_t nm, void *ud)
 int fr_s3_http_simple(const char *method, const char *url, const char *const *headers,
                       const char *body, double timeout, long *status, fr_buf *out, fr_err *err)
 {
+	fr_s3_curl_init();
 	CURL *c = curl_easy_init();
 	struct curl_slist *h = NULL;
 	if (!c)

@@ -58,6 +58,11 @@ static void curl_init_once(void)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
+void fr_s3_curl_init(void)
+{
+	pthread_once(&curl_once, curl_init_once);
+}
+
 const fr_storage_s3_opts *fr_s3_opts(void)
 {
 	if (!g_init) {
@@ -95,7 +100,8 @@ static const char *own(const char *s)
 
 int fr_storage_s3_init(const fr_storage_s3_opts *o, fr_err *err)
 {
-	pthread_once(&curl_once, curl_init_once);
+	/* libcurl itself starts with the first request (thread-safe since 7.84), so a process
+	 * that never reads S3 never loads TLS */
 	g_opts = *o;
 	g_opts.region = own(o->region);
 	g_opts.endpoint_url = own(o->endpoint_url);
@@ -1092,12 +1098,9 @@ static int s3_read(void *ctx, uint64_t off, uint64_t len, void *dst, fr_err *err
 	}
 	char name[64];
 	range_name(name, sizeof name, off, len);
-	fr_buf b = FR_BUF_INIT;
-	if (s->use_cache && fr_s3_cache_get(s->cache_key, name, len, &b)) {
-		memcpy(dst, b.data, len);
+	if (s->use_cache && fr_s3_cache_read(s->cache_key, name, dst, len)) {
 		s->st.cache_hits++;
 		s->st.cache_bytes += len;
-		fr_buf_free(&b);
 		return 0;
 	}
 	xfer x = { .bucket = s->bucket, .key = s->key, .off = off, .len = len, .limit = len,
@@ -1140,14 +1143,10 @@ static int s3_prefetch(void *ctx, const fr_pq_range *r, int n, fr_err *err)
 			continue;
 		char name[64];
 		range_name(name, sizeof name, r[i].off, r[i].len);
-		fr_buf b = FR_BUF_INIT;
-		if (s->use_cache && fr_s3_cache_get(s->cache_key, name, r[i].len, &b)) {
-			s->st.cache_hits++;
-			s->st.cache_bytes += r[i].len;
-			if (add_seg(s, r[i].off, r[i].len, steal(&b)))
-				rc = fr_err_set(err, FR_ENOMEM, "out of memory");
+		/* a cached range is read from the cache straight into the reader's buffer when
+		 * it is loaded (s3_read): no copy held here */
+		if (s->use_cache && fr_s3_cache_has(s->cache_key, name, r[i].len))
 			continue;
-		}
 		need[nn++] = r[i];
 	}
 	if (rc || !nn)

@@ -30,6 +30,9 @@ const char *fr_s3_region(void);
 /* Forgets everything resolved (tests switch settings). */
 void fr_s3_creds_reset(void);
 
+/* libcurl's global start-up, once per process, before the first request. */
+void fr_s3_curl_init(void);
+
 /* One small synchronous request (credential endpoints): 0 with *status and body, or an
  * error for a transport failure.  headers: NULL-terminated "Name: value" strings. */
 int fr_s3_http_simple(const char *method, const char *url, const char *const *headers,
@@ -44,6 +47,10 @@ int fr_s3_xml_text(const char *xml, size_t n, const char *tag, fr_buf *out, size
 /* key: a hex digest naming the part's registration; name: the range ("t" tail, "<off>-<len>").
  * get: 1 and out filled (exactly want bytes when want > 0), 0 on a miss. */
 int fr_s3_cache_get(const char *key, const char *name, uint64_t want, fr_buf *out);
+/* Reads an entry of exactly len bytes straight into dst: 1 hit, 0 miss. */
+int fr_s3_cache_read(const char *key, const char *name, void *dst, uint64_t len);
+/* 1 when an entry of exactly len bytes is there (it may still vanish before it is read). */
+int fr_s3_cache_has(const char *key, const char *name, uint64_t len);
 void fr_s3_cache_put(const char *key, const char *name, const void *p, size_t n);
 void fr_s3_cache_evict(const char *key);
 /* Evicts least recently used entries until the cache fits its size (runtime.md §6.4). */

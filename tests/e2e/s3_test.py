@@ -101,6 +101,99 @@ class Proxy:
         return json.loads(self.call("/__stats"))
 
 
+class CredServer:
+    """Container credentials, IMDSv2 and STS AssumeRoleWithWebIdentity on loopback."""
+
+    def __init__(self):
+        import http.server
+        import threading
+        outer = self
+        self.token_file = os.path.join(TMP, "web-identity-token")
+        with open(self.token_file, "w") as f:
+            f.write("header.payload.signature\n")
+        self.reset(False)
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def send(self, code, body, ctype="application/json"):
+                b = body.encode()
+                self.send_response(code)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(b)))
+                self.end_headers()
+                self.wfile.write(b)
+
+            def creds_json(self):
+                outer.served += 1
+                return json.dumps({"Code": "Success", "AccessKeyId": "S3RVER",
+                                   "SecretAccessKey": "S3RVER", "Token": "session-token-x",
+                                   "Expiration": outer.expiration()})
+
+            def do_PUT(self):
+                if self.path == "/latest/api/token" and \
+                        self.headers.get("X-aws-ec2-metadata-token-ttl-seconds"):
+                    self.send(200, "imds-token", "text/plain")
+                else:
+                    outer.bad += 1
+                    self.send(400, "")
+
+            def do_GET(self):
+                if self.path == "/ecs":
+                    if self.headers.get("Authorization") != "ecs-token":
+                        outer.bad += 1
+                        return self.send(403, "")
+                    return self.send(200, self.creds_json())
+                if self.path.startswith("/latest/meta-data/iam/security-credentials/"):
+                    if self.headers.get("X-aws-ec2-metadata-token") != "imds-token":
+                        outer.bad += 1
+                        return self.send(401, "")
+                    role = self.path.rsplit("/", 1)[1]
+                    if not role:
+                        return self.send(200, "test-role\n", "text/plain")
+                    return self.send(200, self.creds_json())
+                outer.bad += 1
+                self.send(404, "")
+
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length", 0))
+                body = self.rfile.read(n).decode()
+                if self.path == "/sts" and "Action=AssumeRoleWithWebIdentity" in body and \
+                        "WebIdentityToken=header.payload.signature" in body and \
+                        "RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Ft" in body:
+                    outer.served += 1
+                    return self.send(200, (
+                        "<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/"
+                        "2011-06-15/\"><AssumeRoleWithWebIdentityResult><Credentials>"
+                        "<AccessKeyId>S3RVER</AccessKeyId><SecretAccessKey>S3RVER"
+                        "</SecretAccessKey><SessionToken>sts-token</SessionToken><Expiration>%s"
+                        "</Expiration></Credentials></AssumeRoleWithWebIdentityResult>"
+                        "</AssumeRoleWithWebIdentityResponse>") % outer.expiration(),
+                        "text/xml")
+                outer.bad += 1
+                self.send(400, "")
+
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.url = "http://127.0.0.1:%d" % self.srv.server_address[1]
+        self.thread = threading.Thread(target=self.srv.serve_forever, daemon=True)
+        self.thread.start()
+
+    def reset(self, expiring):
+        self.expiring = expiring
+        self.served = 0
+        self.bad = 0
+
+    def expiration(self):
+        # within the 5-minute refresh margin, or an hour away
+        t = time.time() + (120 if self.expiring else 3600)
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+    def stop(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+
+
 def base_env(endpoint, extra=None):
     e = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "FROCKET_"))}
     e.update({
@@ -328,6 +421,32 @@ def main():
     p = fr(nenv, ["--nopretty", "run", "oracle", "--empty"])
     check(p.returncode == 1 and "no AWS credentials found" in p.stdout + p.stderr,
           "no credentials: %s %s" % (p.stdout[:300], p.stderr[:300]))
+    # the credential endpoints of the chain, served on loopback: container credentials,
+    # IMDSv2 and STS web identity, each giving temporary credentials with a session token
+    # (signed, and checked by the proxy); credentials about to expire are fetched again
+    creds = CredServer()
+    try:
+        chain = dict(fenv, AWS_PROFILE="nosuchprofile")
+        for what, extra in (
+                ("container", {"AWS_CONTAINER_CREDENTIALS_FULL_URI": creds.url + "/ecs",
+                               "AWS_CONTAINER_AUTHORIZATION_TOKEN": "ecs-token"}),
+                ("imds", {"AWS_EC2_METADATA_DISABLED": "false",
+                          "AWS_EC2_METADATA_SERVICE_ENDPOINT": creds.url}),
+                ("web identity", {"AWS_WEB_IDENTITY_TOKEN_FILE": creds.token_file,
+                                  "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/t",
+                                  "AWS_ENDPOINT_URL_STS": creds.url + "/sts"})):
+            for expiring in (False, True):
+                creds.reset(expiring)
+                proxy.call("/__reset", b"")
+                p, out, errs = one_query(dict(chain, **extra))
+                st = proxy.stats()
+                check(not errs and st["rejected"] == 0 and creds.bad == 0,
+                      "%s credentials: %s %s %s" % (what, errs[:3], p.stderr[:300], st))
+                # 4 parts: fetched once, or again for each part when about to expire
+                check((creds.served > 1) == expiring, "%s credentials fetched %d times "
+                      "(expiring: %s)" % (what, creds.served, expiring))
+    finally:
+        creds.stop()
     # a public bucket: no signature at all
     p, out, errs = one_query(base_env(direct, {"FROCKET_S3_AWS_ACCESS_KEY_ID": "",
                                                "FROCKET_S3_AWS_SECRET_ACCESS_KEY": "",

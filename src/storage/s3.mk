@@ -20,4 +20,4 @@ tests_unit_test_s3_LDADD = $(UNIT_LDADD)
 # End to end against s3rver on loopback (needs node and tests/e2e/node_modules: scripts/test
 # runs `npm ci` there).
 TESTS += tests/e2e/s3_test.py
-EXTRA_DIST += tests/e2e/s3_test.py
+EXTRA_DIST += tests/e2e/s3_test.py bench/s3-bench.py

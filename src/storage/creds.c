@@ -16,9 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
-#include <openssl/crypto.h>
-
+#include "storage/dl.h"
 #include "storage/s3_internal.h"
 #include "storage/sigv4.h"
 
@@ -183,7 +181,8 @@ static size_t collect(char *p, size_t sz, size_t nm, void *ud)
 int fr_s3_http_simple(const char *method, const char *url, const char *const *headers,
                       const char *body, double timeout, long *status, fr_buf *out, fr_err *err)
 {
-	fr_s3_curl_init();
+	if (fr_dl_load(err))
+		return err->code;
 	CURL *c = curl_easy_init();
 	struct curl_slist *h = NULL;
 	if (!c)

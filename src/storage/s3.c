@@ -28,9 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
 #include "core/log.h"
+#include "storage/dl.h"
 #include "storage/s3_internal.h"
 #include "storage/sigv4.h"
 #include "storage/storage.h"
@@ -39,7 +38,6 @@
 
 static fr_storage_s3_opts g_opts;
 static int g_init;
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static double g_clock_offset;   /* server time - our time, after RequestTimeTooSkewed */
 
 void fr_storage_s3_defaults(fr_storage_s3_opts *o)
@@ -51,16 +49,6 @@ void fr_storage_s3_defaults(fr_storage_s3_opts *o)
 	o->retry_base = 0.1;
 	o->max_parallel = 10;
 	o->coalesce_gap = 64u << 10;
-}
-
-static void curl_init_once(void)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-void fr_s3_curl_init(void)
-{
-	pthread_once(&curl_once, curl_init_once);
 }
 
 const fr_storage_s3_opts *fr_s3_opts(void)
@@ -100,8 +88,8 @@ static const char *own(const char *s)
 
 int fr_storage_s3_init(const fr_storage_s3_opts *o, fr_err *err)
 {
-	/* libcurl itself starts with the first request (thread-safe since 7.84), so a process
-	 * that never reads S3 never loads TLS */
+	/* libcurl and libcrypto are loaded with the first request (dl.c), so a process that
+	 * never reads S3 never maps them */
 	g_opts = *o;
 	g_opts.region = own(o->region);
 	g_opts.endpoint_url = own(o->endpoint_url);
@@ -421,7 +409,6 @@ static void multi_key_init(void)
  * part to the next (one per thread, because a multi handle is not thread-safe). */
 static CURLM *thread_multi(void)
 {
-	pthread_once(&curl_once, curl_init_once);
 	pthread_once(&multi_once, multi_key_init);
 	CURLM *m = pthread_getspecific(multi_key);
 	if (!m) {
@@ -792,6 +779,8 @@ static void quota_refund(void)
 static int run_xfers(xfer **v, int n, fr_err *err)
 {
 	const fr_storage_s3_opts *o = fr_s3_opts();
+	if (fr_dl_load(err))
+		return err->code;
 	CURLM *m = thread_multi();
 	if (!m)
 		return fr_err_set(err, FR_ENOMEM, "out of memory");

@@ -1,7 +1,8 @@
 # src/storage: the S3 store (SigV4 signer, credentials, ranged reads, disk cache).
 libfrocket_a_SOURCES += src/storage/sigv4.c src/storage/s3.c src/storage/creds.c \
-	src/storage/cache.c
-noinst_HEADERS += src/storage/sigv4.h src/storage/s3.h src/storage/s3_internal.h
+	src/storage/cache.c src/storage/dl.c
+noinst_HEADERS += src/storage/sigv4.h src/storage/s3.h src/storage/s3_internal.h \
+	src/storage/dl.h
 EXTRA_DIST += tests/data/sigv4 tests/e2e/package.json tests/e2e/package-lock.json \
 	tests/e2e/s3_util.js tests/e2e/s3_proxy.js
 

@@ -30,9 +30,6 @@ const char *fr_s3_region(void);
 /* Forgets everything resolved (tests switch settings). */
 void fr_s3_creds_reset(void);
 
-/* libcurl's global start-up, once per process, before the first request. */
-void fr_s3_curl_init(void);
-
 /* One small synchronous request (credential endpoints): 0 with *status and body, or an
  * error for a transport failure.  headers: NULL-terminated "Name: value" strings. */
 int fr_s3_http_simple(const char *method, const char *url, const char *const *headers,

@@ -1205,8 +1205,21 @@ static void cache_key_of(const char *path, const fr_storage_open_opts *o, char o
 		fr_buf_free(&b);
 		return;
 	}
-	fr_sigv4_sha256_hex(b.data, b.len, out);
-	out[32] = 0;   /* 128 bits name a registration well enough */
+	/* two independent 64-bit FNV-1a hashes, finalised: 128 bits name a registration well
+	 * enough, and a warm cache then needs neither libcrypto nor libcurl (dl.h) */
+	uint64_t h1 = 0xcbf29ce484222325ull, h2 = 0x84222325cbf29ce4ull;
+	for (size_t i = 0; i < b.len; i++) {
+		h1 = (h1 ^ b.data[i]) * 0x100000001b3ull;
+		h2 = (h2 ^ b.data[b.len - 1 - i]) * 0x100000001b3ull;
+	}
+	uint64_t hs[2] = { h1, h2 };
+	for (int k = 0; k < 2; k++) {
+		uint64_t z = hs[k] + 0x9e3779b97f4a7c15ull;
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+		hs[k] = z ^ (z >> 31);
+	}
+	snprintf(out, 65, "%016llx%016llx", (unsigned long long)hs[0], (unsigned long long)hs[1]);
 	fr_buf_free(&b);
 }
 

@@ -247,7 +247,26 @@ static int run_register(const fr_task_req *req, fr_task_progress_fn progress, vo
 		.cat_top_count = req->opts.cat_top_count };
 	fr_dschema *ds = NULL;
 	fr_buf ids = FR_BUF_INIT, js = FR_BUF_INIT;
-	if (!(rc = cancelled(cancel, err)))
+	/* A remote part fetches at once the chunks the schema collection will surely decode:
+	 * the group id and timestamp columns and every string column (categorical analysis);
+	 * numeric columns are decoded only without usable statistics, fetched if so. */
+	int nc = fr_pq_num_columns(f);
+	int *want = malloc((size_t)(nc > 0 ? nc : 1) * sizeof *want);
+	int nwant = 0;
+	for (int c = 0; want && c < nc; c++) {
+		fr_pq_colinfo ci;
+		if (fr_pq_column_info(f, c, &ci) || ci.nested)
+			continue;
+		if (ci.type == FR_TYPE_STRING || (req->group_col && !strcmp(ci.name, req->group_col)) ||
+		    (req->ts_col && !strcmp(ci.name, req->ts_col)))
+			want[nwant++] = c;
+	}
+	if (!want)
+		rc = fr_err_set(err, FR_ENOMEM, "out of memory");
+	else
+		rc = fr_pq_prefetch(f, want, nwant, NULL, err);
+	free(want);
+	if (!rc && !(rc = cancelled(cancel, err)))
 		rc = fr_dschema_collect(f, req->group_col, req->ts_col, &so, arena, &ds,
 		                        req->want_group_ids ? &ids : NULL, err);
 	fr_pq_close(f);

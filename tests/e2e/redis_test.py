@@ -1,0 +1,543 @@
+#!/usr/bin/env python3
+"""Distributed mode end to end (issue 16): a real redis-server on a free loopback port, three
+frocket-worker processes, the CLI with FROCKET_DATASTORE=redis FROCKET_INVOKER=work_queue.
+
+All 305 oracle queries through `frocket run`; then the faults: a worker killed with SIGKILL in
+the middle of a task, a task that fails twice then succeeds, a slow worker (heartbeats) that is
+not retried, malformed and foreign messages pushed by hand, Redis full (maxmemory), Redis
+restarted in the middle of a job, Redis down at start; and no request key left without a TTL.
+Speaks RESP itself (no client library needed)."""
+import glob
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "query"))
+from oracle_cmp import compare  # noqa: E402
+
+TOP = os.environ.get("FR_TOP_SRCDIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.environ.get("FR_TOP_BUILDDIR", TOP)
+FROCKET = os.path.join(BUILD, "frocket")
+WORKER = os.path.join(BUILD, "frocket-worker")
+ORACLE = os.path.join(TOP, "tests", "data", "oracle")
+SAN_MARKERS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer", "runtime error:")
+PREFIX = "frocket:"
+failures = []
+TMP = tempfile.mkdtemp(prefix="frocket-redis-")
+REDIS_DIR = os.path.join(TMP, "redis")
+os.makedirs(REDIS_DIR)
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what, flush=True)
+    return cond
+
+
+def wait_for(pred, timeout, what):
+    end = time.time() + timeout
+    while time.time() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.02)
+    failures.append("timed out waiting for " + what)
+    print("FAIL: timed out waiting for", what, flush=True)
+    return None
+
+
+# ---- a minimal RESP client ----
+class Resp:
+    def __init__(self, port):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.buf = b""
+
+    def close(self):
+        self.s.close()
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            d = self.s.recv(65536)
+            if not d:
+                raise ConnectionError("redis closed the connection")
+            self.buf += d
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def _bulk(self, n):
+        while len(self.buf) < n + 2:
+            d = self.s.recv(65536)
+            if not d:
+                raise ConnectionError("redis closed the connection")
+            self.buf += d
+        v, self.buf = self.buf[:n], self.buf[n + 2:]
+        return v
+
+    def _reply(self):
+        line = self._line()
+        t, rest = line[:1], line[1:]
+        if t == b"+":
+            return rest.decode()
+        if t == b"-":
+            return RuntimeError(rest.decode())
+        if t == b":":
+            return int(rest)
+        if t == b"$":
+            n = int(rest)
+            return None if n < 0 else self._bulk(n)
+        if t == b"*":
+            n = int(rest)
+            return None if n < 0 else [self._reply() for _ in range(n)]
+        raise ValueError("bad RESP line %r" % line)
+
+    def cmd(self, *args):
+        out = [b"*%d\r\n" % len(args)]
+        for a in args:
+            if isinstance(a, str):
+                a = a.encode()
+            elif isinstance(a, int):
+                a = str(a).encode()
+            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+        self.s.sendall(b"".join(out))
+        return self._reply()
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+class Redis:
+    def __init__(self):
+        self.proc = None
+        self.port = None
+
+    def start(self, port=None, aof=False):
+        for _ in range(20):
+            self.port = port or free_port()
+            args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                    "--save", "", "--appendonly", "yes" if aof else "no", "--dir", REDIS_DIR,
+                    "--logfile", os.path.join(REDIS_DIR, "redis.log")]
+            self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.DEVNULL)
+            if wait_for(lambda: self.ping() or self.proc.poll() is not None, 10,
+                        "redis-server to answer") and self.proc.poll() is None:
+                return
+            if port:
+                break
+        raise SystemExit("cannot start redis-server")
+
+    def ping(self):
+        try:
+            c = Resp(self.port)
+            ok = c.cmd("PING") == "PONG"
+            c.close()
+            return ok
+        except OSError:
+            return False
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def c(self):
+        return Resp(self.port)
+
+
+REDIS = Redis()
+
+
+def base_env(extra=None):
+    e = dict(os.environ)
+    for k in list(e):
+        if k.startswith("FROCKET_"):
+            del e[k]
+    e.update({"FROCKET_DATASTORE": "redis", "FROCKET_INVOKER": "work_queue",
+              "FROCKET_REDIS_HOST": "127.0.0.1", "FROCKET_REDIS_PORT": str(REDIS.port),
+              "FROCKET_HOME": os.path.join(TMP, "home"),
+              "FROCKET_INVOKER_RETRY_FAILED_INTERVAL": "0.05"})
+    e.update(extra or {})
+    return e
+
+
+def fr(args, extra=None, timeout=120):
+    p = subprocess.run([FROCKET] + args, capture_output=True, text=True, timeout=timeout,
+                       env=base_env(extra))
+    for m in SAN_MARKERS:
+        if m in p.stderr:
+            failures.append("sanitizer report for %s: %s" % (args, p.stderr[:2000]))
+    return p
+
+
+def doc(p):
+    try:
+        return json.loads(p.stdout)
+    except ValueError:
+        return None
+
+
+class Workers:
+    def __init__(self):
+        self.procs = []
+
+    def start(self, n=1, extra=None):
+        for _ in range(n):
+            i = len(self.procs)
+            log = open(os.path.join(TMP, "worker-%d.log" % i), "w+")
+            p = subprocess.Popen([WORKER], stdout=log, stderr=subprocess.STDOUT,
+                                 env=base_env(extra))
+            p.log = log
+            p.logname = log.name
+            self.procs.append(p)
+
+    def alive(self):
+        return [p for p in self.procs if p.poll() is None]
+
+    def stop_all(self):
+        for p in self.alive():
+            p.send_signal(signal.SIGTERM)
+        for p in self.procs:
+            try:
+                rc = p.wait(20)
+                check(rc in (0, -9), "worker %d exit status %s after SIGTERM" % (p.pid, rc))
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+                check(False, "worker %d ignored SIGTERM" % p.pid)
+            with open(p.logname) as f:
+                text = f.read()
+            for m in SAN_MARKERS:
+                if m in text:
+                    failures.append("sanitizer report in worker log %s: %s" %
+                                    (p.logname, text[:2000]))
+        self.procs = []
+
+
+WORKERS = Workers()
+
+
+def keys(c, pattern):
+    out, cur = [], b"0"
+    while True:
+        cur, batch = c.cmd("SCAN", cur, "MATCH", pattern, "COUNT", 1000)
+        out += batch
+        if cur == b"0":
+            return out
+
+
+def oracle_queries():
+    names = sorted(os.listdir(os.path.join(ORACLE, "queries")))
+    bad = 0
+    for name in names:
+        with open(os.path.join(ORACLE, "expected", name)) as f:
+            exp = json.load(f)
+        p = fr(["--nopretty", "run", "oracle", "-f", os.path.join(ORACLE, "queries", name)])
+        out = doc(p)
+        errs = ["no JSON (exit %d): %s" % (p.returncode, p.stderr[:300])] if out is None \
+            else compare(out, exp)
+        want = 0 if exp["valid"] else 1
+        if p.returncode != want:
+            errs.append("exit %d, want %d: %s" % (p.returncode, want, p.stderr[:300]))
+        if errs:
+            bad += 1
+            failures.append("oracle run %s: %s" % (name, "; ".join(errs[:3])))
+    print("oracle through frocket run (redis, 3 workers): %d queries, %d failures" %
+          (len(names), bad), flush=True)
+
+
+def register(name, path, group="uid", ts="ts", extra=None):
+    p = fr(["--nopretty", "register", name, path, group, ts], extra=extra)
+    d = doc(p)
+    check(p.returncode == 0 and d and d.get("success"),
+          "register %s: exit %d %s %s" % (name, p.returncode, p.stdout[:500], p.stderr[:500]))
+    return d
+
+
+Q_EVENTS = '{"query": {"aggregations": [{"column": "event"}]}}'
+
+
+def local_answer(paths, group, ts, q):
+    """The same query in embedded mode over the same files (no Redis)."""
+    e = dict(os.environ)
+    for k in list(e):
+        if k.startswith("FROCKET_"):
+            del e[k]
+    p = subprocess.run([FROCKET, "--nopretty", "query", "-g", group, "-t", ts, "--string", q] +
+                       paths, capture_output=True, text=True, env=e, timeout=120)
+    d = doc(p)
+    check(p.returncode == 0 and d, "local query: %s %s" % (p.stdout[:300], p.stderr[:300]))
+    return d
+
+
+def run_bg(name, q, extra=None):
+    return subprocess.Popen([FROCKET, "--nopretty", "run", name, "--string", q],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=base_env(extra))
+
+
+def finish(p, timeout=120):
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+        check(False, "frocket run did not finish")
+    return p.returncode, out, err
+
+
+def status_fields(c):
+    """{(task, attempt): status number} over every request's status hash."""
+    st = {}
+    for k in keys(c, PREFIX + "req-*:status"):
+        h = c.cmd("HGETALL", k) or []
+        if isinstance(h, Exception):
+            continue
+        for i in range(0, len(h), 2):
+            t, a = h[i].decode().split(":")
+            st[(int(t), int(a))] = int(h[i + 1].decode().split(":")[0])
+    return st
+
+
+def busy_worker_pids(c):
+    """Pids of workers holding a message in their processing list."""
+    pids = []
+    for k in keys(c, PREFIX + "queues:default:processing:*"):
+        if c.cmd("LLEN", k):
+            pids.append(int(k.decode().split(":")[-2]))
+    return pids
+
+
+def kill_mid_task(big):
+    """SIGKILL a worker while it holds a task: the query still answers right, via a retry."""
+    want = local_answer(big["paths"], "visitorid", "timestamp", Q_EVENTS)
+    extra = {"FROCKET_INVOKER_RETRY_LOST_INTERVAL": "1"}
+    c = REDIS.c()
+    done = False
+    for attempt in range(5):
+        p = run_bg("big", Q_EVENTS, extra)
+        pid = wait_for(lambda: (busy_worker_pids(c) or [None])[0], 30, "a busy worker")
+        killed = False
+        if pid and any(w.pid == pid for w in WORKERS.alive()):
+            os.kill(pid, signal.SIGKILL)
+            killed = True
+        rc, out, err = finish(p)
+        d = json.loads(out) if out.strip().startswith("{") else None
+        check(rc == 0 and d and d.get("success"), "query with a killed worker: %d %s %s" %
+              (rc, out[:300], err[-500:]))
+        if d:
+            check(d["query"] == want["query"], "answer with a killed worker differs: %s / %s" %
+                  (json.dumps(d["query"])[:300], json.dumps(want["query"])[:300]))
+        WORKERS.start(1)   # replace it
+        if killed and "retrying task" in err:
+            done = True
+            break
+    check(done, "never killed a worker in the middle of a task")
+    c.close()
+    print("kill -9 mid-task: ok after %d tries" % (attempt + 1), flush=True)
+
+
+def slow_not_retried(big):
+    """Tasks much longer than the lost interval keep heartbeating: no retry."""
+    extra = {"FROCKET_INVOKER_RETRY_LOST_INTERVAL": "0.1"}
+    p = run_bg("big2", Q_EVENTS, extra)
+    t0 = time.time()
+    rc, out, err = finish(p)
+    took = time.time() - t0
+    check(rc == 0, "slow query: %d %s" % (rc, err[-500:]))
+    check("retrying task" not in err, "a slow (heartbeating) task was retried: %s" % err[-800:])
+    d = doc(subprocess.CompletedProcess([], rc, out, err))
+    if d:
+        check(d["stats"]["invoker"]["totalTasks"] == 2, "slow: attempts %s" % d["stats"])
+    print("slow task (%.2f s, lost interval 0.1 s) not retried" % took, flush=True)
+    return took
+
+
+def fails_twice_then_succeeds():
+    d = os.path.join(TMP, "flaky")
+    os.makedirs(d)
+    for f in sorted(glob.glob(os.path.join(ORACLE, "data", "*.parquet"))):
+        shutil.copy(f, d)
+    register("flaky", d)
+    part = os.path.join(d, "part-00001.parquet")
+    hidden = os.path.join(TMP, "hidden.parquet")
+    os.rename(part, hidden)
+    extra = {"FROCKET_INVOKER_RETRY_FAILED_INTERVAL": "1.5"}
+    c = REDIS.c()
+    p = run_bg("flaky", Q_EVENTS, extra)
+    # the second attempt of task 1 fails: put the file back before the third
+    ok = wait_for(lambda: status_fields(c).get((1, 1)) == 5, 30, "attempt 1 of task 1 to fail")
+    os.rename(hidden, part)
+    rc, out, err = finish(p)
+    c.close()
+    check(ok and rc == 0, "fails twice then succeeds: %d %s %s" % (rc, out[:300], err[-500:]))
+    d2 = json.loads(out) if out.strip().startswith("{") else None
+    want = local_answer(sorted(glob.glob(os.path.join(d, "*.parquet"))), "uid", "ts", Q_EVENTS)
+    check(d2 and d2["query"] == want["query"], "flaky answer: %s" % out[:300])
+    check(err.count("retrying task 1") == 2, "two retries of task 1: %s" % err[-800:])
+    print("a task that fails twice then succeeds: ok", flush=True)
+
+
+def bad_messages():
+    c = REDIS.c()
+    q = PREFIX + "queues:default"
+    msgs = [b"hello", b"", bytes(random.Random(7).getrandbits(8) for _ in range(300)),
+            b"FRWQ", b"FRWQ\x01" + b"\xff" * 64, b"FRWQ\x09garbage",
+            json.dumps({"contentCls": "QueryTaskRequest", "contentDict": {"requestId": "x"}}).encode(),
+            # a well-formed envelope naming keys outside our prefix
+            b"FRWQ\x01" + b"\x0a\x00\x00\x00" + b"other:keys" + b"\x00" * 12 +
+            b"\x00" * 8 + b"\x00\x00\x00\x00"]
+    for m in msgs:
+        c.cmd("LPUSH", q, m)
+    c.cmd("SET", PREFIX + "queues:wrongtype", "x")
+    wait_for(lambda: c.cmd("LLEN", q) == 0, 30, "the workers to drain the bad messages")
+    time.sleep(0)  # (no fixed sleeps: the next query proves the workers are alive)
+    alive = len(WORKERS.alive())
+    check(alive == len(WORKERS.procs), "workers died on bad messages: %d of %d alive" %
+          (alive, len(WORKERS.procs)))
+    p = fr(["--nopretty", "run", "oracle", "--string", Q_EVENTS])
+    d = doc(p)
+    check(p.returncode == 0 and d and d["success"], "query after bad messages: %s" % p.stderr[-300:])
+    logs = "".join(open(w.logname).read() for w in WORKERS.procs)
+    check("malformed message" in logs, "the worker logs malformed messages")
+    check("foreign message" in logs, "the worker logs foreign messages")
+    c.close()
+    print("malformed and foreign messages: workers survive", flush=True)
+
+
+def maxmemory():
+    c = REDIS.c()
+    c.cmd("CONFIG", "SET", "maxmemory-policy", "noeviction")
+    c.cmd("CONFIG", "SET", "maxmemory", "1")
+    p = fr(["--nopretty", "run", "oracle", "--string", Q_EVENTS])
+    c.cmd("CONFIG", "SET", "maxmemory", "0")
+    out = p.stdout + p.stderr
+    check(p.returncode == 1 and "OOM" in out and "maxmemory" in out,
+          "redis full: exit %d %s" % (p.returncode, out[-500:]))
+    p = fr(["--nopretty", "run", "oracle", "--string", Q_EVENTS])
+    check(p.returncode == 0, "query once redis has room again: %s" % p.stderr[-300:])
+    c.close()
+    print("maxmemory reached: clear error", flush=True)
+
+
+def restart_mid_job():
+    c = REDIS.c()
+    # persist what is there, then restart with the same AOF
+    c.cmd("CONFIG", "SET", "appendonly", "yes")
+    wait_for(lambda: b"aof_rewrite_in_progress:0" in c.cmd("INFO", "persistence") and
+             b"aof_rewrite_scheduled:0" in c.cmd("INFO", "persistence"), 30, "the AOF rewrite")
+    before = sorted(d["id"]["name"] for d in doc(fr(["--nopretty", "list"])) or [])
+    # hold the job: its tasks wait while the workers are stopped
+    for w in WORKERS.alive():
+        w.send_signal(signal.SIGSTOP)
+    old = set(keys(c, PREFIX + "req-*:status"))
+    p = run_bg("big", Q_EVENTS, {"FROCKET_INVOKER_RETRY_LOST_INTERVAL": "30"})
+    wait_for(lambda: set(keys(c, PREFIX + "req-*:status")) - old, 30, "the job's statuses")
+    c.close()
+    port = REDIS.port
+    REDIS.stop()
+    REDIS.start(port=port, aof=True)
+    rc, out, err = finish(p)
+    for w in WORKERS.alive():
+        w.send_signal(signal.SIGCONT)
+    msg = out + err
+    check(rc == 1 and "redis" in msg.lower(), "job across a redis restart: exit %d %s %s" %
+          (rc, out[:300], err[-300:]))
+    after = sorted(d["id"]["name"] for d in doc(fr(["--nopretty", "list"])) or [])
+    check(before and before == after, "datasets after the restart: %s / %s" % (before, after))
+    p = fr(["--nopretty", "run", "oracle", "--string", Q_EVENTS], timeout=60)
+    check(p.returncode == 0, "the workers reconnect and serve the next query: %s" %
+          p.stderr[-300:])
+    print("redis restarted mid-job: clear error (%s), datasets intact, next query ok" %
+          (json.loads(out).get("errorMessage", "")[:120] if out.strip() else err[-120:]),
+          flush=True)
+
+
+def down_at_start():
+    p = subprocess.run([FROCKET, "run", "oracle", "--string", Q_EVENTS], capture_output=True,
+                       text=True, timeout=60, env=base_env({"FROCKET_REDIS_PORT": str(free_port())}))
+    check(p.returncode == 1 and "redis" in p.stderr and "connect" in p.stderr,
+          "redis down at start: exit %d %s" % (p.returncode, p.stderr[-300:]))
+    print("redis down at start: exit 1 (%s)" % p.stderr.strip()[-120:], flush=True)
+
+
+def ttl_check():
+    c = REDIS.c()
+    catalog = {PREFIX + k for k in ("datasets", "dataset_parts", "schemas", "short_schemas",
+                                    "dataset_lastused")}
+    bad = []
+    for k in keys(c, "*"):
+        if k.decode(errors="replace") in catalog or k == (PREFIX + "queues:wrongtype").encode():
+            continue
+        if c.cmd("TTL", k) == -1:
+            bad.append(k)
+    check(not bad, "keys without a TTL: %s" % bad[:10])
+    c.close()
+
+
+def main():
+    for prog in (FROCKET, WORKER):
+        if not os.access(prog, os.X_OK):
+            print("missing", prog)
+            sys.exit(1)
+    if not shutil.which("redis-server"):
+        print("redis-server is not installed (scripts/install-deps installs it)")
+        sys.exit(1)
+    t0 = time.time()
+    REDIS.start()
+    try:
+        down_at_start()
+        WORKERS.start(3)
+        register("oracle", os.path.join(ORACLE, "data"))
+        p = fr(["--nopretty", "list"])
+        check(p.returncode == 0 and "oracle" in p.stdout, "list: %s" % p.stdout[:300])
+        oracle_queries()
+        ttl_check()
+        # a bigger dataset for the faults that need a task in hand
+        big = os.path.join(TMP, "big")
+        g = subprocess.run([FROCKET, "gen", "--out", big, "--rows", "1M", "--parts", "2",
+                            "--no-progress"], capture_output=True, text=True)
+        check(g.returncode == 0, "gen: %s" % g.stderr[-300:])
+        paths = sorted(glob.glob(os.path.join(big, "*.parquet")))
+        register("big", big, "visitorid", "timestamp")
+        register("big2", big, "visitorid", "timestamp")
+        kill_mid_task({"paths": paths})
+        slow_not_retried({"paths": paths})
+        fails_twice_then_succeeds()
+        bad_messages()
+        maxmemory()
+        restart_mid_job()
+        ttl_check()
+        WORKERS.stop_all()
+    finally:
+        for w in WORKERS.alive():
+            w.kill()
+        REDIS.stop()
+        shutil.rmtree(TMP, ignore_errors=True)
+    print("redis_test: %.1f s" % (time.time() - t0))
+    if failures:
+        print("%d failures:" % len(failures))
+        for f in failures:
+            print(" -", f[:2000])
+        sys.exit(1)
+    print("redis_test: all passed")
+
+
+if __name__ == "__main__":
+    main()

@@ -28,6 +28,7 @@ typedef struct wq_job {
 	char (*seen)[40];          /* per task*max_att+attempt: the last status value seen */
 	uint8_t *fetched;          /* per attempt: its result was read (or given up on) */
 	int failed;                /* reported an error already */
+	int polled;                /* one poll has succeeded */
 } wq_job;
 
 typedef struct wq_exec {
@@ -124,6 +125,11 @@ static int wq_submit(fr_executor *ex, fr_job *job, int task, int attempt, const 
 	fr_rcmd_str(&c[2], e->kqueue);
 	fr_rcmd_bin(&c[2], msg.data, msg.len);
 	rc = fr_redis_tx(e->sub, c, 3, NULL, err);
+	/* A connection broken since the last job (a Redis restart) is only noticed now: one
+	 * more try on a fresh one.  At worst the message goes out twice, and both runs of the
+	 * same attempt write the same fields. */
+	if (rc == FR_EIO)
+		rc = fr_redis_tx(e->sub, c, 3, NULL, err);
 	if (rc) {
 		char m2[FR_ERR_MSG_MAX];
 		snprintf(m2, sizeof m2, "%s", err->msg);
@@ -173,6 +179,10 @@ static void poll_job(wq_exec *e, wq_job *j)
 	redisReply *rep;
 	fr_err err = { 0 };
 	int rc = fr_redis_run(e->pr, &c, &rep, &err);
+	/* the poller's connection may have broken between jobs: a job not yet polled tries a
+	 * fresh one; a job already under way fails (its state may be gone with the server) */
+	if (rc == FR_EIO && !j->polled)
+		rc = fr_redis_run(e->pr, &c, &rep, &err);
 	if (!rc && (rc = fr_redis_want(e->pr, rep, REDIS_REPLY_ARRAY, "HGETALL", &err)))
 		freeReplyObject(rep);
 	if (!rc && rep->elements == 0) {
@@ -188,6 +198,7 @@ static void poll_job(wq_exec *e, wq_job *j)
 		fr_job_report_error(j->job, err.msg);
 		return;
 	}
+	j->polled = 1;
 	for (size_t i = 0; i + 1 < rep->elements; i += 2) {
 		const redisReply *f = rep->element[i], *v = rep->element[i + 1];
 		int task, attempt, st;
@@ -203,6 +214,14 @@ static void poll_job(wq_exec *e, wq_job *j)
 		snprintf(j->seen[idx], 40, "%.*s", (int)(v->len < 39 ? v->len : 39), v->str);
 		if (st == FR_TS_ENDED_SUCCESS || st == FR_TS_ENDED_FAILED) {
 			if (!j->fetched[idx]) {
+				/* The attempt is alive until its result is in: refresh its time first,
+				 * so the lost rule does not fire while a large result is transferred. */
+				fr_task_status cur = FR_TS_RUNNING;
+				pthread_mutex_lock(&j->job->mu);
+				if (attempt < j->job->tasks[task].natt)
+					cur = j->job->tasks[task].att[attempt].st;
+				pthread_mutex_unlock(&j->job->mu);
+				fr_job_report_status(j->job, task, attempt, cur);
 				char field[32];
 				fr_wq_field(field, sizeof field, task, attempt);
 				fetch_result(e, j, task, attempt, field);
@@ -262,7 +281,10 @@ static void wq_job_end(fr_executor *ex, fr_job *job)
 		fr_rcmd_str(&c, j->kresult);
 		redisReply *rep;
 		fr_err err = { 0 };
-		if (fr_redis_run(e->sub, &c, &rep, &err))
+		int drc = fr_redis_run(e->sub, &c, &rep, &err);
+		if (drc == FR_EIO)   /* a connection broken meanwhile: DEL again on a fresh one */
+			drc = fr_redis_run(e->sub, &c, &rep, &err);
+		if (drc)
 			FR_WARN("invoker", "cleaning up %s: %s (the keys expire by themselves)",
 			        j->keybase, err.msg);
 		else

@@ -31,6 +31,7 @@ typedef struct hb {
 	int started;
 	fr_redis *r;
 	int active, quit, writing, dirty;
+	volatile int cancel;       /* set when the job is found ended; fr_task_run's cancel */
 	int st;
 	double interval, next;
 	uint32_t ttl;
@@ -52,21 +53,32 @@ typedef struct loop {
 
 /* ---- heartbeat ---- */
 
+/* Refreshes the attempt's status only while its job is alive (the invoker deletes the status
+ * hash when the job ends): a heartbeat never resurrects an ended job's keys, and the answer
+ * tells the task to stop early. */
+static const char hb_lua[] =
+	"if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end "
+	"redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) "
+	"redis.call('EXPIRE', KEYS[1], ARGV[3]) return 1";
+
 static void hb_write(hb *h, int st)
 {
 	char val[40];
 	fr_wq_status_value(val, sizeof val, st, fr_wall_s());
-	fr_rcmd c[2];
-	fr_rcmd_init(&c[0], "HSET");
-	fr_rcmd_str(&c[0], h->key);
-	fr_rcmd_str(&c[0], h->field);
-	fr_rcmd_str(&c[0], val);
-	fr_rcmd_init(&c[1], "EXPIRE");
-	fr_rcmd_str(&c[1], h->key);
-	fr_rcmd_int(&c[1], h->ttl);
+	fr_rcmd c;
+	fr_rcmd_init(&c, "EVAL");
+	fr_rcmd_str(&c, hb_lua);
+	fr_rcmd_str(&c, "1");
+	fr_rcmd_str(&c, h->key);
+	fr_rcmd_str(&c, h->field);
+	fr_rcmd_str(&c, val);
+	fr_rcmd_int(&c, h->ttl);
 	fr_err err = { 0 };
-	if (fr_redis_tx(h->r, c, 2, NULL, &err))
+	long long alive = 1;
+	if (fr_redis_run_int(h->r, &c, &alive, &err))
 		FR_WARN("worker", "heartbeat of %s %s: %s", h->key, h->field, err.msg);
+	else if (!alive)
+		h->cancel = 1;   /* the job has ended: stop the task at its next step */
 }
 
 static void *hb_main(void *arg)
@@ -139,6 +151,7 @@ static void hb_start(hb *h, const char *key, const char *field, uint32_t ttl, do
 	h->ttl = ttl;
 	h->interval = interval;
 	h->st = FR_TS_LOADING_DATA;
+	h->cancel = 0;
 	h->dirty = 1;
 	h->active = 1;
 	pthread_cond_broadcast(&h->cv);
@@ -327,8 +340,13 @@ static void handle(loop *l, const redisReply *msg)
 		goto out;
 	}
 	hb_start(&l->hb, kst, field, m.ttl, m.heartbeat);
-	fr_task_run(&req, hb_progress, &l->hb, NULL, a, &res);
+	fr_task_run(&req, hb_progress, &l->hb, &l->hb.cancel, a, &res);
 	hb_stop(&l->hb);
+	if (l->hb.cancel) {
+		FR_INFO("worker", "%s task %d attempt %d: its job ended while it ran; stopped it",
+		        m.keybase, m.task, m.attempt);
+		goto out;
+	}
 	/* the invoker matches a result to its attempt by the numbers inside */
 	res.task_index = m.task;
 	res.attempt = m.attempt;
@@ -347,10 +365,44 @@ out:
 	fr_arena_free(a);
 }
 
+/* Puts back onto the queue whatever is left in this loop's processing list: a BLMOVE whose
+ * reply was lost with the connection (a Redis restart, a network cut) moved a message the
+ * loop never saw.  Done at start and after every connection problem.  0 when done. */
+static int recover(loop *l, fr_err *err)
+{
+	for (int i = 0; i < 1000; i++) {
+		fr_rcmd c;
+		fr_rcmd_init(&c, "LMOVE");
+		fr_rcmd_str(&c, l->kproc);
+		fr_rcmd_str(&c, l->kqueue);
+		fr_rcmd_str(&c, "RIGHT");
+		fr_rcmd_str(&c, "RIGHT");   /* the queue's next-out end: it does not wait again */
+		redisReply *rep;
+		int rc = fr_redis_run(l->r, &c, &rep, err);
+		if (rc)
+			return rc;
+		int more = rep->type == REDIS_REPLY_STRING;
+		freeReplyObject(rep);
+		if (!more)
+			return 0;
+		FR_INFO("worker", "loop %d: put back a message left in %s", l->n, l->kproc);
+	}
+	return 0;
+}
+
 static void *loop_main(void *arg)
 {
 	loop *l = arg;
+	int need_recover = 1;
 	while (!*l->stop) {
+		if (need_recover) {
+			fr_err rerr = { 0 };
+			if (recover(l, &rerr)) {
+				redis_trouble(l, "checking the processing list", &rerr);
+				continue;
+			}
+			need_recover = 0;
+		}
 		fr_rcmd c;
 		fr_rcmd_init(&c, "BLMOVE");
 		fr_rcmd_str(&c, l->kqueue);
@@ -362,6 +414,7 @@ static void *loop_main(void *arg)
 		fr_err err = { 0 };
 		if (fr_redis_run(l->r, &c, &rep, &err)) {
 			redis_trouble(l, "taking a task", &err);
+			need_recover = 1;
 			continue;
 		}
 		redis_fine(l);
@@ -372,8 +425,16 @@ static void *loop_main(void *arg)
 			fr_rcmd_str(&ex, l->kproc);
 			fr_rcmd_int(&ex, 86400);
 			redisReply *r2;
-			if (!fr_redis_run(l->r, &ex, &r2, &err))
-				freeReplyObject(r2);
+			if (fr_redis_run(l->r, &ex, &r2, &err)) {
+				/* the connection broke with the message in our processing list (the
+				 * BLMOVE reply may even predate a server restart): put it back for
+				 * a loop on a sound connection rather than run it blind */
+				redis_trouble(l, "taking a task", &err);
+				need_recover = 1;
+				freeReplyObject(rep);
+				continue;
+			}
+			freeReplyObject(r2);
 			handle(l, rep);
 			drop_proc(l);
 		} else if (rep->type != REDIS_REPLY_NIL) {

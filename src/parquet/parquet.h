@@ -22,6 +22,9 @@ int fr_pq_open_path(const char *path, fr_pq_file **out, fr_err *err);
 int fr_pq_open_reader(const char *name, uint64_t size, fr_pq_read_fn read, void *ctx,
 	fr_pq_file **out, fr_err *err);
 void fr_pq_close(fr_pq_file *f);
+/* Opens (mmap) an open local file: a regular file only.  `name` is used in error messages.
+ * Takes fd in every case (closed once the file is mapped, or before returning an error). */
+int fr_pq_open_fd(const char *name, int fd, fr_pq_file **out, fr_err *err);
 
 const char *fr_pq_name(const fr_pq_file *f);
 int64_t fr_pq_num_rows(const fr_pq_file *f);
@@ -73,7 +76,8 @@ int fr_pq_int_range(const fr_pq_file *f, int col, const uint8_t *keep, int64_t *
 	int64_t *max);
 
 /* Values: INT32 sign-extended (zero-extended when annotated unsigned), INT64 as stored
- * (UINT_64 keeps its bits), INT96 as nanoseconds since the epoch (wrapping), dates, times and
+ * (an unsigned INT64 holding a value above INT64_MAX fails with FR_EUNSUPPORTED naming the
+ * column and the value, rather than reading as a negative number), INT96 as nanoseconds since the epoch (wrapping), dates, times and
  * timestamps in the column's own unit (colinfo.time_unit / converted); FLOAT and FLOAT16
  * widened exactly.  FR_TYPE_NONE columns load as FR_VEC_BIN when their physical type is
  * BYTE_ARRAY or FIXED_LEN_BYTE_ARRAY, and fail with FR_EUNSUPPORTED otherwise.

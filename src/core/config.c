@@ -14,6 +14,8 @@
  * value is, for the getters and for fr_config_check_env(). */
 enum { K_INT, K_DOUBLE, K_BOOL, K_ENUM, K_STR };
 static const char *const simd_names[] = { "auto", "scalar", "avx2", "neon", NULL };
+static const char *const datastore_names[] = { "embedded", "redis", NULL };
+static const char *const invoker_names[] = { "local", "work_queue", NULL };
 static const char *const level_names[] = { "debug", "info", "warning", "warn", "error",
 	"critical", "fatal", NULL };
 static const struct known {
@@ -44,6 +46,21 @@ static const struct known {
 	{ "unregister.last.used.interval", K_INT, 0, 1099511627776.0, NULL },
 	{ "catalog.busy.timeout.ms", K_INT, 0, 3600000, NULL },
 	{ "stats.timing.percentiles", K_STR, 0, 0, NULL },
+	/* distributed mode (issue 16; fr_invoker_opts_load, fr_invoker_redis_opts_load) */
+	{ "datastore", K_ENUM, 0, 0, datastore_names },
+	{ "invoker", K_ENUM, 0, 0, invoker_names },
+	{ "invoker.retry.lost.interval", K_DOUBLE, 0.01, 86400, NULL },
+	{ "invoker.async.poll.interval.ms", K_INT, 1, 60000, NULL },
+	{ "redis.host", K_STR, 0, 0, NULL },
+	{ "redis.port", K_INT, 1, 65535, NULL },
+	{ "redis.db", K_INT, 0, 1000000, NULL },
+	{ "datastore.redis.host", K_STR, 0, 0, NULL },
+	{ "datastore.redis.port", K_INT, 1, 65535, NULL },
+	{ "datastore.redis.db", K_INT, 0, 1000000, NULL },
+	{ "datastore.redis.prefix", K_STR, 0, 0, NULL },
+	{ "redis.connect.timeout.ms", K_INT, 1, 600000, NULL },
+	{ "redis.command.timeout.ms", K_INT, 1, 600000, NULL },
+	{ "worker.reject.age", K_DOUBLE, 0.001, 604800, NULL },
 };
 
 static const struct known *find_known(const char *key)

@@ -116,8 +116,6 @@ int fr_invoker_opts_load(fr_invoker_opts *o, fr_err *err)
 	const char *ik = fr_config_str("invoker", "local");
 	if (!strcasecmp(ik, "work_queue"))
 		o->work_queue = 1;
-	else if (!strcasecmp(ik, "aws_lambda"))
-		return bad(err, "invoker", "aws_lambda is not supported yet");
 	else if (strcasecmp(ik, "local"))
 		return bad(err, "invoker", "must be 'local' or 'work_queue'");
 	if (o->work_queue && !o->datastore_redis)

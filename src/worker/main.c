@@ -5,7 +5,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,10 +15,16 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "invoker/invoker.h"
-#include "kernels/kernels.h"
+#include "invoker/runtime.h"
 #include "worker/worker.h"
 
 static volatile sig_atomic_t stop;
+
+static void report_env(const char *msg, void *ctx)
+{
+	(void)ctx;
+	fprintf(stderr, "frocket-worker: %s\n", msg);
+}
 
 static void usage(FILE *f)
 {
@@ -76,22 +81,20 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	/* every FROCKET_* setting checked up front (each bad one named), logging (to
+	 * FROCKET_LOG_FILE when set), the SIMD kernels, the allocator's policy */
 	fr_err err = { 0 };
-	if (fr_log_init(1, &err)) {
-		fprintf(stderr, "frocket-worker: %s\n", err.msg);
+	if (fr_runtime_init(1, report_env, NULL, &err)) {
+		if (err.msg[0])
+			fprintf(stderr, "frocket-worker: %s\n", err.msg);
 		return 2;
 	}
-	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	fr_worker_opts o;
 	memset(&o, 0, sizeof o);
 	o.threads = threads;
 	if (fr_invoker_redis_opts_load("datastore", &o.redis, &err) ||
-	    fr_config_double("worker.reject.age", 60, &o.reject_age, &err) || fr_kern_init(&err)) {
+	    fr_config_double("worker.reject.age", 60, &o.reject_age, &err)) {
 		fprintf(stderr, "frocket-worker: %s\n", err.msg);
-		return 2;
-	}
-	if (!(o.reject_age > 0)) {
-		fprintf(stderr, "frocket-worker: FROCKET_WORKER_REJECT_AGE must be positive\n");
 		return 2;
 	}
 	char host[64] = "host";

@@ -304,9 +304,22 @@ int fr_job_run(fr_invoker *inv, fr_job *job, fr_job_build_fn build, void *build_
 		}
 		if (nretry) {
 			int ks[nretry];
-			for (int r = 0; r < nretry; r++)
+			for (int r = 0; r < nretry; r++) {
+				fr_job_task *t = &job->tasks[retry[r]];
+				pr.counts[t->att[t->natt - 1].st]--;
 				ks[r] = new_attempt(job, retry[r]);
+				pr.counts[FR_TS_QUEUED]++;
+			}
+			uint64_t vq = job->version;
 			pthread_mutex_unlock(&job->mu);
+			/* Progress shows the retries as QUEUED before they go out: a fast executor
+			 * may fail them again before the next look, and a watcher must still see
+			 * each failure as a separate event. */
+			if (fn) {
+				seen = vq;
+				last_report = now;
+				fn(fn_arg, &pr);
+			}
 			for (int r = 0; r < nretry && !rc; r++) {
 				FR_INFO("invoker", "retrying task %d (attempt %d)", retry[r], ks[r]);
 				rc = submit(inv, job, build, build_arg, retry[r], ks[r], err);

@@ -2,7 +2,7 @@
  * over Redis (our own layout; runtime.md §3 describes the original's as a reference):
  *
  *   {P}queues:default               list: messages (fr_wq_msg, binary), LPUSH by the invoker,
- *                                   BLMOVE'd by workers into their processing list
+ *                                   moved by workers into their processing list
  *   {P}queues:default:processing:<worker id>
  *                                   list: the message a worker holds (removed when done)
  *   {P}req-<id>:status              hash "<task>:<attempt>" -> "<status>:<wall time>"

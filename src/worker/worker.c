@@ -1,10 +1,11 @@
 /* The worker's task loops.  Each loop owns two Redis connections: one to take messages and
  * write results, one for its heartbeat thread (hiredis contexts are single-threaded).
  *
- * Taking a task: BLMOVE from the queue into the loop's own processing list, so the message
- * is never only in this process's memory; when the task is done (or dropped) the list is
- * deleted.  The list carries a TTL: if the process dies the invoker's lost-task rule queues
- * a fresh attempt, and the orphaned copy expires.
+ * Taking a task: LMOVE from the queue into the loop's own processing list and EXPIRE of
+ * that list in one Lua step (waiting, when the queue is empty, with a BLMOVE of the queue
+ * onto itself, which takes nothing), so the message is never only in this process's memory;
+ * when the task is done (or dropped) the list is deleted.  If the process dies the invoker's
+ * lost-task rule queues a fresh attempt, and the orphaned copy expires.
  *
  * Everything popped is untrusted: a message that does not decode, names keys outside our
  * prefix, is older than worker.reject.age, or belongs to a job that already ended is logged
@@ -365,7 +366,7 @@ out:
 	fr_arena_free(a);
 }
 
-/* Puts back onto the queue whatever is left in this loop's processing list: a BLMOVE whose
+/* Puts back onto the queue whatever is left in this loop's processing list: a take whose
  * reply was lost with the connection (a Redis restart, a network cut) moved a message the
  * loop never saw.  Done at start and after every connection problem.  0 when done. */
 static int recover(loop *l, fr_err *err)
@@ -390,6 +391,13 @@ static int recover(loop *l, fr_err *err)
 	return 0;
 }
 
+/* How long an orphaned processing list (its worker killed) keeps its message. */
+#define PROC_TTL 3600
+
+static const char take_lua[] =
+	"local m = redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT') "
+	"if m then redis.call('EXPIRE', KEYS[2], ARGV[1]) end return m";
+
 static void *loop_main(void *arg)
 {
 	loop *l = arg;
@@ -403,13 +411,16 @@ static void *loop_main(void *arg)
 			}
 			need_recover = 0;
 		}
+		/* Take the next message into the processing list and give the list its TTL in
+		 * one atomic step, so that a worker killed at any instant leaves at worst a copy
+		 * that expires (the invoker's lost rule queues a fresh attempt). */
 		fr_rcmd c;
-		fr_rcmd_init(&c, "BLMOVE");
+		fr_rcmd_init(&c, "EVAL");
+		fr_rcmd_str(&c, take_lua);
+		fr_rcmd_str(&c, "2");
 		fr_rcmd_str(&c, l->kqueue);
 		fr_rcmd_str(&c, l->kproc);
-		fr_rcmd_str(&c, "RIGHT");
-		fr_rcmd_str(&c, "LEFT");
-		fr_rcmd_str(&c, "1");   /* seconds: how soon a stop request is noticed */
+		fr_rcmd_int(&c, PROC_TTL);
 		redisReply *rep;
 		fr_err err = { 0 };
 		if (fr_redis_run(l->r, &c, &rep, &err)) {
@@ -419,26 +430,26 @@ static void *loop_main(void *arg)
 		}
 		redis_fine(l);
 		if (rep->type == REDIS_REPLY_STRING) {
-			/* bound how long a copy of it lingers if we die with it */
-			fr_rcmd ex;
-			fr_rcmd_init(&ex, "EXPIRE");
-			fr_rcmd_str(&ex, l->kproc);
-			fr_rcmd_int(&ex, 86400);
-			redisReply *r2;
-			if (fr_redis_run(l->r, &ex, &r2, &err)) {
-				/* the connection broke with the message in our processing list (the
-				 * BLMOVE reply may even predate a server restart): put it back for
-				 * a loop on a sound connection rather than run it blind */
-				redis_trouble(l, "taking a task", &err);
-				need_recover = 1;
-				freeReplyObject(rep);
-				continue;
-			}
-			freeReplyObject(r2);
 			handle(l, rep);
 			drop_proc(l);
-		} else if (rep->type != REDIS_REPLY_NIL) {
-			FR_WARN("worker", "loop %d: BLMOVE: unexpected reply type %d", l->n, rep->type);
+		} else if (rep->type == REDIS_REPLY_NIL) {
+			/* Nothing queued: wait until something is, without taking it (moving the
+			 * queue's tail onto itself changes nothing); then race for it above. */
+			freeReplyObject(rep);
+			fr_rcmd_init(&c, "BLMOVE");
+			fr_rcmd_str(&c, l->kqueue);
+			fr_rcmd_str(&c, l->kqueue);
+			fr_rcmd_str(&c, "RIGHT");
+			fr_rcmd_str(&c, "RIGHT");
+			fr_rcmd_str(&c, "1");   /* seconds: how soon a stop request is noticed */
+			if (fr_redis_run(l->r, &c, &rep, &err)) {
+				redis_trouble(l, "waiting for a task", &err);
+				need_recover = 1;
+				continue;
+			}
+		} else {
+			FR_WARN("worker", "loop %d: taking a task: unexpected reply type %d", l->n,
+			        rep->type);
 			nap(l, 1);
 		}
 		freeReplyObject(rep);

@@ -414,6 +414,56 @@ def catalog_ops():
           (reads, bad), flush=True)
 
 
+def soak(nqueries=100):
+    """Queries while a killer SIGKILLs a random worker every second or so and starts a new
+    one: every answer right, none lost."""
+    import threading
+    names = sorted(os.listdir(os.path.join(ORACLE, "queries")))
+    rnd = random.Random(16)
+    picks = []
+    for name in rnd.sample(names, len(names)):
+        with open(os.path.join(ORACLE, "expected", name)) as f:
+            exp = json.load(f)
+        if exp["valid"]:
+            picks.append((name, exp))
+        if len(picks) == nqueries:
+            break
+    stop = threading.Event()
+    kills = [0]
+
+    def killer():
+        while not stop.wait(rnd.uniform(0.2, 0.6)):
+            alive = [w for w in WORKERS.alive() if not w.killed]
+            if alive:
+                w = rnd.choice(alive)
+                w.kill()
+                w.killed = True
+                kills[0] += 1
+                WORKERS.start(1)
+
+    th = threading.Thread(target=killer)
+    th.start()
+    bad = 0
+    try:
+        for name, exp in picks:
+            p = fr(["--nopretty", "run", "oracle", "-f", os.path.join(ORACLE, "queries", name)],
+                   extra={"FROCKET_INVOKER_RETRY_LOST_INTERVAL": "1",
+                          "FROCKET_INVOKER_RETRY_MAX_ATTEMPTS": "10"})
+            out = doc(p)
+            errs = ["no JSON (exit %d): %s" % (p.returncode, p.stderr[-300:])] if out is None \
+                else compare(out, exp)
+            if p.returncode != 0:
+                errs.append("exit %d: %s" % (p.returncode, p.stderr[-300:]))
+            if errs:
+                bad += 1
+                failures.append("soak %s: %s" % (name, "; ".join(errs[:3])))
+    finally:
+        stop.set()
+        th.join()
+    print("soak: %d queries while %d workers were killed, %d wrong or lost" %
+          (len(picks), kills[0], bad), flush=True)
+
+
 def kill_mid_task(big):
     """SIGKILL a worker while it holds a task: the query still answers right, via a retry."""
     want = local_answer(big["paths"], "visitorid", "timestamp", Q_HEAVY)
@@ -640,6 +690,7 @@ def main():
         kill_mid_task({"paths": paths})
         slow_not_retried({"paths": paths})
         fails_twice_then_succeeds()
+        soak()
         bad_messages()
         maxmemory()
         restart_mid_job()

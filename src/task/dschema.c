@@ -1176,7 +1176,23 @@ int fr_dschema_collect(fr_pq_file *f, const char *group_col, const char *ts_col,
 		} else {
 			memset(d, 0, sizeof *d);
 			d->name = ci.name;
-			if ((rc = analyze_column(f, c, &ci, pcat, opts, arena, d, err)))
+			rc = analyze_column(f, c, &ci, pcat, opts, arena, d, err);
+			if (rc == FR_EUNSUPPORTED && ci.is_unsigned) {
+				/* An unsigned 64-bit column holding values above INT64_MAX cannot be queried
+				 * (the reader refuses to load it): it is listed as unsupported, so a query
+				 * naming it is refused at validation instead of failing every task. */
+				FR_WARN("dschema", "%s", err->msg);
+				fr_err_clear(err);
+				char *nm = fr_arena_strdup(arena, ci.name);
+				if (!nm)
+					return fr_err_set(err, FR_ENOMEM, "%s: out of memory", fname);
+				if (strset_add(&seen_uns, nm, s->nunsup)) {
+					s->unsup_names[s->nunsup] = nm;
+					s->unsup_types[s->nunsup++] = dt;
+				}
+				continue;
+			}
+			if (rc)
 				return rc;
 		}
 		if (ci.type != FR_TYPE_STRING)

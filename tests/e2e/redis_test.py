@@ -334,11 +334,14 @@ def status_fields(c):
 
 
 def busy_worker_pids(c):
-    """Pids of workers holding a message in their processing list."""
+    """Pids of our live workers holding a message in their processing list (a killed
+    worker's list stays until it expires)."""
+    live = {w.pid for w in WORKERS.alive()}
     pids = []
     for k in keys(c, PREFIX + "queues:default:processing:*"):
-        if c.cmd("LLEN", k):
-            pids.append(int(k.decode().split(":")[-2]))
+        pid = int(k.decode().split(":")[-2])
+        if pid in live and c.cmd("LLEN", k):
+            pids.append(pid)
     return pids
 
 
@@ -464,6 +467,35 @@ def soak(nqueries=100):
           (len(picks), kills[0], bad), flush=True)
 
 
+def sigterm_mid_task():
+    """SIGTERM while a worker holds a task: it finishes the task (no retry) and exits 0."""
+    wait_idle()
+    c = REDIS.c()
+    p = run_bg("big1", Q_HEAVY, {"FROCKET_INVOKER_RETRY_LOST_INTERVAL": "300"})
+    pid = wait_for(lambda: (busy_worker_pids(c) or [None])[0], 60, "a busy worker")
+    c.close()
+    w = next((w for w in WORKERS.alive() if w.pid == pid), None)
+    if not check(w is not None, "the busy worker %s is one of ours" % pid):
+        finish(p)
+        return
+    w.send_signal(signal.SIGTERM)
+    rc, out, err = finish(p)
+    check(rc == 0 and "retrying task" not in err, "query across a SIGTERM: %d %s" %
+          (rc, err[-500:]))
+    try:
+        wrc = w.wait(60)
+    except subprocess.TimeoutExpired:
+        wrc = None
+    check(wrc == 0, "worker exit status after SIGTERM mid-task: %s" % wrc)
+    with open(w.logname) as f:
+        log = f.read()
+    check("ENDED_SUCCESS" in log.split("SIGTERM")[-1], "the task in hand was finished: %s" %
+          log[-600:])
+    w.killed = True   # gone (cleanly)
+    WORKERS.start(1)
+    print("SIGTERM mid-task: the task finished, exit 0", flush=True)
+
+
 def kill_mid_task(big):
     """SIGKILL a worker while it holds a task: the query still answers right, via a retry."""
     want = local_answer(big["paths"], "visitorid", "timestamp", Q_HEAVY)
@@ -500,8 +532,7 @@ def wait_idle():
     """No task queued or in hand (a task waiting in the queue past the lost interval is
     rightly retried, so the timing tests start from idle workers)."""
     c = REDIS.c()
-    live = {w.pid for w in WORKERS.alive()}
-    wait_for(lambda: not (set(busy_worker_pids(c)) & live) and
+    wait_for(lambda: not busy_worker_pids(c) and
              c.cmd("LLEN", PREFIX + "queues:default") == 0, 60, "idle workers")
     c.close()
 
@@ -689,6 +720,7 @@ def main():
         register("big1", big1, "visitorid", "timestamp")
         kill_mid_task({"paths": paths})
         slow_not_retried({"paths": paths})
+        sigterm_mid_task()
         fails_twice_then_succeeds()
         soak()
         bad_messages()

@@ -126,7 +126,8 @@ int fr_invoker_opts_load(fr_invoker_opts *o, fr_err *err)
 	    (rc = get_int("invoker.async.poll.interval.ms", 25, 1, 60000, &v, err)))
 		return rc;
 	o->poll_interval_ms = (int)v;
-	if (o->datastore_redis && (rc = fr_invoker_redis_opts_load("datastore", &o->redis, err)))
+	if (o->datastore_redis && ((rc = fr_invoker_redis_opts_load("datastore", &o->redis, err)) ||
+	                           (rc = fr_invoker_redis_opts_load("blobstore", &o->blob_redis, err))))
 		return rc;
 	fr_task_opts *t = &o->task;
 	if ((rc = get_int("aggregations.top.default.count", 10, 1, 1000000, &t->top_default,

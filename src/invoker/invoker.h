@@ -43,6 +43,7 @@ typedef struct fr_invoker_opts {
 	                                * lose tasks only) */
 	int poll_interval_ms;          /* invoker.async.poll.interval.ms (25) */
 	fr_redis_opts redis;           /* the datastore role's connection (interfaces.md §3.3) */
+	fr_redis_opts blob_redis;      /* the blobstore role's (registration group ids) */
 } fr_invoker_opts;
 
 /* Reads every setting from FROCKET_* (strictly: a malformed or out-of-range value is

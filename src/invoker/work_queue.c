@@ -46,6 +46,7 @@ typedef struct wq_exec {
 	pthread_t poller;
 	int started;
 	fr_redis *pr;              /* the poller's own connection */
+	fr_redis *blob;            /* the poller's blobstore connection (opened when needed) */
 } wq_exec;
 
 static wq_job *find_job(wq_exec *e, fr_job *job)
@@ -141,24 +142,89 @@ out:
 	return rc;
 }
 
-/* Reads one ended attempt's result and hands it to the job. */
+/* A registration attempt's group ids travel through the blobstore (runtime.md §5.7): put
+ * them back into the result, and delete the blob.  A missing blob fails the attempt. */
+static void report_with_blob(wq_exec *e, wq_job *j, int task, int attempt, const redisReply *res,
+                             const redisReply *blobkey)
+{
+	fr_arena *a = fr_arena_new(0);
+	fr_task_res r;
+	fr_err err = { 0 };
+	fr_buf b = FR_BUF_INIT;
+	redisReply *blob = NULL;
+	if (!a || fr_task_res_decode(res->str, res->len, a, &r, &err)) {
+		/* let the job say what is wrong with it */
+		fr_job_report_result(j->job, task, attempt, res->str, res->len);
+		goto out;
+	}
+	char key[512];
+	snprintf(key, sizeof key, "%.*s", (int)(blobkey->len < 511 ? blobkey->len : 511),
+	         blobkey->str);
+	int rc = 0;
+	if (!e->blob)
+		rc = fr_redis_new(&e->o.blob_redis, &e->blob, &err);
+	fr_rcmd c;
+	fr_rcmd_init(&c, "GET");
+	fr_rcmd_str(&c, key);
+	if (!rc && (rc = fr_redis_run(e->blob, &c, &blob, &err)) == FR_EIO)
+		rc = fr_redis_run(e->blob, &c, &blob, &err);
+	char msg[FR_ERR_MSG_MAX];
+	if (rc || blob->type != REDIS_REPLY_STRING) {
+		snprintf(msg, sizeof msg, "Blob not found, ID: %s%s%.400s", key, rc ? ": " : "",
+		         rc ? err.msg : "");
+		r.status = FR_TS_ENDED_FAILED;
+		r.error = msg;
+		r.group_ids = NULL;
+		r.group_ids_len = 0;
+	} else {
+		r.group_ids = (const uint8_t *)blob->str;
+		r.group_ids_len = blob->len;
+	}
+	if (fr_task_res_encode(&r, &b, &err))
+		fr_job_report_status(j->job, task, attempt, FR_TS_ENDED_FAILED);
+	else
+		fr_job_report_result(j->job, task, attempt, b.data, b.len);
+	if (!rc) {
+		redisReply *d;
+		fr_rcmd_init(&c, "DEL");
+		fr_rcmd_str(&c, key);
+		if (!fr_redis_run(e->blob, &c, &d, &err))
+			freeReplyObject(d);
+	}
+out:
+	if (blob)
+		freeReplyObject(blob);
+	fr_buf_free(&b);
+	fr_arena_free(a);
+}
+
+/* Reads one ended attempt's result (and its blob's id, if any) and hands it to the job. */
 static void fetch_result(wq_exec *e, wq_job *j, int task, int attempt, const char *field)
 {
-	fr_rcmd c;
-	fr_rcmd_init(&c, "HGET");
-	fr_rcmd_str(&c, j->kresult);
-	fr_rcmd_str(&c, field);
-	redisReply *rep;
+	char bfield[48];
+	snprintf(bfield, sizeof bfield, "%s:blob", field);
+	fr_rcmd c[2];
+	fr_rcmd_init(&c[0], "HGET");
+	fr_rcmd_str(&c[0], j->kresult);
+	fr_rcmd_str(&c[0], field);
+	fr_rcmd_init(&c[1], "HGET");
+	fr_rcmd_str(&c[1], j->kresult);
+	fr_rcmd_str(&c[1], bfield);
+	redisReply *ex;
 	fr_err err = { 0 };
-	if (fr_redis_run(e->pr, &c, &rep, &err)) {
+	if (fr_redis_tx(e->pr, c, 2, &ex, &err)) {
 		if (!j->failed)
 			fr_job_report_error(j->job, err.msg);
 		j->failed = 1;
 		return;
 	}
 	j->fetched[(size_t)task * (size_t)j->max_att + (size_t)attempt] = 1;
-	if (rep->type == REDIS_REPLY_STRING) {
-		fr_job_report_result(j->job, task, attempt, rep->str, rep->len);
+	const redisReply *res = ex->elements == 2 ? ex->element[0] : NULL;
+	const redisReply *bk = ex->elements == 2 ? ex->element[1] : NULL;
+	if (res && res->type == REDIS_REPLY_STRING && bk && bk->type == REDIS_REPLY_STRING) {
+		report_with_blob(e, j, task, attempt, res, bk);
+	} else if (res && res->type == REDIS_REPLY_STRING) {
+		fr_job_report_result(j->job, task, attempt, res->str, res->len);
 	} else {
 		/* written in the same transaction as the ended status: gone means expired or
 		 * tampered with; the attempt fails and may be retried */
@@ -166,7 +232,7 @@ static void fetch_result(wq_exec *e, wq_job *j, int task, int attempt, const cha
 		        j->kresult);
 		fr_job_report_status(j->job, task, attempt, FR_TS_ENDED_FAILED);
 	}
-	freeReplyObject(rep);
+	freeReplyObject(ex);
 }
 
 static void poll_job(wq_exec *e, wq_job *j)
@@ -317,6 +383,7 @@ static void wq_free(fr_executor *ex)
 	}
 	fr_redis_close(e->sub);
 	fr_redis_close(e->pr);
+	fr_redis_close(e->blob);
 	pthread_cond_destroy(&e->cv);
 	pthread_mutex_destroy(&e->poll_mu);
 	pthread_mutex_destroy(&e->mu);

@@ -93,6 +93,7 @@ int main(int argc, char **argv)
 	memset(&o, 0, sizeof o);
 	o.threads = threads;
 	if (fr_invoker_redis_opts_load("datastore", &o.redis, &err) ||
+	    fr_invoker_redis_opts_load("blobstore", &o.blob_redis, &err) ||
 	    fr_config_double("worker.reject.age", 60, &o.reject_age, &err)) {
 		fprintf(stderr, "frocket-worker: %s\n", err.msg);
 		return 2;

@@ -45,6 +45,7 @@ typedef struct loop {
 	int n;
 	pthread_t th;
 	fr_redis *r;
+	fr_redis *blob;            /* the blobstore role's connection, opened when needed */
 	char kqueue[256], kproc[512];
 	char prefix_req[160];
 	hb hb;
@@ -220,7 +221,7 @@ static void redis_fine(loop *l)
 /* Writes the attempt's result and final status in one transaction (retried a few times over
  * reconnects: the writes are idempotent). */
 static int write_result(loop *l, const char *keybase, const char *field, uint32_t ttl,
-                        const fr_task_res *res, fr_err *err)
+                        const fr_task_res *res, const char *blobkey, fr_err *err)
 {
 	fr_buf b = FR_BUF_INIT;
 	int rc = fr_task_res_encode(res, &b, err);
@@ -235,6 +236,12 @@ static int write_result(loop *l, const char *keybase, const char *field, uint32_
 	fr_rcmd_str(&c[0], kres);
 	fr_rcmd_str(&c[0], field);
 	fr_rcmd_bin(&c[0], b.data, b.len);
+	char bfield[48];
+	snprintf(bfield, sizeof bfield, "%s:blob", field);
+	if (blobkey) {   /* the group ids' blob, named beside the result */
+		fr_rcmd_str(&c[0], bfield);
+		fr_rcmd_str(&c[0], blobkey);
+	}
 	fr_rcmd_init(&c[1], "HSET");
 	fr_rcmd_str(&c[1], kst);
 	fr_rcmd_str(&c[1], field);
@@ -281,9 +288,27 @@ static int job_alive(loop *l, const char *kst, fr_err *err)
 	return rc ? rc : n > 0;
 }
 
+static int put_blob(loop *l, const char *key, const void *data, size_t len, uint32_t ttl,
+                    fr_err *err)
+{
+	int rc = 0;
+	if (!l->blob)
+		rc = fr_redis_new(&l->o->blob_redis, &l->blob, err);
+	fr_rcmd c;
+	fr_rcmd_init(&c, "SET");
+	fr_rcmd_str(&c, key);
+	fr_rcmd_bin(&c, data, len);
+	fr_rcmd_str(&c, "EX");
+	fr_rcmd_int(&c, ttl);
+	if (!rc && (rc = fr_redis_run_ok(l->blob, &c, err)) == FR_EIO)
+		rc = fr_redis_run_ok(l->blob, &c, err);   /* SET is idempotent: once more */
+	return rc;
+}
+
 static void handle(loop *l, const redisReply *msg)
 {
 	double t0 = fr_mono_s();
+	char errbuf[FR_ERR_MSG_MAX];
 	fr_arena *a = fr_arena_new(0);
 	if (!a) {
 		FR_ERROR("worker", "loop %d: out of memory; dropping a message", l->n);
@@ -318,7 +343,7 @@ static void handle(loop *l, const redisReply *msg)
 		res.status = FR_TS_ENDED_FAILED;
 		res.error = err.msg;
 		fr_err e2 = { 0 };
-		if (write_result(l, m.keybase, field, m.ttl, &res, &e2))
+		if (write_result(l, m.keybase, field, m.ttl, &res, NULL, &e2))
 			FR_WARN("worker", "%s: writing the failure: %s", m.keybase, e2.msg);
 		goto out;
 	}
@@ -351,7 +376,25 @@ static void handle(loop *l, const redisReply *msg)
 	/* the invoker matches a result to its attempt by the numbers inside */
 	res.task_index = m.task;
 	res.attempt = m.attempt;
-	int wrc = write_result(l, m.keybase, field, m.ttl, &res, &err);
+	char blobkey[FR_WQ_KEYBASE_MAX + 96];
+	const char *bk = NULL;
+	if (res.status == FR_TS_ENDED_SUCCESS && res.group_ids && res.group_ids_len) {
+		/* group ids go to the blobstore (runtime.md §5.7), under a key named after the
+		 * request, the dataset's part and the attempt, with the request keys' TTL */
+		snprintf(blobkey, sizeof blobkey, "%sblob:uniques-%s-%d-%d", l->o->redis.prefix,
+		         m.keybase + strlen(l->prefix_req), m.task, m.attempt);
+		if (put_blob(l, blobkey, res.group_ids, res.group_ids_len, m.ttl, &err)) {
+			snprintf(errbuf, sizeof errbuf, "storing the group ids in the blobstore: %.900s",
+			         err.msg);
+			res.status = FR_TS_ENDED_FAILED;
+			res.error = errbuf;
+		} else {
+			bk = blobkey;
+		}
+		res.group_ids = NULL;
+		res.group_ids_len = 0;
+	}
+	int wrc = write_result(l, m.keybase, field, m.ttl, &res, bk, &err);
 	const char *part = req.part_name ? req.part_name : "?";
 	if (wrc)
 		FR_WARN("worker", "%s task %d attempt %d %s %s: result not written: %s", m.keybase,
@@ -489,6 +532,7 @@ int fr_worker_run(const fr_worker_opts *o, volatile sig_atomic_t *stop, fr_err *
 		if (ls[i].hb.r || ls[i].hb.started)
 			hb_fini(&ls[i].hb);
 		fr_redis_close(ls[i].r);
+		fr_redis_close(ls[i].blob);
 	}
 	free(ls);
 	return rc;

@@ -9,6 +9,7 @@
 
 typedef struct fr_worker_opts {
 	fr_redis_opts redis;       /* the datastore role's connection */
+	fr_redis_opts blob_redis;  /* the blobstore role's (registration group ids) */
 	double reject_age;         /* worker.reject.age (60 s): older requests are dropped */
 	int threads;               /* task loops (--threads, default 1) */
 	char id[128];              /* "<host>:<pid>": names the processing lists */

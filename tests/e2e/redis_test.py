@@ -173,6 +173,8 @@ def base_env(extra=None):
     e.update({"FROCKET_DATASTORE": "redis", "FROCKET_INVOKER": "work_queue",
               "FROCKET_REDIS_HOST": "127.0.0.1", "FROCKET_REDIS_PORT": str(REDIS.port),
               "FROCKET_HOME": os.path.join(TMP, "home"),
+              # the blobstore role on its own logical DB: group ids travel through it
+              "FROCKET_BLOBSTORE_REDIS_DB": "1",
               "FROCKET_INVOKER_RETRY_FAILED_INTERVAL": "0.05"})
     e.update(extra or {})
     return e
@@ -496,6 +498,41 @@ def sigterm_mid_task():
     print("SIGTERM mid-task: the task finished, exit 0", flush=True)
 
 
+def blobstore():
+    """Registration's group ids go through the blobstore (DB 1 here): a copied part is
+    caught by the uniqueness check, and no blob is left behind."""
+    dup = os.path.join(TMP, "dup")
+    os.makedirs(dup)
+    for f in sorted(glob.glob(os.path.join(ORACLE, "data", "part-0000[01].parquet"))):
+        shutil.copy(f, dup)
+    shutil.copy(os.path.join(dup, "part-00000.parquet"), os.path.join(dup, "part-00002.parquet"))
+    p = fr(["--nopretty", "register", "dup", dup, "uid", "ts", "--validation", "sample"])
+    d = doc(p)
+    check(p.returncode == 1 and d and "not unique" in d.get("errorMessage", ""),
+          "duplicate group ids through the blobstore: %s %s" % (p.stdout[:400], p.stderr[-300:]))
+    register("nodup", os.path.join(ORACLE, "split9"))
+    # with the blobstore role pointed at nothing (workers and invoker alike) the group ids
+    # cannot travel: the role is really used
+    port = str(free_port())
+    ws = Workers()
+    ws.start(1, {"FROCKET_BLOBSTORE_REDIS_PORT": port})
+    for w in WORKERS.alive():
+        w.send_signal(signal.SIGSTOP)
+    p = fr(["--nopretty", "register", "noblob", os.path.join(ORACLE, "split9"), "uid", "ts"],
+           extra={"FROCKET_BLOBSTORE_REDIS_PORT": port, "FROCKET_INVOKER_RETRY_MAX_ATTEMPTS": "1"})
+    for w in WORKERS.alive():
+        w.send_signal(signal.SIGCONT)
+    ws.stop_all()
+    check(p.returncode == 1 and "blobstore" in p.stdout and port in p.stdout,
+          "blobstore unreachable: %s %s" % (p.stdout[:400], p.stderr[-300:]))
+    c = REDIS.c()
+    c.cmd("SELECT", 1)
+    left = keys(c, PREFIX + "blob:*")
+    check(not left, "blobs left after registrations: %s" % left[:5])
+    c.close()
+    print("blobstore (DB 1): duplicates caught, no blob left", flush=True)
+
+
 def kill_mid_task(big):
     """SIGKILL a worker while it holds a task: the query still answers right, via a retry."""
     want = local_answer(big["paths"], "visitorid", "timestamp", Q_HEAVY)
@@ -706,6 +743,7 @@ def main():
         oracle_queries()
         ttl_check()
         catalog_ops()
+        blobstore()
         # a bigger dataset for the faults that need a task in hand
         big = os.path.join(TMP, "big")
         g = subprocess.run([FROCKET, "gen", "--out", big, "--rows", "2M", "--parts", "2",

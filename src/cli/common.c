@@ -76,7 +76,7 @@ int fr_cli_invoker(const char *cmd, fr_invoker **out)
 	/* A fixed mmap threshold keeps large part buffers out of the heap, so freeing a part's
 	 * arena returns its memory at once (glibc's sliding threshold would keep it). */
 	mallopt(M_MMAP_THRESHOLD, 1 << 20);
-	if (fr_invoker_opts_load(&o, &err) || fr_kern_init(&err)) {
+	if (fr_invoker_opts_load(&o, &err)) {
 		fprintf(stderr, "frocket %s: %s\n", cmd, err.msg);
 		return 2;
 	}

@@ -63,6 +63,10 @@ typedef struct fr_pq_colinfo {
  * INTERVAL, UUID, BSON, geometry, unknown logical types, nested) -> FR_TYPE_NONE. */
 int fr_pq_column_info(const fr_pq_file *f, int col, fr_pq_colinfo *out);
 
+/* Process-wide: 0 stops every use of row-group statistics (FROCKET_PARQUET_STATS=off, set
+ * once at start-up); pruning then keeps every row group, slower but never wrong. */
+void fr_pq_set_use_stats(int on);
+
 /* Row-group pruning for the timeframe [from, to): keep[rg] = 1 if row group rg may hold a
  * value of INT column `col` in the range (has_from/has_to say which bounds apply).  Statistics
  * that are missing or not trustworthy keep the row group: a matching row is never dropped. */

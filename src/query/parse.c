@@ -12,7 +12,6 @@
 
 #include <jansson.h>
 
-#include "core/config.h"
 
 const char *fr_qerr_kind_name(fr_qerr_kind k)
 {
@@ -49,7 +48,7 @@ typedef struct ctx {
 	char **cond_path;
 	/* Aggregation bookkeeping for the §3.2 passes that follow the schema check. */
 	int top_default;
-	const fr_query_opts *opts;  /* NULL: read FROCKET_AGGREGATIONS_* (fr_query_parse) */
+	const fr_query_opts *opts;  /* NULL: the defaults (fr_query_parse) */
 	/* Schema column indexes sorted by (name, index), built on the first lookup: hundreds of
 	 * thousands of filters over a wide dataset cost O(log columns) each. */
 	int *cols_by_name;
@@ -1023,7 +1022,6 @@ static int check_all_filters(ctx *c, int singles)
 
 static int read_config(ctx *c, fr_query *q)
 {
-	fr_err e = { 0 };
 	int64_t top, lim;
 	double grace;
 	if (c->opts) {
@@ -1035,10 +1033,11 @@ static int read_config(ctx *c, fr_query *q)
 			return qfail(c, FR_QERR_INVALID_ARGUMENTS, "engine settings out of range: top "
 			             "%lld, grace %g, exact limit %lld", (long long)top, grace,
 			             (long long)lim);
-	} else if (fr_config_int("aggregations.top.default.count", 10, &top, &e) ||
-	    fr_config_double("aggregations.top.grace.factor", 2.0, &grace, &e) ||
-	    fr_config_int("aggregations.exact.limit", 100000, &lim, &e))
-		return qfail(c, FR_QERR_INVALID_ARGUMENTS, "%s", e.msg);   /* ranges: core/config */
+	} else {
+		top = 10;        /* the documented defaults (FROCKET_AGGREGATIONS_*) */
+		grace = 2.0;
+		lim = 100000;
+	}
 	c->top_default = (int)top;
 	q->grace = grace;
 	q->exact_limit = lim;

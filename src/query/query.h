@@ -186,9 +186,7 @@ int fr_query_parse_opts(const char *text, size_t len, const fr_qschema *schema,
                         const fr_query_opts *opts, fr_arena *arena, fr_query **out,
                         fr_qerror *qe);
 
-/* Parses text (len bytes, need not be NUL-terminated) and validates it against schema.  On
- * success *out points into `arena` (owned by the caller) and 0 is returned; otherwise a
- * negative status and qe filled (kind + message).  Reads FROCKET_AGGREGATIONS_* settings. */
+/* fr_query_parse_opts with the default settings (top 10, grace 2.0, exact limit 100000). */
 int fr_query_parse(const char *text, size_t len, const fr_qschema *schema, fr_arena *arena,
                    fr_query **out, fr_qerror *qe);
 

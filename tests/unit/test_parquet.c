@@ -846,11 +846,11 @@ START_TEST(prune_range)
 		ck_assert_int_eq(n1, n2);
 	}
 	/* The statistics switch turns pruning off. */
-	setenv("FROCKET_PARQUET_STATS", "off", 1);
+	fr_pq_set_use_stats(0);
 	fr_pq_prune_range(f, col, 1, 1500, 1, 3000, keep, &err);
 	for (int r = 0; r < 10; r++)
 		ck_assert_int_eq(keep[r], 1);
-	unsetenv("FROCKET_PARQUET_STATS");
+	fr_pq_set_use_stats(1);
 	fr_arena_free(a);
 	fr_pq_close(f);
 

@@ -28,13 +28,16 @@ static char *dq(const char *s)
 
 /* Runs doc over parts, merges, and returns the {"funnel", "query"} members as JSON text
  * (pretty or not).  NULL with *qe set on a validation error. */
+/* Engine settings of run_text (NULL: the defaults). */
+static const fr_query_opts *run_opts;
+
 static char *run_text(const fr_qschema *s, const fr_qpart *parts, int nparts, const char *doc,
                       fr_qerror *qe, int pretty)
 {
 	fr_arena *a = fr_arena_new(0);
 	fr_query *q;
 	char *text = dq(doc), *out = NULL;
-	if (fr_query_parse(text, strlen(text), s, a, &q, qe)) {
+	if (fr_query_parse_opts(text, strlen(text), s, run_opts, a, &q, qe)) {
 		free(text);
 		fr_arena_free(a);
 		return NULL;
@@ -888,20 +891,21 @@ START_TEST(tc_exact_across_parts)
 	ck_assert_msg(strstr(got, "\"matchingGroups\": 22") != NULL, "TC-64 got %s", got);
 	ck_assert_msg(strstr(got, "approximate") == NULL, "TC-64 got %s", got);
 	/* Past the exact limit a part cuts its map and says so. */
-	setenv("FROCKET_AGGREGATIONS_EXACT_LIMIT", "5", 1);
+	static const fr_query_opts limit5 = { .top_default = 10, .grace = 2.0, .exact_limit = 5 };
+	run_opts = &limit5;
 	free(got);
 	got = run_text(&top_schema, parts, 2,
 	               "{'query':{'aggregations':[{'column':'k','type':'countPerValue'}]}}", &qe, 0);
-	unsetenv("FROCKET_AGGREGATIONS_EXACT_LIMIT");
+	run_opts = NULL;
 	ck_assert_ptr_nonnull(got);
 	ck_assert_msg(strstr(got, "\"approximate\": true") != NULL, "TC-64 approx got %s", got);
 	ck_assert_msg(strstr(got, "\"x\": 30") != NULL, "TC-64 approx got %s", got);
 	free(got);
 	/* the per-part cut follows the aggregation's own top: 30 x 2.0 keeps all 21 keys */
-	setenv("FROCKET_AGGREGATIONS_EXACT_LIMIT", "5", 1);
+	run_opts = &limit5;
 	got = run_text(&top_schema, parts, 2, "{'query':{'aggregations':[{'column':'k','type':"
 	               "'countPerValue','top':30}]}}", &qe, 0);
-	unsetenv("FROCKET_AGGREGATIONS_EXACT_LIMIT");
+	run_opts = NULL;
 	ck_assert_ptr_nonnull(got);
 	ck_assert_msg(strstr(got, "\"x\": 31") != NULL, "TC-64 top 30 got %s", got);
 	free(got);

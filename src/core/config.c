@@ -23,47 +23,48 @@ static const struct known {
 	int kind;
 	double min, max;             /* K_INT, K_DOUBLE */
 	const char *const *names;    /* K_ENUM */
+	const char *def;             /* the default, as `frocket config` prints it */
 } known[] = {
-	{ "local.threads", K_INT, 1, 4096, NULL },
-	{ "simd", K_ENUM, 0, 0, simd_names },
-	{ "aggregations.top.default.count", K_INT, 1, 1000000, NULL },
-	{ "aggregations.top.grace.factor", K_DOUBLE, 1, 1000, NULL },
-	{ "aggregations.exact.limit", K_INT, 1, (double)INT64_MAX, NULL },
-	{ "parquet.stats", K_BOOL, 0, 0, NULL },
-	{ "progress", K_BOOL, 0, 0, NULL },
-	{ "log.level", K_ENUM, 0, 0, level_names },
-	{ "log.file", K_STR, 0, 0, NULL },
+	{ "local.threads", K_INT, 1, 4096, NULL, "(number of cores)" },
+	{ "simd", K_ENUM, 0, 0, simd_names, "auto" },
+	{ "aggregations.top.default.count", K_INT, 1, 1000000, NULL, "10" },
+	{ "aggregations.top.grace.factor", K_DOUBLE, 1, 1000, NULL, "2.0" },
+	{ "aggregations.exact.limit", K_INT, 1, (double)INT64_MAX, NULL, "100000" },
+	{ "parquet.stats", K_BOOL, 0, 0, NULL, "on" },
+	{ "progress", K_BOOL, 0, 0, NULL, "on" },
+	{ "log.level", K_ENUM, 0, 0, level_names, "info" },
+	{ "log.file", K_STR, 0, 0, NULL, "" },
 	/* datasets and jobs (read by the invoker, fr_invoker_opts_load) */
-	{ "home", K_STR, 0, 0, NULL },
-	{ "invoker.retry.max.attempts", K_INT, 1, 100, NULL },
-	{ "invoker.retry.failed.interval", K_DOUBLE, 0, 86400, NULL },
-	{ "invoker.run.timeout", K_DOUBLE, 0.001, 604800, NULL },
-	{ "validation.sample.ratio", K_DOUBLE, 0, 1, NULL },
-	{ "validation.sample.max", K_INT, 1, 100000, NULL },
-	{ "dataset.categorical.ratio", K_DOUBLE, 0, 1, NULL },
-	{ "dataset.categorical.top.count", K_INT, 0, 100000, NULL },
-	{ "dataset.categorical.top.minpct", K_DOUBLE, 0, 1, NULL },
-	{ "unregister.last.used.interval", K_INT, 0, 1099511627776.0, NULL },
-	{ "catalog.busy.timeout.ms", K_INT, 0, 3600000, NULL },
-	{ "stats.timing.percentiles", K_STR, 0, 0, NULL },
+	{ "home", K_STR, 0, 0, NULL, "~/.frocket" },
+	{ "invoker.retry.max.attempts", K_INT, 1, 100, NULL, "3" },
+	{ "invoker.retry.failed.interval", K_DOUBLE, 0, 86400, NULL, "3" },
+	{ "invoker.run.timeout", K_DOUBLE, 0.001, 604800, NULL, "60" },
+	{ "validation.sample.ratio", K_DOUBLE, 0, 1, NULL, "0.1" },
+	{ "validation.sample.max", K_INT, 1, 100000, NULL, "10" },
+	{ "dataset.categorical.ratio", K_DOUBLE, 0, 1, NULL, "0.1" },
+	{ "dataset.categorical.top.count", K_INT, 0, 100000, NULL, "20" },
+	{ "dataset.categorical.top.minpct", K_DOUBLE, 0, 1, NULL, "0.01" },
+	{ "unregister.last.used.interval", K_INT, 0, 1099511627776.0, NULL, "30" },
+	{ "catalog.busy.timeout.ms", K_INT, 1, 3600000, NULL, "5000" },
+	{ "stats.timing.percentiles", K_STR, 0, 0, NULL, "0.25, 0.5, 0.75, 0.95, 0.99" },
 	/* distributed mode (issue 16; fr_invoker_opts_load, fr_invoker_redis_opts_load) */
-	{ "datastore", K_ENUM, 0, 0, datastore_names },
-	{ "invoker", K_ENUM, 0, 0, invoker_names },
-	{ "invoker.retry.lost.interval", K_DOUBLE, 0.01, 86400, NULL },
-	{ "invoker.async.poll.interval.ms", K_INT, 1, 60000, NULL },
-	{ "redis.host", K_STR, 0, 0, NULL },
-	{ "redis.port", K_INT, 1, 65535, NULL },
-	{ "redis.db", K_INT, 0, 1000000, NULL },
-	{ "datastore.redis.host", K_STR, 0, 0, NULL },
-	{ "datastore.redis.port", K_INT, 1, 65535, NULL },
-	{ "datastore.redis.db", K_INT, 0, 1000000, NULL },
-	{ "datastore.redis.prefix", K_STR, 0, 0, NULL },
-	{ "blobstore.redis.host", K_STR, 0, 0, NULL },
-	{ "blobstore.redis.port", K_INT, 1, 65535, NULL },
-	{ "blobstore.redis.db", K_INT, 0, 1000000, NULL },
-	{ "redis.connect.timeout.ms", K_INT, 1, 600000, NULL },
-	{ "redis.command.timeout.ms", K_INT, 1, 600000, NULL },
-	{ "worker.reject.age", K_DOUBLE, 0.001, 604800, NULL },
+	{ "datastore", K_ENUM, 0, 0, datastore_names, "embedded" },
+	{ "invoker", K_ENUM, 0, 0, invoker_names, "local" },
+	{ "invoker.retry.lost.interval", K_DOUBLE, 0.01, 86400, NULL, "20" },
+	{ "invoker.async.poll.interval.ms", K_INT, 1, 60000, NULL, "25" },
+	{ "redis.host", K_STR, 0, 0, NULL, "localhost" },
+	{ "redis.port", K_INT, 1, 65535, NULL, "6379" },
+	{ "redis.db", K_INT, 0, 1000000, NULL, "0" },
+	{ "datastore.redis.host", K_STR, 0, 0, NULL, "(redis.host)" },
+	{ "datastore.redis.port", K_INT, 1, 65535, NULL, "(redis.port)" },
+	{ "datastore.redis.db", K_INT, 0, 1000000, NULL, "(redis.db)" },
+	{ "datastore.redis.prefix", K_STR, 0, 0, NULL, "frocket:" },
+	{ "blobstore.redis.host", K_STR, 0, 0, NULL, "(redis.host)" },
+	{ "blobstore.redis.port", K_INT, 1, 65535, NULL, "(redis.port)" },
+	{ "blobstore.redis.db", K_INT, 0, 1000000, NULL, "(redis.db)" },
+	{ "redis.connect.timeout.ms", K_INT, 1, 600000, NULL, "3000" },
+	{ "redis.command.timeout.ms", K_INT, 1, 600000, NULL, "10000" },
+	{ "worker.reject.age", K_DOUBLE, 0.001, 604800, NULL, "60" },
 };
 
 static const struct known *find_known(const char *key)
@@ -270,4 +271,13 @@ int fr_config_check_env(void (*report)(const char *msg, void *ctx), void *ctx)
 		}
 	}
 	return nbad;
+}
+
+const char *fr_config_known(size_t i, const char **def)
+{
+	if (i >= sizeof known / sizeof known[0])
+		return NULL;
+	if (def)
+		*def = known[i].def;
+	return known[i].key;
 }

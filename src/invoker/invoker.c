@@ -19,36 +19,7 @@ static int bad(fr_err *err, const char *key, const char *what)
 {
 	char name[128];
 	fr_config_env_name(key, name, sizeof name);
-	return fr_err_set(err, FR_EINVAL, "%s=%s: %s", name, fr_config_str(key, ""), what);
-}
-
-static int get_int(const char *key, int64_t def, int64_t lo, int64_t hi, int64_t *out,
-                   fr_err *err)
-{
-	int rc = fr_config_int(key, def, out, err);
-	if (rc)
-		return rc;
-	if (*out < lo || *out > hi) {
-		char what[96];
-		snprintf(what, sizeof what, "must be between %lld and %lld", (long long)lo,
-		         (long long)hi);
-		return bad(err, key, what);
-	}
-	return 0;
-}
-
-static int get_double(const char *key, double def, double lo, double hi, double *out,
-                      fr_err *err)
-{
-	int rc = fr_config_double(key, def, out, err);
-	if (rc)
-		return rc;
-	if (!(*out >= lo && *out <= hi)) {
-		char what[96];
-		snprintf(what, sizeof what, "must be between %g and %g", lo, hi);
-		return bad(err, key, what);
-	}
-	return 0;
+	return fr_err_set(err, FR_EINVAL, "%s='%s': %s", name, fr_config_str(key, ""), what);
 }
 
 /* "0.25, 0.5, 0.75" -> values in (0, 1). */
@@ -80,6 +51,8 @@ static int get_percentiles(fr_invoker_opts *o, fr_err *err)
 	return 0;
 }
 
+/* Ranges live in core/config's table of known settings, one place for every program: its
+ * getters enforce them and name the variable and its value. */
 int fr_invoker_opts_load(fr_invoker_opts *o, fr_err *err)
 {
 	memset(o, 0, sizeof *o);
@@ -90,21 +63,21 @@ int fr_invoker_opts_load(fr_invoker_opts *o, fr_err *err)
 	if (threads < 0)
 		return err->code ? err->code : FR_EINVAL;
 	o->threads = threads;
-	if ((rc = get_int("invoker.retry.max.attempts", 3, 1, 100, &v, err)))
+	if ((rc = fr_config_int("invoker.retry.max.attempts", 3, &v, err)))
 		return rc;
 	o->retry_max = (int)v;
-	if ((rc = get_double("invoker.retry.failed.interval", 3, 0, 86400,
+	if ((rc = fr_config_double("invoker.retry.failed.interval", 3,
 	                     &o->retry_failed_interval, err)) ||
-	    (rc = get_double("invoker.run.timeout", 60, 0.001, 86400 * 7, &o->run_timeout, err)) ||
-	    (rc = get_double("validation.sample.ratio", 0.1, 0, 1, &o->sample_ratio, err)) ||
-	    (rc = get_int("validation.sample.max", 10, 1, 100000, &o->sample_max, err)) ||
-	    (rc = get_double("dataset.categorical.top.minpct", 0.01, 0, 1, &o->cat_top_minpct,
+	    (rc = fr_config_double("invoker.run.timeout", 60, &o->run_timeout, err)) ||
+	    (rc = fr_config_double("validation.sample.ratio", 0.1, &o->sample_ratio, err)) ||
+	    (rc = fr_config_int("validation.sample.max", 10, &o->sample_max, err)) ||
+	    (rc = fr_config_double("dataset.categorical.top.minpct", 0.01, &o->cat_top_minpct,
 	                     err)) ||
-	    (rc = get_int("unregister.last.used.interval", 30, 0, INT64_C(1) << 40,
+	    (rc = fr_config_int("unregister.last.used.interval", 30,
 	                  &o->unregister_interval, err)) ||
 	    (rc = get_percentiles(o, err)))
 		return rc;
-	if ((rc = get_int("catalog.busy.timeout.ms", 5000, 0, 3600000, &v, err)))
+	if ((rc = fr_config_int("catalog.busy.timeout.ms", 5000, &v, err)))
 		return rc;
 	o->busy_timeout_ms = (int)v;
 	/* distributed mode: which catalog and which executor, and their settings */
@@ -121,22 +94,21 @@ int fr_invoker_opts_load(fr_invoker_opts *o, fr_err *err)
 	if (o->work_queue && !o->datastore_redis)
 		return bad(err, "invoker", "work_queue needs FROCKET_DATASTORE=redis (the workers "
 		           "find their tasks in the datastore's Redis)");
-	if ((rc = get_double("invoker.retry.lost.interval", 20, 0.01, 86400,
-	                     &o->retry_lost_interval, err)) ||
-	    (rc = get_int("invoker.async.poll.interval.ms", 25, 1, 60000, &v, err)))
+	if ((rc = fr_config_double("invoker.retry.lost.interval", 20, &o->retry_lost_interval, err)) ||
+	    (rc = fr_config_int("invoker.async.poll.interval.ms", 25, &v, err)))
 		return rc;
 	o->poll_interval_ms = (int)v;
 	if (o->datastore_redis && ((rc = fr_invoker_redis_opts_load("datastore", &o->redis, err)) ||
 	                           (rc = fr_invoker_redis_opts_load("blobstore", &o->blob_redis, err))))
 		return rc;
 	fr_task_opts *t = &o->task;
-	if ((rc = get_int("aggregations.top.default.count", 10, 1, 1000000, &t->top_default,
+	if ((rc = fr_config_int("aggregations.top.default.count", 10, &t->top_default,
 	                  err)) ||
-	    (rc = get_double("aggregations.top.grace.factor", 2.0, 1, 1000, &t->grace, err)) ||
-	    (rc = get_int("aggregations.exact.limit", 100000, 1, INT64_C(1) << 40,
+	    (rc = fr_config_double("aggregations.top.grace.factor", 2.0, &t->grace, err)) ||
+	    (rc = fr_config_int("aggregations.exact.limit", 100000,
 	                  &t->exact_limit, err)) ||
-	    (rc = get_double("dataset.categorical.ratio", 0.1, 0, 1, &t->cat_ratio, err)) ||
-	    (rc = get_int("dataset.categorical.top.count", 20, 0, 100000, &t->cat_top_count, err)))
+	    (rc = fr_config_double("dataset.categorical.ratio", 0.1, &t->cat_ratio, err)) ||
+	    (rc = fr_config_int("dataset.categorical.top.count", 20, &t->cat_top_count, err)))
 		return rc;
 	return 0;
 }
@@ -160,10 +132,10 @@ int fr_invoker_redis_opts_load(const char *role, fr_redis_opts *o, fr_err *err)
 	if (strlen(host) >= sizeof o->host)
 		return bad(err, k, "host name too long");
 	snprintf(o->host, sizeof o->host, "%s", host);
-	if ((rc = get_int(role_key(role, "redis.port", k, sizeof k), 6379, 1, 65535, &v, err)))
+	if ((rc = fr_config_int(role_key(role, "redis.port", k, sizeof k), 6379, &v, err)))
 		return rc;
 	o->port = (int)v;
-	if ((rc = get_int(role_key(role, "redis.db", k, sizeof k), 0, 0, 1000000, &v, err)))
+	if ((rc = fr_config_int(role_key(role, "redis.db", k, sizeof k), 0, &v, err)))
 		return rc;
 	o->db = (int)v;
 	const char *pw = fr_config_str(role_key(role, "redis.password", k, sizeof k), "");
@@ -174,10 +146,10 @@ int fr_invoker_redis_opts_load(const char *role, fr_redis_opts *o, fr_err *err)
 	if (strlen(prefix) >= 64)
 		return bad(err, "datastore.redis.prefix", "at most 63 bytes");
 	snprintf(o->prefix, sizeof o->prefix, "%s", prefix);
-	if ((rc = get_int("redis.connect.timeout.ms", 3000, 1, 600000, &v, err)))
+	if ((rc = fr_config_int("redis.connect.timeout.ms", 3000, &v, err)))
 		return rc;
 	o->connect_timeout_ms = (int)v;
-	if ((rc = get_int("redis.command.timeout.ms", 10000, 1, 600000, &v, err)))
+	if ((rc = fr_config_int("redis.command.timeout.ms", 10000, &v, err)))
 		return rc;
 	o->cmd_timeout_ms = (int)v;
 	return 0;

@@ -1120,7 +1120,7 @@ int fr_dschema_collect(fr_pq_file *f, const char *group_col, const char *ts_col,
 	gattrs.name = s->group_col;
 	int gi = fr_pq_column_index(f, group_col);
 	if (gi < 0 || fr_pq_column_info(f, gi, &gci))
-		return fr_err_set(err, FR_ENOTFOUND, "%s: Column %s not found in file", fname,
+		return fr_err_set(err, FR_EINVAL, "%s: Column %s not found in file", fname,
 		                  group_col);
 	int rc = check_group(f, gi, &gci, group_col, strset_get(&cats, group_col) >= 0, opts,
 	                     arena, &gattrs, ids, err);
@@ -1128,7 +1128,7 @@ int fr_dschema_collect(fr_pq_file *f, const char *group_col, const char *ts_col,
 		return rc;
 	int ti = fr_pq_column_index(f, ts_col);
 	if (ti < 0 || fr_pq_column_info(f, ti, &tci))
-		return fr_err_set(err, FR_ENOTFOUND, "%s: Column %s not found in file", fname, ts_col);
+		return fr_err_set(err, FR_EINVAL, "%s: Column %s not found in file", fname, ts_col);
 	if ((rc = check_ts(f, ti, &tci, ts_col, &tattrs, err)))
 		return rc;
 	/* §5.4 step 5: both must be supported columns. */

@@ -424,13 +424,13 @@ START_TEST(column_checks)
 		int rc;
 		const char *msg;
 	} cases[] = {
-		{ "nope", "t", FR_ENOTFOUND, "Column nope not found in file" },
+		{ "nope", "t", FR_EINVAL, "Column nope not found in file" },
 		{ "gf", "t", FR_EINVAL, "Group column gf type must be either integer or string, but "
 		  "found: float64" },
 		{ "tb", "t", FR_EINVAL, "Group column tb type must be either integer or string, but "
 		  "found: bool" },
 		{ "g", "t", FR_EINVAL, "Some values in column g are null" },
-		{ "gok", "nope", FR_ENOTFOUND, "Column nope not found in file" },
+		{ "gok", "nope", FR_EINVAL, "Column nope not found in file" },
 		{ "gok", "tb", FR_EINVAL, "Column tb is not numeric" },
 		{ "gok", "tnan", FR_EINVAL, "Column tnan has NaN values" },
 		{ "gok", "tnull", FR_EINVAL, "Column tnull has NaN values" },

@@ -495,12 +495,20 @@ static int sort_i64(int64_t *v, size_t n)
 	uint64_t *a = (uint64_t *)v, *b = malloc(n * sizeof *b);
 	if (!b)
 		return FR_ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		a[i] ^= (uint64_t)1 << 63;
+	/* every byte's histogram in one pass: a byte all keys share then costs nothing */
+	size_t (*hist)[256] = calloc(8, sizeof *hist);
+	if (!hist) {
+		free(b);
+		return FR_ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint64_t x = a[i] ^ (uint64_t)1 << 63;
+		a[i] = x;
+		for (int k = 0; k < 8; k++)
+			hist[k][(x >> (8 * k)) & 0xFF]++;
+	}
 	for (int sh = 0; sh < 64; sh += 8) {
-		size_t cnt[256] = { 0 };
-		for (size_t i = 0; i < n; i++)
-			cnt[(a[i] >> sh) & 0xFF]++;
+		size_t *cnt = hist[sh / 8];
 		if (cnt[(a[0] >> sh) & 0xFF] == n)
 			continue;
 		size_t pos = 0;
@@ -515,6 +523,7 @@ static int sort_i64(int64_t *v, size_t n)
 		a = b;
 		b = t;
 	}
+	free(hist);
 	if (a != (uint64_t *)v) {
 		memcpy(v, a, n * sizeof *a);
 		b = a;
@@ -561,6 +570,53 @@ done:
 	return rc;
 }
 
+/* Ids spanning a range not much wider than their number (a part of consecutive user ids, the
+ * usual case) are sorted and made distinct by one bitmap over the range: one pass over the
+ * ids and one over the bitmap, instead of a sort.  *dense = 0 leaves the ids to the sort. */
+static int ids_dense(const int64_t *v, size_t n, fr_buf *pay, uint64_t *count, int *dense)
+{
+	*dense = 0;
+	if (n == 0)
+		return 0;
+	int64_t lo = v[0], hi = v[0];
+	for (size_t i = 1; i < n; i++) {
+		lo = v[i] < lo ? v[i] : lo;
+		hi = v[i] > hi ? v[i] : hi;
+	}
+	uint64_t span = (uint64_t)hi - (uint64_t)lo;   /* exact, as unsigned */
+	/* the bitmap costs at most one bit per 64 of range per id: no more than the ids' bytes */
+	if (span / 64 >= n)
+		return 0;
+	size_t words = (size_t)(span / 64) + 1;
+	uint64_t *bm = calloc(words, sizeof *bm);
+	if (!bm)
+		return FR_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t d = (uint64_t)v[i] - (uint64_t)lo;
+		bm[d >> 6] |= (uint64_t)1 << (d & 63);
+	}
+	size_t m = 0;
+	for (size_t w = 0; w < words; w++)
+		m += (size_t)__builtin_popcountll(bm[w]);
+	int rc = fr_buf_reserve(pay, m * 8);
+	if (!rc) {
+		uint8_t *o = pay->data + pay->len;
+		for (size_t w = 0; w < words; w++) {
+			for (uint64_t b = bm[w]; b; b &= b - 1) {
+				uint64_t x = (uint64_t)lo + ((uint64_t)w << 6) + (uint64_t)__builtin_ctzll(b);
+				for (int k = 0; k < 8; k++)     /* little-endian, as fr_buf_put_u64le */
+					o[k] = (uint8_t)(x >> (8 * k));
+				o += 8;
+			}
+		}
+		pay->len += m * 8;
+		*count = m;
+		*dense = 1;
+	}
+	free(bm);
+	return rc;
+}
+
 /* The distinct ids of a decoded group column (no nulls: checked before). */
 static int ids_build(const fr_vec *v, fr_buf *out, fr_err *err, const char *fname,
                      const char *col)
@@ -572,6 +628,11 @@ static int ids_build(const fr_vec *v, fr_buf *out, fr_err *err, const char *fnam
 	if (v->kind == FR_VEC_I64) {
 		kind = IDS_KIND_INT;
 		size_t n = (size_t)v->len;
+		int dense = 0;
+		if ((rc = ids_dense(v->v.i64, n, &pay, &count, &dense)))
+			goto done;
+		if (dense)
+			goto emit;
 		int64_t *a = malloc((n ? n : 1) * sizeof *a);
 		if (!a) {
 			rc = FR_ENOMEM;
@@ -627,6 +688,7 @@ static int ids_build(const fr_vec *v, fr_buf *out, fr_err *err, const char *fnam
 			goto done;
 		count = m;
 	}
+emit:
 	if (pay.len > IDS_MAX_RAW) {
 		rc = fr_err_set(err, FR_ELIMIT, "%s: the distinct ids of column %s take more than "
 		                "%llu bytes", fname, col, (unsigned long long)IDS_MAX_RAW);

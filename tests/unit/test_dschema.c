@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include "core/arena.h"
 #include "core/buf.h"
@@ -1189,6 +1190,86 @@ START_TEST(counted_strings)
 }
 END_TEST
 
+/* The int id set of one blob (header checked), decompressed when it is compressed. */
+static int64_t *blob_ints(const fr_buf *b, uint64_t *count)
+{
+	ck_assert(b->len >= 15 && !memcmp(b->data, "FRID", 4) && b->data[4] == 1 &&
+	          b->data[5] == 1);
+	memcpy(count, b->data + 6, 8);
+	const uint8_t *p = b->data + 15;
+	size_t len = b->len - 15;
+	uint8_t *raw = NULL;
+	if (b->data[14]) {
+		uint64_t rl;
+		ck_assert(len >= 8);
+		memcpy(&rl, p, 8);
+		raw = malloc(rl ? rl : 1);
+		ck_assert_uint_eq(ZSTD_decompress(raw, rl, p + 8, len - 8), rl);
+		p = raw;
+		len = rl;
+	}
+	ck_assert_uint_eq(len, *count * 8);
+	int64_t *v = malloc((len ? len : 1));
+	memcpy(v, p, len);   /* little-endian host */
+	free(raw);
+	return v;
+}
+
+static int cmp_i64(const void *x, const void *y)
+{
+	int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+	return a < b ? -1 : a > b;
+}
+
+START_TEST(ids_dense_and_sparse)
+{
+	/* The distinct ids come from a bitmap over their range when it is narrow (span / 64 <
+	 * rows), else from a sort: both must give the sorted distinct set, on either side of the
+	 * switch, across zero and at the ends of int64. */
+	make_tmp();
+	enum { N = 3000 };
+	static int64_t g[N], ts[N], want[N];
+	char path[512];
+	snprintf(path, sizeof path, "%s/i.parquet", tmpdir);
+	for (int t = 0; t < 7; t++) {
+		for (int i = 0; i < N; i++) {
+			int64_t k = (int64_t)((i * 7919) % (N / 2));   /* shuffled, each twice */
+			switch (t) {
+			case 0: g[i] = k - 700; break;                        /* across zero */
+			case 1: g[i] = INT64_MIN + k; break;                   /* the bottom end */
+			case 2: g[i] = INT64_MAX - k; break;                   /* the top end */
+			case 3: g[i] = k % 5 == 0 ? INT64_MIN : k % 5 == 1 ? INT64_MAX : k; break;
+			/* one id far out: span / 64 == N - 1 (bitmap), then == N (sort) */
+			case 4: g[i] = i == 17 ? (int64_t)64 * (N - 1) : k; break;
+			case 5: g[i] = i == 17 ? (int64_t)64 * N : k; break;
+			default: g[i] = k * 1000003 - 5; break;                /* sparse, spread */
+			}
+			ts[i] = i;
+			want[i] = g[i];
+		}
+		qsort(want, N, sizeof *want, cmp_i64);
+		size_t m = 0;
+		for (size_t i = 0; i < N; i++)
+			if (!m || want[i] != want[m - 1])
+				want[m++] = want[i];
+		fr_pqw_col cols[2] = { { "g", FR_PQ_INT64, 0, 0, 0 }, { "ts", FR_PQ_INT64, 0, 0, 0 } };
+		tvec v[2] = { tv_i64(g, NULL, N), tv_i64(ts, NULL, N) };
+		write_file(path, cols, 2, v, N, 1000);
+		tv_free(&v[0]);
+		tv_free(&v[1]);
+		fr_buf b = FR_BUF_INIT;
+		ids_of_file(path, "g", &b);
+		uint64_t cnt;
+		int64_t *got = blob_ints(&b, &cnt);
+		ck_assert_msg(cnt == m, "case %d: %llu ids, want %zu", t, (unsigned long long)cnt, m);
+		ck_assert_msg(!memcmp(got, want, m * 8), "case %d: ids differ", t);
+		free(got);
+		fr_buf_free(&b);
+	}
+	rm_tmp();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("dschema");
@@ -1204,6 +1285,7 @@ int main(void)
 	tcase_add_test(tc, ids_sets);
 	tcase_add_test(tc, json_forms);
 	tcase_add_test(tc, counted_strings);
+	tcase_add_test(tc, ids_dense_and_sparse);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

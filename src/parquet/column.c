@@ -138,6 +138,7 @@ static int oom(load *L)
 static inline uint64_t hash_bytes(const uint8_t *p, size_t n)
 {
 	uint64_t h = 0x9e3779b97f4a7c15ull ^ (n * 0xff51afd7ed558ccdull);
+	size_t len = n;
 	while (n >= 8) {
 		uint64_t w;
 		memcpy(&w, p, 8);
@@ -147,8 +148,19 @@ static inline uint64_t hash_bytes(const uint8_t *p, size_t n)
 		n -= 8;
 	}
 	if (n) {
-		uint64_t w = 0;
-		memcpy(&w, p, n);
+		/* The tail in fixed-size reads: a memcpy of a variable length is a library call per
+		 * value.  Reads may overlap bytes already hashed; the length is in h already. */
+		uint64_t w;
+		if (len >= 8) {
+			memcpy(&w, p + n - 8, 8);
+		} else if (n >= 4) {
+			uint32_t a, b;
+			memcpy(&a, p, 4);
+			memcpy(&b, p + n - 4, 4);
+			w = a | (uint64_t)b << 32;
+		} else {
+			w = p[0] | (uint64_t)p[n >> 1] << 8 | (uint64_t)p[n - 1] << 16;
+		}
 		h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
 	}
 	h ^= h >> 32;

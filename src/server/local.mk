@@ -1,0 +1,5 @@
+# src/server: frocket-server, the HTTP API over libmicrohttpd (issue 15).
+bin_PROGRAMS += frocket-server
+frocket_server_SOURCES = src/server/main.c src/server/server.c src/server/opts.c \
+	src/server/apidoc.c src/server/metrics.c
+noinst_HEADERS += src/server/server.h

@@ -515,7 +515,7 @@ static void on_progress(void *arg, const fr_job_progress *p)
 	struct MHD_Connection *resume = NULL;
 	pthread_mutex_lock(&jc->mu);
 	if (!jc->cancel && jc->suspended && !jc->conn_gone && peer_gone(jc->fd)) {
-		FR_INFO("server", "client went away: cancelling its job");
+		FR_INFO("server", "client went away: cancelling its job");   /* seen while waiting */
 		jc->cancel = 1;
 	}
 	int running = !strcmp(p->stage, "RUNNING") && p->total > 0;
@@ -1059,8 +1059,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		jobctx *jc = r->jc;
 		pthread_mutex_lock(&jc->mu);
 		jc->conn_gone = 1;
-		if (!jc->done)
+		if (!jc->done && !jc->cancel) {
 			jc->cancel = 1;
+			FR_INFO("server", "client went away (request %s): cancelling its job", r->id);
+		}
 		if (jc->done && !r->job_id[0])
 			snprintf(r->job_id, sizeof r->job_id, "%s", jc->out.request_id);
 		bytes += jc->sent;

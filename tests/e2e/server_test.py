@@ -90,9 +90,14 @@ class Server:
         if isinstance(body, (dict, list)):
             body = json.dumps(body)
             h.setdefault("Content-Type", "application/json")
-        c.request(method, path, body=body, headers=h)
-        r = c.getresponse()
-        data = r.read()
+        try:
+            c.request(method, path, body=body, headers=h)
+            r = c.getresponse()
+            data = r.read()
+        except (OSError, http.client.HTTPException) as e:
+            # a closed connection is an answer the checks judge, not a crash of the test
+            c.close()
+            return None, {}, ("%s: %s" % (type(e).__name__, e)).encode()
         hdrs = {k.lower(): v for k, v in r.getheaders()}
         if not conn:
             c.close()
@@ -537,7 +542,7 @@ def limits(s):
     check(st == 413 and d.get("success") is False, "413: %s %s" % (st, str(d)[:200]))
     st, _, d = s.json("GET", "/datasets/" + "n" * 10000 + "/schema")
     check(st == 414, "414: %s %s" % (st, str(d)[:200]))
-    st, _, d = s.json("GET", "/datasets?" + "a=b&" * 3000)
+    st, _, d = s.json("GET", "/datasets?a=" + "b" * 12000)
     check(st == 414, "414 by the query string: %s" % st)
     st, _, d = s.json("GET", "/datasets", headers={"X-Big": "h" * 20000})
     check(st == 431, "431: %s %s" % (st, str(d)[:200]))
@@ -553,7 +558,7 @@ def limits(s):
             st, _, _, _ = raw_request(s.port, head, timeout=20)
         except OSError:
             st = None
-        check(st is None or 400 <= st < 500, "malformed %r...: %s" % (head[:40], st))
+        check(st is None or 400 <= st < 500 or st == 505, "malformed %r...: %s" % (head[:40], st))
     st, _, d = s.json("GET", "/health")
     check(st == 200, "healthy after malformed requests: %s" % st)
     # a 2 MiB body declared up front with Expect: 100-continue is refused at once
@@ -824,24 +829,21 @@ def job_cap_disconnects_sigterm(slow):
         cancelled = [l for l in s.log_lines() if "client went away" in l]
         check(len(cancelled) >= 20, "cancellations logged: %d" % len(cancelled))
         # SIGTERM during a request: it completes, then the server exits 0
-        result = {}
-
-        def slow_request():
-            result["r"] = s.json("GET", "/datasets/slow/empty-query")
-        t = threading.Thread(target=slow_request)
-        t.start()
-        deadline = time.time() + 10
-        while time.time() < deadline:   # until the job holds the only slot
-            st, _, _ = s.req("GET", "/datasets/oracle/empty-query")
-            if st == 503:
-                break
-            time.sleep(0.02)
-        check(st == 503, "the slow request is running")
+        sock, buf = start_stream()   # the job runs: its first progress line arrived
+        check(buf.startswith(b"HTTP/1.1 200"), "stream before SIGTERM: %r" % buf[:200])
         s.p.send_signal(signal.SIGTERM)
-        t.join(60)
-        st, _, d = result.get("r", (None, None, None))
-        check(st == 500 and isinstance(d, dict) and "part-00002" in d.get("errorMessage", ""),
-              "the request in flight at SIGTERM completed: %s %s" % (st, str(d)[:300]))
+        rest = b""
+        sock.settimeout(60)
+        while True:
+            d = sock.recv(65536)
+            if not d:
+                break
+            rest += d
+        sock.close()
+        lines = check_stream("stream across SIGTERM", *parse_response(buf + rest), ntasks=4,
+                             success=False)
+        check(lines and "part-00002" in lines[-1].get("errorMessage", ""),
+              "the request in flight at SIGTERM completed: %s" % (lines and lines[-1]))
         rc = s.p.wait(60)
         check(rc == 0, "exit %s after SIGTERM" % rc)
         try:

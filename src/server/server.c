@@ -99,7 +99,8 @@ struct fr_srv {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int inflight;              /* requests between their first call and their completion */
-	int jobs;                  /* job threads alive */
+	int jobs;                  /* jobs running (the cap counts these) */
+	int threads;               /* job threads alive (stop waits for these) */
 	int stopping;
 	jobctx *live;
 	atomic_uint_fast64_t seq;
@@ -571,6 +572,17 @@ static void *job_main(void *arg)
 		fr_invoke_query(s->inv, jc->dataset, "{}", 2, on_progress, jc, pretty, &out);
 		break;
 	}
+	/* The job's slot frees before its client hears the answer, so a client that sends its
+	 * next job right away is not refused by the cap. */
+	pthread_mutex_lock(&s->mu);
+	if (jc->prev)
+		jc->prev->next = jc->next;
+	else
+		s->live = jc->next;
+	if (jc->next)
+		jc->next->prev = jc->prev;
+	s->jobs--;
+	pthread_mutex_unlock(&s->mu);
 	struct MHD_Connection *resume = NULL;
 	pthread_mutex_lock(&jc->mu);
 	jc->out = out;
@@ -585,17 +597,12 @@ static void *job_main(void *arg)
 	pthread_mutex_unlock(&jc->mu);
 	if (resume)
 		MHD_resume_connection(resume);
+	jc_unref(jc);
+	/* last: fr_srv_stop waits for this before it stops the daemon and frees the invoker */
 	pthread_mutex_lock(&s->mu);
-	if (jc->prev)
-		jc->prev->next = jc->next;
-	else
-		s->live = jc->next;
-	if (jc->next)
-		jc->next->prev = jc->prev;
-	s->jobs--;
+	s->threads--;
 	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);
-	jc_unref(jc);
 	return NULL;
 }
 
@@ -776,15 +783,17 @@ static enum MHD_Result start_job(req *r, job_kind kind, const char *name, int st
 		jc->dataset = fr_arena_strdup(jc->arena, name);
 		if (kind == K_QUERY) {
 			jc->query_len = r->body.len;
-			jc->query = fr_arena_memdup(jc->arena, r->body.data ? (void *)r->body.data : "",
-			                            r->body.len + 1);
+			jc->query = fr_arena_alloc(jc->arena, r->body.len + 1);
+			if (jc->query) {
+				if (r->body.len)
+					memcpy(jc->query, r->body.data, r->body.len);
+				jc->query[r->body.len] = 0;
+			}
 		}
 		if (!jc->dataset || (kind == K_QUERY && !jc->query)) {
 			jc_unref(jc);
 			return send_oom(r);
 		}
-		if (kind == K_QUERY)
-			jc->query[jc->query_len] = 0;
 	}
 	pthread_mutex_lock(&s->mu);
 	if (s->jobs >= s->o.max_jobs) {
@@ -794,6 +803,7 @@ static enum MHD_Result start_job(req *r, job_kind kind, const char *name, int st
 		                  "retry later", 1, MHD_HTTP_HEADER_RETRY_AFTER, "1");
 	}
 	s->jobs++;
+	s->threads++;
 	jc->next = s->live;
 	if (s->live)
 		s->live->prev = jc;
@@ -814,6 +824,7 @@ static enum MHD_Result start_job(req *r, job_kind kind, const char *name, int st
 		pthread_mutex_unlock(&jc->mu);
 		pthread_mutex_lock(&s->mu);
 		s->jobs--;
+		s->threads--;
 		if (jc->prev)
 			jc->prev->next = jc->next;
 		else
@@ -1213,7 +1224,7 @@ static int no_requests(fr_srv *s)
 
 static int no_jobs(fr_srv *s)
 {
-	return s->jobs == 0;
+	return s->threads == 0;
 }
 
 void fr_srv_stop(fr_srv *s, double grace)

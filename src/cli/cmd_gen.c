@@ -2,7 +2,7 @@
 #include "cli/cli.h"
 #include "tools/args.h"
 #include "tools/gen.h"
-#include "parquet/compress.h"
+#include "tools/outset.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -19,14 +19,14 @@ static void usage(FILE *f)
 		"partitioned by visitorid.  The same options always give byte-identical files.\n"
 		"\n"
 		"  --out DIR            output directory (created if missing)\n"
-		"  --parts N            number of part files (default 8)\n"
+		"  --parts N            number of part files, 1 to 10000 (default 8)\n"
 		"  --rows R             total events, k/M/G suffixes allowed (default 2.5M)\n"
 		"  --users U            distinct visitors (default rows/2)\n"
 		"  --seed S             random seed (default 1)\n"
 		"  --codec C            snappy (default), zstd, gzip or none\n"
 		"  --sorted             rows ordered by visitorid, timestamp (default: shuffled)\n"
 		"  --row-group-rows N   rows per row group (default 262144)\n"
-		"  --threads N          parts written in parallel (default: number of CPUs)\n"
+		"  --threads N          parts written in parallel, 0 to 1024 (default 0: number of CPUs)\n"
 		"  --page-v2            write data pages v2 (default v1, the most widely read)\n"
 		"  --no-progress        never draw the progress bar\n");
 }
@@ -52,50 +52,50 @@ int fr_cmd_gen(int argc, char **argv)
 	fr_gen_opts_default(&o);
 	fr_err err = { 0 };
 	int64_t v;
-	int c;
+	int c, rc = 0, users_set = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while (!rc && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o': o.out = optarg; break;
 		case 'S': o.sorted = 1; break;
 		case 'P': o.progress = 0; break;
 		case '2': o.page_v2 = 1; break;
 		case 'h': usage(stdout); return 0;
-		case 'c':
-			o.codec = fr_pq_codec_from_name(optarg);
-			if (o.codec < 0) {
-				fprintf(stderr, "frocket gen: --codec: unknown codec '%s' (snappy, zstd, "
-					"gzip, none)\n", optarg);
-				return 2;
-			}
+		case 'c': rc = fr_args_codec(optarg, &o.codec, &err); break;
+		case 'p': rc = fr_args_parts(optarg, &o.parts, &err); break;
+		case 'r':
+			rc = fr_args_range("--rows", optarg, 1, FR_GEN_MAX_ROWS, &o.rows, &err);
 			break;
-		case 'p': case 'r': case 'u': case 's': case 'g': case 't': {
-			const char *flag = c == 'p' ? "--parts" : c == 'r' ? "--rows" : c == 'u' ?
-				"--users" : c == 's' ? "--seed" : c == 'g' ? "--row-group-rows" : "--threads";
-			if (fr_args_count(flag, optarg, &v, &err)) {
-				fprintf(stderr, "frocket gen: %s\n", err.msg);
-				return 2;
-			}
-			if ((c == 'p' || c == 't') && v > 1000000) {
-				fprintf(stderr, "frocket gen: %s: %lld is too large\n", flag, (long long)v);
-				return 2;
-			}
-			if (c == 'p') o.parts = (int)v;
-			else if (c == 'r') o.rows = v;
-			else if (c == 'u') o.users = v;
-			else if (c == 's') o.seed = (uint64_t)v;
-			else if (c == 'g') o.row_group_rows = v;
-			else o.threads = (int)v;
-			if (c == 'u' && v == 0) {
-				fprintf(stderr, "frocket gen: --users must be at least 1\n");
-				return 2;
-			}
+		case 'u':
+			/* Its upper bound is --rows, checked once every option is read. */
+			rc = fr_args_range("--users", optarg, 1, FR_GEN_MAX_ROWS, &o.users, &err);
+			users_set = 1;
 			break;
-		}
+		case 's':
+			if (!(rc = fr_args_count("--seed", optarg, &v, &err)))
+				o.seed = (uint64_t)v;
+			break;
+		case 'g':
+			rc = fr_args_range("--row-group-rows", optarg, 1, FR_GEN_MAX_ROW_GROUP_ROWS,
+				&o.row_group_rows, &err);
+			break;
+		case 't':
+			if (!(rc = fr_args_range("--threads", optarg, 0, FR_GEN_MAX_THREADS, &v, &err)))
+				o.threads = (int)v;
+			break;
 		default:
 			usage(stderr);
 			return 2;
 		}
+	}
+	if (rc) {
+		fprintf(stderr, "frocket gen: %s\n", err.msg);
+		return 2;
+	}
+	if (users_set && o.users > o.rows) {
+		fprintf(stderr, "frocket gen: --users must be between 1 and --rows (%lld), not %lld\n",
+			(long long)o.rows, (long long)o.users);
+		return 2;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "frocket gen: unexpected argument '%s'\n", argv[optind]);
@@ -110,11 +110,8 @@ int fr_cmd_gen(int argc, char **argv)
 		fprintf(stderr, "frocket gen: %s\n", err.msg);
 		return 1;
 	}
-	char stale[256];
-	int nstale = fr_args_stale_parts(o.out, o.parts, stale, sizeof stale);
-	if (nstale)
-		fprintf(stderr, "frocket %s: warning: %s also holds %d part file%s from another run "
-			"(%s...); remove %s before using it as a dataset\n", "gen", o.out, nstale,
-			nstale > 1 ? "s" : "", stale, nstale > 1 ? "them" : "it");
+	char msg[1024];
+	if (fr_outset_stale_warning(o.out, o.parts, msg, sizeof msg))
+		fprintf(stderr, "frocket gen: warning: %s\n", msg);
 	return 0;
 }

@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "parquet/parquet.h"
 #include "parquet/format.h"
+#include "tools/args.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -22,8 +23,9 @@ static void usage(FILE *out)
 		"  --meta     file metadata: row groups, codecs, encodings, statistics, created_by\n"
 		"  --rows     one JSON array per row, physical values (see README)\n"
 		"  --columns  comma-separated column names for --rows (default: all flat columns)\n"
-		"  --limit N  print at most N rows\n"
-		"  --json     JSON output for --schema and --meta\n");
+		"  --limit N  print at most N rows (k/M/G suffixes allowed)\n"
+		"  --json     JSON output for --schema and --meta\n"
+		"One mode at a time; --columns and --limit need --rows; --json is for --schema and --meta.\n");
 }
 
 /* ---- value rendering ---- */
@@ -637,33 +639,40 @@ static void print_meta(fr_pq_file *f, int json)
 
 int fr_cmd_inspect(int argc, char **argv)
 {
-	int mode = 0, json = 0;   /* 0 schema, 1 meta, 2 rows */
-	const char *cols = NULL, *path = NULL;
+	static const char *const MODES[] = { "--schema", "--meta", "--rows" };
+	int mode = -1, json = 0;   /* 0 schema (the default), 1 meta, 2 rows */
+	const char *cols = NULL, *path = NULL, *limit_arg = NULL;
 	int64_t limit = -1;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
+		int m = -1;
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout);
 			return 0;
 		} else if (!strcmp(a, "--schema")) {
-			mode = 0;
+			m = 0;
 		} else if (!strcmp(a, "--meta")) {
-			mode = 1;
+			m = 1;
 		} else if (!strcmp(a, "--rows")) {
-			mode = 2;
+			m = 2;
 		} else if (!strcmp(a, "--json")) {
 			json = 1;
-		} else if (!strcmp(a, "--columns") && i + 1 < argc) {
-			cols = argv[++i];
-		} else if (!strcmp(a, "--limit") && i + 1 < argc) {
-			char *end;
-			errno = 0;
-			long long v = strtoll(argv[++i], &end, 10);
-			if (errno || *end || v < 0) {
-				fprintf(stderr, "frocket inspect: --limit needs a non-negative integer\n");
+		} else if (!strcmp(a, "--columns") || !strcmp(a, "--limit")) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "frocket inspect: %s needs a value\n", a);
+				usage(stderr);
 				return 2;
 			}
-			limit = v;
+			if (a[2] == 'c') {
+				cols = argv[++i];
+			} else {
+				fr_err e = { 0 };
+				limit_arg = argv[++i];
+				if (fr_args_count("--limit", limit_arg, &limit, &e)) {
+					fprintf(stderr, "frocket inspect: %s\n", e.msg);
+					return 2;
+				}
+			}
 		} else if (a[0] == '-' && a[1]) {
 			fprintf(stderr, "frocket inspect: unknown option '%s'\n", a);
 			usage(stderr);
@@ -674,6 +683,27 @@ int fr_cmd_inspect(int argc, char **argv)
 		} else {
 			path = a;
 		}
+		/* One mode per run: a second one is refused rather than silently winning. */
+		if (m >= 0 && mode >= 0 && m != mode) {
+			fprintf(stderr, "frocket inspect: %s and %s cannot be combined: choose one\n",
+				MODES[mode], MODES[m]);
+			return 2;
+		}
+		if (m >= 0)
+			mode = m;
+	}
+	if (mode < 0)
+		mode = 0;
+	/* Options that would do nothing in the chosen mode are refused, not ignored. */
+	if (mode != 2 && (cols || limit_arg)) {
+		fprintf(stderr, "frocket inspect: %s applies to --rows only\n",
+			cols ? "--columns" : "--limit");
+		return 2;
+	}
+	if (mode == 2 && json) {
+		fprintf(stderr, "frocket inspect: --json applies to --schema and --meta; --rows always "
+			"prints JSON\n");
+		return 2;
 	}
 	if (!path) {
 		usage(stderr);

@@ -23,8 +23,11 @@ static void usage(FILE *out)
 	        "Environment: FROCKET_LOCAL_THREADS (default: number of cores),\n"
 	        "FROCKET_AGGREGATIONS_TOP_DEFAULT_COUNT, FROCKET_AGGREGATIONS_TOP_GRACE_FACTOR,\n"
 	        "FROCKET_AGGREGATIONS_EXACT_LIMIT, FROCKET_SIMD=scalar.\n"
-	        "Exit status: 0 success, 1 a part or file could not be read, 2 usage error or\n"
-	        "invalid query.\n");
+	        "Each PATH must be a regular file, given once (the same file under two names is\n"
+	        "refused).\n"
+	        "Exit status: 0 success, 1 a part or file could not be read or the output could\n"
+	        "not be written, 2 usage error (a part given twice included), invalid query or\n"
+	        "bad FROCKET_* setting.\n");
 }
 
 int fr_cmd_query(int argc, char **argv)
@@ -72,10 +75,19 @@ int fr_cmd_query(int argc, char **argv)
 	fr_err err = { 0 };
 	fr_buf text = FR_BUF_INIT;
 	if (fr_cli_read_query(file, str, empty, &text, &err)) {
+		/* a document over the cap is an invalid query, whatever its source */
+		if (err.code == FR_ELIMIT) {
+			printf("{\"errorKind\": \"SCHEMA\", \"errorMessage\": ");
+			fr_buf m = FR_BUF_INIT;
+			fr_qjson_str(&m, err.msg, strlen(err.msg));
+			fwrite(m.data, 1, m.len, stdout);
+			fr_buf_free(&m);
+			printf(", \"success\": false}\n");
+		}
 		fprintf(stderr, "frocket query: %s\n", err.msg);
 		fr_buf_free(&text);
 		fr_invoker_free(inv);
-		return err.code == FR_EINVAL ? 2 : 1;
+		return err.code == FR_ELIMIT ? 2 : 1;
 	}
 	fr_job_out out;
 	fr_cli_bar bar;

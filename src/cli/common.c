@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/file.h"
 #include "core/log.h"
 #include "kernels/kernels.h"
 
@@ -22,66 +23,49 @@ int fr_cli_read_query(const char *file, const char *str, int empty, fr_buf *b, f
 		const char *s = empty ? "{}" : str;
 		size_t n = strlen(s);
 		if (n > FR_QUERY_MAX_DOC_BYTES)
-			return fr_err_set(err, FR_ELIMIT, "query document is larger than %u MiB",
-			                  FR_QUERY_MAX_DOC_BYTES >> 20);
+			return fr_err_set(err, FR_ELIMIT, "--string: query document is larger than "
+			                  "8 MiB (%u bytes)", FR_QUERY_MAX_DOC_BYTES);
 		if (fr_buf_append(b, s, n))
 			return fr_err_set(err, FR_ENOMEM, "out of memory");
 		return 0;
 	}
-	int fd = 0;
-	if (strcmp(file, "-")) {
-		/* O_NONBLOCK: a FIFO must not block the open; only regular files are read */
-		fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-		if (fd < 0)
-			return fr_err_set(err, errno == ENOENT ? FR_ENOTFOUND : FR_EIO,
-			                  errno == ENOENT ? "File not found: %s" : "%s: %s", file,
-			                  strerror(errno));
-		struct stat st;
-		if (fstat(fd, &st)) {
-			int e = errno;
-			close(fd);
-			return fr_err_set(err, FR_EIO, "%s: %s", file, strerror(e));
-		}
-		if (!S_ISREG(st.st_mode)) {
-			close(fd);
-			return fr_err_set(err, FR_EINVAL, "%s: %s", file,
-			                  S_ISDIR(st.st_mode) ? "is a directory" :
-			                  S_ISFIFO(st.st_mode) ? "is a FIFO, not a regular file" :
-			                  S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ?
-			                  "is a device, not a regular file" : "is not a regular file");
-		}
-		int fl = fcntl(fd, F_GETFL);
-		if (fl >= 0)
-			fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	/* Reads at most one byte past the limit: that byte is enough to refuse the document,
+	 * and a huge file or an endless pipe is never read whole.  A path that is not a regular
+	 * file is refused without blocking; stdin may be anything (a pipe is the normal case). */
+	int is_stdin = !strcmp(file, "-");
+	const char *name = is_stdin ? "stdin" : file;
+	int fd = STDIN_FILENO;
+	struct stat st;
+	if (!is_stdin && fr_file_open_regular(file, &fd, &st, err)) {
+		if (err->code == FR_ENOTFOUND)
+			fr_err_set(err, FR_ENOTFOUND, "File not found: %s", file);
+		return err->code;
 	}
 	char chunk[65536];
+	int rc = 0;
 	for (;;) {
 		ssize_t n = read(fd, chunk, sizeof chunk);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			int e = errno;
-			if (fd)
-				close(fd);
-			return fr_err_set(err, FR_EIO, "%s: %s", file, strerror(e));
+			rc = fr_err_set(err, FR_EIO, "%s: %s", name, strerror(errno));
+			break;
 		}
 		if (n == 0)
 			break;
 		if (b->len + (size_t)n > FR_QUERY_MAX_DOC_BYTES) {
-			if (fd)
-				close(fd);
-			return fr_err_set(err, FR_ELIMIT, "%s: query document is larger than %u MiB",
-			                  file, FR_QUERY_MAX_DOC_BYTES >> 20);
+			rc = fr_err_set(err, FR_ELIMIT, "%s: query document is larger than 8 MiB "
+			                "(%u bytes)", name, FR_QUERY_MAX_DOC_BYTES);
+			break;
 		}
 		if (fr_buf_append(b, chunk, (size_t)n)) {
-			if (fd)
-				close(fd);
-			return fr_err_set(err, FR_ENOMEM, "%s: out of memory", file);
+			rc = fr_err_set(err, FR_ENOMEM, "%s: out of memory", name);
+			break;
 		}
 	}
-	if (fd)
+	if (!is_stdin)
 		close(fd);
-	return 0;
+	return rc;
 }
 
 int fr_cli_invoker(const char *cmd, fr_invoker **out)

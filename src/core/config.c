@@ -4,9 +4,55 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+/* The settings the programs read, with their ranges: the one place that decides what a valid
+ * value is, for the getters and for fr_config_check_env(). */
+enum { K_INT, K_DOUBLE, K_BOOL, K_ENUM, K_STR };
+static const char *const simd_names[] = { "auto", "scalar", "avx2", "neon", NULL };
+static const char *const level_names[] = { "debug", "info", "warning", "warn", "error",
+	"critical", "fatal", NULL };
+static const struct known {
+	const char *key;
+	int kind;
+	double min, max;             /* K_INT, K_DOUBLE */
+	const char *const *names;    /* K_ENUM */
+} known[] = {
+	{ "local.threads", K_INT, 1, 4096, NULL },
+	{ "simd", K_ENUM, 0, 0, simd_names },
+	{ "aggregations.top.default.count", K_INT, 1, 1000000, NULL },
+	{ "aggregations.top.grace.factor", K_DOUBLE, 1, 1000, NULL },
+	{ "aggregations.exact.limit", K_INT, 1, (double)INT64_MAX, NULL },
+	{ "parquet.stats", K_BOOL, 0, 0, NULL },
+	{ "progress", K_BOOL, 0, 0, NULL },
+	{ "log.level", K_ENUM, 0, 0, level_names },
+	{ "log.file", K_STR, 0, 0, NULL },
+	/* datasets and jobs (read by the invoker, fr_invoker_opts_load) */
+	{ "home", K_STR, 0, 0, NULL },
+	{ "invoker.retry.max.attempts", K_INT, 1, 100, NULL },
+	{ "invoker.retry.failed.interval", K_DOUBLE, 0, 86400, NULL },
+	{ "invoker.run.timeout", K_DOUBLE, 0.001, 604800, NULL },
+	{ "validation.sample.ratio", K_DOUBLE, 0, 1, NULL },
+	{ "validation.sample.max", K_INT, 1, 100000, NULL },
+	{ "dataset.categorical.ratio", K_DOUBLE, 0, 1, NULL },
+	{ "dataset.categorical.top.count", K_INT, 0, 100000, NULL },
+	{ "dataset.categorical.top.minpct", K_DOUBLE, 0, 1, NULL },
+	{ "unregister.last.used.interval", K_INT, 0, 1099511627776.0, NULL },
+	{ "catalog.busy.timeout.ms", K_INT, 0, 3600000, NULL },
+	{ "stats.timing.percentiles", K_STR, 0, 0, NULL },
+};
+
+static const struct known *find_known(const char *key)
+{
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+		if (!strcmp(known[i].key, key))
+			return &known[i];
+	return NULL;
+}
 
 void fr_config_env_name(const char *key, char *out, size_t n)
 {
@@ -25,67 +71,183 @@ const char *fr_config_str(const char *key, const char *def)
 	char name[256];
 	fr_config_env_name(key, name, sizeof name);
 	const char *v = getenv(name);
-	return v && *v ? v : def;
+	return v ? v : def;
 }
 
-int fr_config_int(const char *key, int64_t def, int64_t *out, fr_err *err)
+/* The value, NULL when unset; set but empty is an error. */
+static int get(const char *key, const char **out, fr_err *err)
 {
-	const char *v = fr_config_str(key, NULL);
-	if (!v) {
-		*out = def;
-		return 0;
+	*out = fr_config_str(key, NULL);
+	if (*out && !**out) {
+		char name[256];
+		fr_config_env_name(key, name, sizeof name);
+		return fr_err_set(err, FR_EINVAL, "%s is set but empty (unset it to use the default)",
+		                  name);
 	}
+	return 0;
+}
+
+/* "FROCKET_X='v': problem"; the value is cut so the message stays readable. */
+static int bad(const char *key, const char *v, fr_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int bad(const char *key, const char *v, fr_err *err, const char *fmt, ...)
+{
+	char name[256], why[512];
+	fr_config_env_name(key, name, sizeof name);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	return fr_err_set(err, FR_EINVAL, "%s='%.200s'%s: %s", name, v,
+	                  strlen(v) > 200 ? "..." : "", why);
+}
+
+static int parse_int(const char *key, const char *v, int64_t *out, fr_err *err)
+{
 	char *end;
 	errno = 0;
 	long long x = strtoll(v, &end, 10);
 	while (*end && isspace((unsigned char)*end))
 		end++;
-	if (errno || end == v || *end) {
-		char name[256];
-		fr_config_env_name(key, name, sizeof name);
-		return fr_err_set(err, FR_EINVAL, "%s: not an integer: '%s'", name, v);
+	if (end == v || *end)
+		return bad(key, v, err, "not an integer");
+	const struct known *k = find_known(key);
+	if (errno && !(k && k->kind == K_INT))
+		return bad(key, v, err, "out of the 64-bit integer range");
+	if (k && k->kind == K_INT && (errno || (double)x < k->min || (double)x > k->max)) {
+		if (k->max >= (double)INT64_MAX)
+			return bad(key, v, err, "must be at least %.0f", k->min);
+		return bad(key, v, err, "must be between %.0f and %.0f", k->min, k->max);
 	}
 	*out = x;
 	return 0;
 }
 
-int fr_config_double(const char *key, double def, double *out, fr_err *err)
+static int parse_double(const char *key, const char *v, double *out, fr_err *err)
 {
-	const char *v = fr_config_str(key, NULL);
-	if (!v) {
-		*out = def;
-		return 0;
-	}
 	char *end;
 	errno = 0;
 	double x = strtod(v, &end);
 	while (*end && isspace((unsigned char)*end))
 		end++;
-	if (errno || end == v || *end || !isfinite(x)) {
-		char name[256];
-		fr_config_env_name(key, name, sizeof name);
-		return fr_err_set(err, FR_EINVAL, "%s: not a number: '%s'", name, v);
-	}
+	if (end == v || *end || !isfinite(x))
+		return bad(key, v, err, "not a finite number");
+	const struct known *k = find_known(key);
+	if (k && k->kind == K_DOUBLE && !(x >= k->min && x <= k->max))
+		return bad(key, v, err, "must be between %g and %g", k->min, k->max);
 	*out = x;
 	return 0;
 }
 
-int fr_config_bool(const char *key, int def, int *out, fr_err *err)
+static int parse_bool(const char *key, const char *v, int *out, fr_err *err)
 {
-	const char *v = fr_config_str(key, NULL);
+	static const char *const t[] = { "true", "1", "yes", "on" }, *const f[] = { "false", "0",
+		"no", "off" };
+	for (int i = 0; i < 4; i++) {
+		if (!strcasecmp(v, t[i])) {
+			*out = 1;
+			return 0;
+		}
+		if (!strcasecmp(v, f[i])) {
+			*out = 0;
+			return 0;
+		}
+	}
+	return bad(key, v, err, "not a boolean (use true/false, 1/0, yes/no or on/off)");
+}
+
+static int parse_enum(const char *key, const char *v, const char *const *names, int *out,
+                      fr_err *err)
+{
+	char list[256];
+	size_t n = 0;
+	list[0] = 0;
+	for (int i = 0; names[i]; i++) {
+		if (!strcasecmp(v, names[i])) {
+			*out = i;
+			return 0;
+		}
+		n += (size_t)snprintf(list + n, n < sizeof list ? sizeof list - n : 0, "%s%s",
+		                      i ? ", " : "", names[i]);
+		if (n >= sizeof list)
+			n = sizeof list - 1;
+	}
+	return bad(key, v, err, "expected one of %s", list);
+}
+
+int fr_config_int(const char *key, int64_t def, int64_t *out, fr_err *err)
+{
+	const char *v;
+	if (get(key, &v, err))
+		return err->code;
 	if (!v) {
 		*out = def;
 		return 0;
 	}
-	if (!strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "yes")) {
-		*out = 1;
+	return parse_int(key, v, out, err);
+}
+
+int fr_config_double(const char *key, double def, double *out, fr_err *err)
+{
+	const char *v;
+	if (get(key, &v, err))
+		return err->code;
+	if (!v) {
+		*out = def;
 		return 0;
 	}
-	if (!strcasecmp(v, "false") || !strcmp(v, "0") || !strcasecmp(v, "no")) {
-		*out = 0;
+	return parse_double(key, v, out, err);
+}
+
+int fr_config_bool(const char *key, int def, int *out, fr_err *err)
+{
+	const char *v;
+	if (get(key, &v, err))
+		return err->code;
+	if (!v) {
+		*out = def;
 		return 0;
 	}
-	char name[256];
-	fr_config_env_name(key, name, sizeof name);
-	return fr_err_set(err, FR_EINVAL, "%s: not a boolean: '%s' (use true or false)", name, v);
+	return parse_bool(key, v, out, err);
+}
+
+int fr_config_enum(const char *key, const char *const *names, int def, int *out, fr_err *err)
+{
+	const char *v;
+	if (get(key, &v, err))
+		return err->code;
+	if (!v) {
+		*out = def;
+		return 0;
+	}
+	return parse_enum(key, v, names, out, err);
+}
+
+int fr_config_check_env(void (*report)(const char *msg, void *ctx), void *ctx)
+{
+	int nbad = 0;
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+		const struct known *k = &known[i];
+		fr_err e = { 0 };
+		int64_t iv;
+		double dv;
+		int bv;
+		const char *v;
+		int rc = get(k->key, &v, &e);
+		if (!rc && v) {
+			switch (k->kind) {
+			case K_INT: rc = parse_int(k->key, v, &iv, &e); break;
+			case K_DOUBLE: rc = parse_double(k->key, v, &dv, &e); break;
+			case K_BOOL: rc = parse_bool(k->key, v, &bv, &e); break;
+			case K_ENUM: rc = parse_enum(k->key, v, k->names, &bv, &e); break;
+			default: break;   /* K_STR: any non-empty value */
+			}
+		}
+		if (rc) {
+			nbad++;
+			if (report)
+				report(e.msg, ctx);
+		}
+	}
+	return nbad;
 }

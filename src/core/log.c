@@ -1,5 +1,6 @@
 /* Line-oriented logger: one locked write per line so threads never interleave. */
 #include "core/log.h"
+#include "core/config.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -29,16 +30,19 @@ int fr_log_parse_level(const char *s)
 
 int fr_log_init(int use_file, fr_err *err)
 {
-	const char *lv = getenv("FROCKET_LOG_LEVEL");
-	if (lv && *lv) {
-		int l = fr_log_parse_level(lv);
-		if (l < 0)
-			return fr_err_set(err, FR_EINVAL, "FROCKET_LOG_LEVEL: unknown level '%s' "
-				"(use debug, info, warning, error or critical)", lv);
-		g_level = (fr_log_level)l;
-	}
-	const char *file = getenv("FROCKET_LOG_FILE");
-	if (use_file && file && *file) {
+	/* Strict like every FROCKET_* setting (core/config): set but empty is an error. */
+	static const char *const names[] = { "debug", "info", "warning", "warn", "error",
+		"critical", "fatal", NULL };
+	int idx;
+	if (fr_config_enum("log.level", names, -1, &idx, err))
+		return err->code;
+	if (idx >= 0)
+		g_level = (fr_log_level)fr_log_parse_level(names[idx]);
+	const char *file = fr_config_str("log.file", NULL);
+	if (file && !*file)
+		return fr_err_set(err, FR_EINVAL, "FROCKET_LOG_FILE is set but empty (unset it to "
+		                  "log to stderr)");
+	if (use_file && file) {
 		FILE *f = fopen(file, "a");
 		if (!f)
 			return fr_err_set(err, FR_EIO, "FROCKET_LOG_FILE: cannot open %s: %s", file,

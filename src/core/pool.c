@@ -122,12 +122,10 @@ int fr_pool_default_threads(fr_err *err)
 	int64_t n;
 	if (cores < 1)
 		cores = 1;
+	if (cores > 4096)
+		cores = 4096;
+	/* range-checked (1..4096) by core/config */
 	if (fr_config_int("local.threads", cores, &n, err))
 		return -1;
-	if (n < 1 || n > 4096) {
-		fr_err_set(err, FR_EINVAL, "FROCKET_LOCAL_THREADS must be 1..4096, got %lld",
-		           (long long)n);
-		return -1;
-	}
 	return (int)n;
 }

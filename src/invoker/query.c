@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "core/clock.h"
+#include "core/file.h"
 #include "core/log.h"
 #include "query/wire.h"
 #include "storage/storage.h"
@@ -119,7 +120,7 @@ static int run_qjob(qjob *j, const fr_query *q, double t_start, fr_job_progress_
 		if ((rc = fr_qresult_decode(q, r->res.qresult, r->res.qresult_len, &part, &err)) ||
 		    (rc = fr_qresult_merge(q, acc, part, &err))) {
 			ok = 0;
-			snprintf(msg, sizeof msg, "part %d (%s): %s", i, j->names[i], err.msg);
+			snprintf(msg, sizeof msg, "part %d (%.200s): %.700s", i, j->names[i], err.msg);
 		}
 		fr_qresult_free(part);
 	}
@@ -309,6 +310,41 @@ static int files_schema(const char *basepath, const char *name, const char *gid,
 	return rc;
 }
 
+typedef struct ident {
+	const struct stat *st;
+	int i;
+} ident;
+
+static int cmp_ident(const void *a, const void *b)
+{
+	const ident *x = a, *y = b;
+	if (x->st->st_dev != y->st->st_dev)
+		return x->st->st_dev < y->st->st_dev ? -1 : 1;
+	if (x->st->st_ino != y->st->st_ino)
+		return x->st->st_ino < y->st->st_ino ? -1 : 1;
+	return x->i - y->i;   /* argument order, for a stable first pair */
+}
+
+/* Two parts that are the same file: FR_EINVAL naming both paths. */
+static int find_duplicate(const char *const *paths, const struct stat *st, int n, fr_err *err)
+{
+	ident *v = malloc(sizeof *v * (size_t)(n > 0 ? n : 1));
+	if (!v)
+		return fr_err_set(err, FR_ENOMEM, "out of memory");
+	for (int i = 0; i < n; i++) {
+		v[i].st = &st[i];
+		v[i].i = i;
+	}
+	qsort(v, (size_t)n, sizeof *v, cmp_ident);
+	int rc = 0;
+	for (int i = 1; i < n && !rc; i++)
+		if (v[i].st->st_dev == v[i - 1].st->st_dev && v[i].st->st_ino == v[i - 1].st->st_ino)
+			rc = fr_err_set(err, FR_EINVAL, "%s and %s are the same file; give each part "
+			                "once", paths[v[i - 1].i], paths[v[i].i]);
+	free(v);
+	return rc;
+}
+
 int fr_invoke_query_files(fr_invoker *inv, const char *const *paths, int n,
                           const char *group_col, const char *ts_col, const char *query,
                           size_t len, fr_job_progress_fn fn, void *arg, int pretty,
@@ -331,7 +367,9 @@ int fr_invoke_query_files(fr_invoker *inv, const char *const *paths, int n,
 		goto done;
 	}
 	/* Each part is named by its directory and file name, as a dataset's parts are; stat()
-	 * gives its size and its identity, so the same file given twice is refused. */
+	 * gives its size and its identity (nothing is opened yet: each task opens its own part),
+	 * so the same file under two names (a/x and a/../a/x, a symlink, a hard link) is
+	 * refused instead of being counted twice. */
 	for (int i = 0; i < n; i++) {
 		char *d = fr_arena_strdup(a, paths[i]), *b = fr_arena_strdup(a, paths[i]);
 		if (!d || !b) {
@@ -341,31 +379,16 @@ int fr_invoke_query_files(fr_invoker *inv, const char *const *paths, int n,
 		}
 		j.basepaths[i] = dirname(d);
 		j.names[i] = basename(b);
-		if (stat(paths[i], &st[i])) {
-			snprintf(err.msg, sizeof err.msg, "%s: %s", paths[i], strerror(errno));
+		if ((rc = fr_file_stat_regular(paths[i], &st[i], &err))) {
 			fr_job_fail_doc(out, FR_JOB_FAILED, NULL, err.msg, pretty);
-			rc = FR_EIO;
 			goto done;
 		}
-		if (!S_ISREG(st[i].st_mode)) {
-			snprintf(err.msg, sizeof err.msg, "%s: %s", paths[i],
-			         S_ISDIR(st[i].st_mode) ? "is a directory" :
-			         S_ISFIFO(st[i].st_mode) ? "is a FIFO, not a regular file" :
-			         S_ISCHR(st[i].st_mode) || S_ISBLK(st[i].st_mode) ?
-			         "is a device, not a regular file" : "is not a regular file");
-			fr_job_fail_doc(out, FR_JOB_FAILED, NULL, err.msg, pretty);
-			rc = FR_EINVAL;
-			goto done;
-		}
-		for (int k = 0; k < i; k++)
-			if (st[k].st_dev == st[i].st_dev && st[k].st_ino == st[i].st_ino) {
-				snprintf(err.msg, sizeof err.msg, "%s and %s are the same file: each part "
-				         "may be given once", paths[k], paths[i]);
-				fr_job_fail_doc(out, FR_JOB_INVALID, NULL, err.msg, pretty);
-				rc = FR_EINVAL;
-				goto done;
-			}
 		j.total_size += st[i].st_size;
+	}
+	if ((rc = find_duplicate(paths, st, n, &err))) {
+		fr_job_fail_doc(out, rc == FR_EINVAL ? FR_JOB_INVALID : FR_JOB_INTERNAL, NULL, err.msg,
+		                pretty);
+		goto done;
 	}
 	fr_qschema *qs = fr_arena_calloc(a, 1, sizeof *qs);
 	if (!qs) {

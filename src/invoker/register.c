@@ -234,7 +234,7 @@ int fr_invoke_register(fr_invoker *inv, const fr_register_args *args, fr_job_pro
 		names[i] = fr_storage_part_path(args->basepath, parts[sample[i]].name, a);
 		if (!names[i] || (rc = fr_dschema_parse(r->schema_json, r->schema_json ?
 		                                        strlen(r->schema_json) : 0, a, &s, &err))) {
-			snprintf(msg, sizeof msg, "%s: %s", names[i] ? names[i] : "?",
+			snprintf(msg, sizeof msg, "%.300s: %.700s", names[i] ? names[i] : "?",
 			         names[i] ? err.msg : "out of memory");
 			goto result;
 		}

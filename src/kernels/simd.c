@@ -60,6 +60,9 @@ static fr_simd_mode best_mode(void)
 static int mode_from_env(fr_simd_mode *out, fr_err *err)
 {
 	const char *s = fr_config_str("simd", "auto");
+	if (!*s)
+		return fr_err_set(err, FR_EINVAL, "FROCKET_SIMD is set but empty (unset it to use "
+		                  "the default)");
 	if (!strcasecmp(s, "auto")) {
 		*out = best_mode();
 		return 0;

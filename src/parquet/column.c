@@ -947,9 +947,13 @@ static int peek_pair(load *L, const uint8_t **body, pghdr *h)
 	if (!f->map)
 		return -1;
 	if (at >= len) {
+		/* A single row group's load has no next chunk: looking for one would walk every
+		 * later row group, once per row group of the file. */
+		if (L->only_rg >= 0)
+			return -1;
 		int r = L->rg + 1;
 		for (; r < f->nrg; r++)
-			if ((L->only_rg < 0 || r == L->only_rg) && (!L->keep || L->keep[r]))
+			if (!L->keep || L->keep[r])
 				break;
 		if (r >= f->nrg || f->rgs[r].num_rows == 0)
 			return -1;
@@ -1414,14 +1418,18 @@ static int check_rows(fr_pq_file *f, int64_t rows, fr_err *err)
 static int run_load(load *L, fr_arena *arena, const uint8_t *keep, int only_rg)
 {
 	fr_pq_file *f = L->f;
+	/* One row group's load touches that row group only: callers reading a file row group
+	 * by row group (inspect --rows, repartition) would otherwise pay for every row group
+	 * each time, quadratic in their number. */
+	int r0 = only_rg >= 0 ? only_rg : 0, r1 = only_rg >= 0 ? only_rg + 1 : f->nrg;
 	int64_t total = 0;
-	for (int r = 0; r < f->nrg; r++)
-		if ((only_rg < 0 || r == only_rg) && (!keep || keep[r]))
+	for (int r = r0; r < r1; r++)
+		if (!keep || keep[r])
 			total += f->rgs[r].num_rows;
 	if (check_rows(f, total, L->err))
 		return L->err->code;
-	for (int r = 0; r < f->nrg; r++) {
-		if ((only_rg >= 0 && r != only_rg) || (keep && !keep[r]))
+	for (int r = r0; r < r1; r++) {
+		if (keep && !keep[r])
 			continue;
 		char where[48];
 		snprintf(where, sizeof where, "row group %d", r);
@@ -1458,8 +1466,8 @@ static int run_load(load *L, fr_arena *arena, const uint8_t *keep, int only_rg)
 		if (!L->valid)
 			return oom(L);
 	}
-	for (int r = 0; r < f->nrg; r++) {
-		if ((only_rg >= 0 && r != only_rg) || (keep && !keep[r]))
+	for (int r = r0; r < r1; r++) {
+		if (keep && !keep[r])
 			continue;
 		int64_t before = L->pos;
 		if (load_chunk(L, r))

@@ -4,6 +4,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include "core/config.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -17,12 +20,12 @@ int fr_pq_simd(void)
 		return simd_forced;
 	int d = __atomic_load_n(&simd_default, __ATOMIC_RELAXED);
 	if (d < 0) {
-		const char *e = getenv("FROCKET_SIMD");
+		const char *e = fr_config_str("simd", NULL);   /* validated by core/config */
 		d = 0;
 #if defined(__x86_64__)
 		d = __builtin_cpu_supports("avx2");
 #endif
-		if (e && !strcmp(e, "scalar"))
+		if (e && !strcasecmp(e, "scalar"))
 			d = 0;
 		__atomic_store_n(&simd_default, d, __ATOMIC_RELAXED);
 	}
@@ -249,6 +252,21 @@ static inline int uleb(const uint8_t **pp, const uint8_t *end, uint64_t *v, int 
 	return -1;
 }
 
+/* One run header of the RLE / bit-packed hybrid: 1 for a bit-packed run of *vals values
+ * (whole groups of 8), 0 for a run of *vals copies of one value, -1 when the header is cut
+ * short or the run is empty.  *take: how many of them are wanted, at most left. */
+static inline int rle_run(const uint8_t **pp, const uint8_t *end, int64_t left, uint64_t *vals,
+	int64_t *take)
+{
+	uint64_t h;
+	if (uleb(pp, end, &h, 5) || (h >> 1) == 0)
+		return -1;
+	int packed = (int)(h & 1);
+	*vals = packed ? (h >> 1) * 8 : h >> 1;
+	*take = (int64_t)(*vals < (uint64_t)left ? *vals : (uint64_t)left);
+	return packed;
+}
+
 /* The hybrid decoder; with dict, every value is a dictionary index checked against ndict and
  * mapped through map (NULL: kept), run values once per run, bit-packed values a block at a
  * time while they are in cache. */
@@ -261,16 +279,13 @@ static int64_t rle_decode(const uint8_t *p, size_t n, int bw, uint32_t *out, int
 		return -1;
 	int64_t i = 0;
 	while (i < count) {
-		uint64_t h;
-		if (uleb(&p, end, &h, 5))
+		uint64_t vals;
+		int64_t take;
+		int packed = rle_run(&p, end, count - i, &vals, &take);
+		if (packed < 0)
 			return -1;
-		if (h & 1) {
-			uint64_t groups = h >> 1;
-			if (groups == 0)
-				return -1;
-			uint64_t vals = groups * 8;
-			uint64_t bytes = groups * (uint64_t)bw;
-			int64_t take = (int64_t)(vals < (uint64_t)(count - i) ? vals : (uint64_t)(count - i));
+		if (packed) {
+			uint64_t bytes = vals / 8 * (uint64_t)bw;
 			size_t avail = (size_t)(end - p);
 			/* A short final run (old Polars) is fine if it holds the values we need. */
 			if (!dict) {
@@ -290,9 +305,6 @@ static int64_t rle_decode(const uint8_t *p, size_t n, int bw, uint32_t *out, int
 			i += take;
 			p += bytes < avail ? bytes : avail;
 		} else {
-			uint64_t run = h >> 1;
-			if (run == 0)
-				return -1;
 			if ((size_t)(end - p) < (size_t)vbytes)
 				return -1;
 			uint32_t v = 0;
@@ -305,7 +317,6 @@ static int64_t rle_decode(const uint8_t *p, size_t n, int bw, uint32_t *out, int
 				*bad |= v >= ndict;
 				v = v >= ndict ? (map ? map[0] : 0) : map ? map[v] : v;
 			}
-			int64_t take = (int64_t)(run < (uint64_t)(count - i) ? run : (uint64_t)(count - i));
 			for (int64_t k = 0; k < take; k++)
 				out[i + k] = v;
 			i += take;
@@ -384,15 +395,13 @@ int64_t fr_pq_rle_bits(const uint8_t *p, size_t n, uint64_t *bm, int64_t off, in
 	const uint8_t *start = p, *end = p + n;
 	int64_t i = 0, ones = 0;
 	while (i < count) {
-		uint64_t h;
-		if (uleb(&p, end, &h, 5))
+		uint64_t vals;
+		int64_t take;
+		int packed = rle_run(&p, end, count - i, &vals, &take);
+		if (packed < 0)
 			return -1;
-		if (h & 1) {
-			uint64_t groups = h >> 1;
-			if (groups == 0)
-				return -1;
-			uint64_t vals = groups * 8;
-			int64_t take = (int64_t)(vals < (uint64_t)(count - i) ? vals : (uint64_t)(count - i));
+		if (packed) {
+			uint64_t groups = vals / 8;   /* bytes, at one bit a value */
 			size_t avail = (size_t)(end - p);
 			if ((uint64_t)take > (uint64_t)avail * 8)
 				return -1;
@@ -400,13 +409,11 @@ int64_t fr_pq_rle_bits(const uint8_t *p, size_t n, uint64_t *bm, int64_t off, in
 			i += take;
 			p += groups < avail ? groups : avail;
 		} else {
-			uint64_t run = h >> 1;
-			if (run == 0 || p >= end)
+			if (p >= end)
 				return -1;
 			uint8_t v = *p++;
 			if (v > 1)
 				return -1;
-			int64_t take = (int64_t)(run < (uint64_t)(count - i) ? run : (uint64_t)(count - i));
 			if (v) {
 				bits_set_range(bm, off + i, take);
 				ones += take;

@@ -22,6 +22,9 @@ int fr_pq_open_path(const char *path, fr_pq_file **out, fr_err *err);
 int fr_pq_open_reader(const char *name, uint64_t size, fr_pq_read_fn read, void *ctx,
 	fr_pq_file **out, fr_err *err);
 void fr_pq_close(fr_pq_file *f);
+/* Opens (mmap) an open local file: a regular file only.  `name` is used in error messages.
+ * Takes fd in every case (closed once the file is mapped, or before returning an error). */
+int fr_pq_open_fd(const char *name, int fd, fr_pq_file **out, fr_err *err);
 
 const char *fr_pq_name(const fr_pq_file *f);
 int64_t fr_pq_num_rows(const fr_pq_file *f);

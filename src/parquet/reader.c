@@ -2,6 +2,8 @@
  * row-group pruning (parquet.md §1, §10). */
 #include "parquet/internal.h"
 #include "parquet/format.h"
+#include "core/config.h"
+#include "core/file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -112,17 +114,11 @@ int fr_pq_open_path(const char *path, fr_pq_file **out, fr_err *err)
 	fr_pq_file *f = file_new(path, err);
 	if (!f)
 		return err->code;
-	f->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (f->fd < 0) {
-		int e = errno;
-		fr_pq_close(f);
-		return fr_err_set(err, e == ENOENT ? FR_ENOTFOUND : FR_EIO, "%s: %s", path, strerror(e));
-	}
+	/* Refuses FIFOs, directories and devices by name without blocking in open(). */
 	struct stat st;
-	if (fstat(f->fd, &st) || !S_ISREG(st.st_mode)) {
-		int e = errno;
+	if (fr_file_open_regular(path, &f->fd, &st, err)) {
 		fr_pq_close(f);
-		return fr_err_set(err, FR_EIO, "%s: %s", path, e ? strerror(e) : "not a regular file");
+		return err->code;
 	}
 	f->size = (uint64_t)st.st_size;
 	if (f->size > 0) {
@@ -134,6 +130,9 @@ int fr_pq_open_path(const char *path, fr_pq_file **out, fr_err *err)
 		}
 		f->map = m;
 	}
+	/* The mapping holds the file; the descriptor is not needed past this point. */
+	close(f->fd);
+	f->fd = -1;
 	f->read = map_read;
 	f->ctx = f;
 	if (open_common(f, err)) {
@@ -311,8 +310,11 @@ static int64_t le_int(const uint8_t *p, uint32_t n)
 /* Statistics are used only where they are known to be trustworthy (parquet.md §10). */
 static int stats_trusted(const fr_pq_file *f, const fr_pq_leaf *l)
 {
-	const char *env = getenv("FROCKET_PARQUET_STATS");
-	if (env && (!strcmp(env, "0") || !strcmp(env, "off") || !strcmp(env, "false")))
+	/* FROCKET_PARQUET_STATS (strict boolean, checked up front by the CLI); a bad value here
+	 * means no pruning, which is slower but never wrong. */
+	fr_err e = { 0 };
+	int on;
+	if (fr_config_bool("parquet.stats", 1, &on, &e) || !on)
 		return 0;
 	if (l->type != FR_PQ_INT32 && l->type != FR_PQ_INT64)
 		return 0;   /* INT96 stats are meaningless; others are not timestamps */
@@ -415,4 +417,49 @@ int fr_pq_int_range(const fr_pq_file *f, int col, const uint8_t *keep, int64_t *
 	*min = mn;
 	*max = mx;
 	return 1;
+}
+
+/* Opens an already open local file (storage opens it non-blocking and checks it is a regular
+ * file first, so a FIFO or device never blocks the open).  Takes the descriptor in every case:
+ * it is closed once the file is mapped, or on failure. */
+int fr_pq_open_fd(const char *name, int fd, fr_pq_file **out, fr_err *err)
+{
+	*out = NULL;
+	fr_pq_file *f = file_new(name, err);
+	if (!f) {
+		close(fd);
+		return err->code;
+	}
+	f->fd = fd;
+	struct stat st;
+	if (fstat(fd, &st)) {
+		int e = errno;
+		fr_pq_close(f);
+		return fr_err_set(err, FR_EIO, "%s: %s", name, strerror(e));
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fr_pq_close(f);
+		return fr_err_set(err, FR_EIO, "%s: not a regular file", name);
+	}
+	f->size = (uint64_t)st.st_size;
+	if (f->size > 0) {
+		void *m = mmap(NULL, f->size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (m == MAP_FAILED) {
+			int e = errno;
+			fr_pq_close(f);
+			return fr_err_set(err, FR_EIO, "%s: mmap: %s", name, strerror(e));
+		}
+		f->map = m;
+	}
+	/* the mapping holds the file: no descriptor is kept per open part */
+	close(f->fd);
+	f->fd = -1;
+	f->read = map_read;
+	f->ctx = f;
+	if (open_common(f, err)) {
+		fr_pq_close(f);
+		return err->code;
+	}
+	*out = f;
+	return 0;
 }

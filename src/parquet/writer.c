@@ -82,6 +82,9 @@ uint64_t fr_pqw_bytes_written(const fr_pqw *w)
 
 void fr_pqw_release_scratch(fr_pqw *w)
 {
+	/* The codec's context too (zstd's is about a megabyte): made again by the next page. */
+	fr_pq_compressor_free(w->comp);
+	w->comp = NULL;
 	fr_buf_free(&w->page);
 	fr_buf_free(&w->cpage);
 	fr_buf_free(&w->hdr);
@@ -111,18 +114,8 @@ static void free_writer(fr_pqw *w)
 	for (int i = 0; i < w->nrg; i++)
 		free(w->rgs[i].cols);
 	free(w->rgs);
-	fr_pq_compressor_free(w->comp);
 	fr_buf_free(&w->statbuf);
-	fr_buf_free(&w->page);
-	fr_buf_free(&w->cpage);
-	fr_buf_free(&w->hdr);
-	free(w->codes);
-	free(w->slots);
-	free(w->ikeys);
-	free(w->sptr);
-	free(w->slen);
-	free(w->shash);
-	free(w->remap);
+	fr_pqw_release_scratch(w);
 	free(w->path);
 	free(w);
 }
@@ -138,6 +131,15 @@ void fr_pqw_abort(fr_pqw *w)
 	if (w->path)
 		unlink(w->path);
 	free_writer(w);
+}
+
+/* Compresses a page with the writer's codec, making its context again when
+ * fr_pqw_release_scratch dropped it. */
+static int compress(fr_pqw *w, const void *src, size_t n, fr_buf *dst, fr_err *err)
+{
+	if (!w->comp && fr_pq_compressor_new(w->o.codec, w->o.level, &w->comp, err))
+		return err->code;
+	return fr_pq_compress(w->comp, src, n, dst, err);
 }
 
 static int out(fr_pqw *w, const void *p, size_t n, fr_err *err)
@@ -189,11 +191,15 @@ int fr_pqw_open(const char *path, const fr_pqw_col *cols, int ncols, const fr_pq
 			return fr_err_set(err, FR_ENOMEM, "%s: out of memory", path);
 		}
 	}
+	/* The codec is checked here; its context is made by the first page (gzip's is a quarter
+	 * of a megabyte, held for nothing by writers that wait for rows). */
 	if (fr_pq_compressor_new(w->o.codec, w->o.level, &w->comp, err)) {
 		fr_err_prefix(err, "%s", path);
 		free_writer(w);
 		return err->code;
 	}
+	fr_pq_compressor_free(w->comp);
+	w->comp = NULL;
 	w->f = fopen(path, "wb");
 	if (!w->f) {
 		fr_err_set(err, FR_EIO, "%s: cannot create: %s", path, strerror(errno));
@@ -816,7 +822,7 @@ static int write_chunk(fr_pqw *w, int col, const fr_vec *v, int64_t nrows, chunk
 			}
 		}
 		fr_buf_reset(&w->cpage);
-		if (fr_pq_compress(w->comp, w->page.data, w->page.len, &w->cpage, err))
+		if (compress(w, w->page.data, w->page.len, &w->cpage, err))
 			return fr_err_prefix(err, "%s: column %s", w->path, c->name);
 		if (emit_page(w, m, FR_PQ_PAGE_DICTIONARY_PAGE, w->page.len, (int32_t)nd, 0, 0, 0, 0,
 				err))
@@ -884,7 +890,7 @@ static int write_chunk(fr_pqw *w, int col, const fr_vec *v, int64_t nrows, chunk
 		vbase += nv;
 		fr_buf_reset(&w->cpage);
 		if (!w->o.page_v2) {
-			if (fr_pq_compress(w->comp, w->page.data, w->page.len, &w->cpage, err))
+			if (compress(w, w->page.data, w->page.len, &w->cpage, err))
 				return fr_err_prefix(err, "%s: column %s", w->path, c->name);
 			if (emit_page(w, m, FR_PQ_PAGE_DATA_PAGE, w->page.len, (int32_t)(r1 - r0), 0, 0,
 					enc, 0, err))
@@ -893,7 +899,7 @@ static int write_chunk(fr_pqw *w, int col, const fr_vec *v, int64_t nrows, chunk
 			/* v2: levels stay uncompressed in front of the compressed values. */
 			if (fr_buf_append(&w->cpage, w->page.data, def_len))
 				goto oom;
-			if (fr_pq_compress(w->comp, w->page.data + def_len, w->page.len - def_len,
+			if (compress(w, w->page.data + def_len, w->page.len - def_len,
 					&w->cpage, err))
 				return fr_err_prefix(err, "%s: column %s", w->path, c->name);
 			if (emit_page(w, m, FR_PQ_PAGE_DATA_PAGE_V2, w->page.len, (int32_t)(r1 - r0),

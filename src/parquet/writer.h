@@ -51,8 +51,8 @@ int fr_pqw_close(fr_pqw *w, fr_err *err);
 /* Frees w and removes the partly written file.  NULL is allowed. */
 void fr_pqw_abort(fr_pqw *w);
 
-/* Frees the encoding scratch (page buffers, dictionary tables) kept between row groups, for
- * callers holding many writers at once within a memory budget. */
+/* Frees the encoding scratch (page buffers, dictionary tables, the codec context) kept between
+ * row groups, for callers holding many writers at once within a memory budget. */
 void fr_pqw_release_scratch(fr_pqw *w);
 
 /* Bytes written so far (header, row groups). */

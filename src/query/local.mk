@@ -19,3 +19,12 @@ include tests/fuzz/query.mk
 # End to end: `frocket query` shapes and exit codes, and the oracle suite over three splits.
 TESTS += tests/query/cli_test.py
 EXTRA_DIST += tests/query/cli_test.py tests/query/oracle_cmp.py tests/data/oracle
+
+# Part results on the wire (task results cross a queue); tests/unit/test_wire.c.
+libfrocket_a_SOURCES += src/query/wire.c
+noinst_HEADERS += src/query/wire.h
+check_PROGRAMS += tests/unit/test_wire
+TESTS += tests/unit/test_wire
+tests_unit_test_wire_SOURCES = tests/unit/test_wire.c tests/unit/query_testdata.h
+tests_unit_test_wire_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_wire_LDADD = $(UNIT_LDADD)

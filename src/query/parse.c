@@ -960,18 +960,18 @@ static int read_config(ctx *c, fr_query *q)
 	int64_t top, lim;
 	double grace;
 	if (c->opts) {
+		/* settings that crossed a queue are checked like any other input */
 		top = c->opts->top_default;
 		grace = c->opts->grace;
 		lim = c->opts->exact_limit;
+		if (top < 1 || top > 1000000 || !(grace >= 1.0 && grace <= 1000.0) || lim < 1)
+			return qfail(c, FR_QERR_INVALID_ARGUMENTS, "engine settings out of range: top "
+			             "%lld, grace %g, exact limit %lld", (long long)top, grace,
+			             (long long)lim);
 	} else if (fr_config_int("aggregations.top.default.count", 10, &top, &e) ||
 	    fr_config_double("aggregations.top.grace.factor", 2.0, &grace, &e) ||
 	    fr_config_int("aggregations.exact.limit", 100000, &lim, &e))
-		return qfail(c, FR_QERR_INVALID_ARGUMENTS, "%s", e.msg);
-	if (top < 1 || top > 1000000 || !(grace >= 1.0 && grace <= 1000.0) || lim < 1)
-		return qfail(c, FR_QERR_INVALID_ARGUMENTS,
-		             "FROCKET_AGGREGATIONS_TOP_DEFAULT_COUNT must be 1..1000000, "
-		             "FROCKET_AGGREGATIONS_TOP_GRACE_FACTOR 1..1000 and "
-		             "FROCKET_AGGREGATIONS_EXACT_LIMIT >= 1");
+		return qfail(c, FR_QERR_INVALID_ARGUMENTS, "%s", e.msg);   /* ranges: core/config */
 	c->top_default = (int)top;
 	q->grace = grace;
 	q->exact_limit = lim;

@@ -3,15 +3,20 @@
 #include "config.h"
 
 #include <getopt.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
-#include "kernels/kernels.h"
+#include "invoker/runtime.h"
 #include "server/server.h"
+
+static void report_env(const char *msg, void *ctx)
+{
+	(void)ctx;
+	fprintf(stderr, "frocket-server: %s\n", msg);
+}
 
 static void usage(FILE *f)
 {
@@ -60,15 +65,15 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	/* as the CLI: large part buffers outside the heap, returned at once when freed */
-	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 
+	/* every FROCKET_* setting checked (each bad one named), logging to FROCKET_LOG_FILE */
 	fr_err err = { 0 };
 	fr_invoker_opts io;
 	fr_srv_opts so;
-	if (fr_log_init(1, &err) || fr_invoker_opts_load(&io, &err) || fr_kern_init(&err) ||
+	if (fr_runtime_init(1, report_env, NULL, &err) || fr_invoker_opts_load(&io, &err) ||
 	    fr_srv_opts_load(&so, &err)) {
-		fprintf(stderr, "frocket-server: %s\n", err.msg);
+		if (err.msg[0])
+			fprintf(stderr, "frocket-server: %s\n", err.msg);
 		return 2;
 	}
 	if (bind) {

@@ -35,7 +35,8 @@ int fr_storage_list(const char *basepath, const char *pattern, fr_arena *arena,
 char *fr_storage_part_path(const char *basepath, const char *name, fr_arena *arena);
 
 /* Opens one part for reading: a regular file only (a FIFO, device or directory is refused
- * without blocking, naming what it is).  *size is the part's size in bytes.  The caller
+ * without blocking, naming what it is).  A local part name must be a plain file name (no '/',
+ * not "." or ".."): FR_EINVAL otherwise.  *size is the part's size in bytes.  The caller
  * closes the file with fr_pq_close; nothing else is held.  Errors name the part's path. */
 int fr_storage_open(const char *basepath, const char *name, fr_pq_file **out, uint64_t *size,
                     fr_err *err);

@@ -49,8 +49,11 @@ typedef struct fr_dschema_opts {
  * or STRING, no nulls) and the timestamp column (present, INT or FLOAT, no nulls or NaN),
  * reads min/max from trustworthy statistics where it can and decodes only the columns it
  * must (strings for the categorical analysis, columns without usable statistics).  Errors
- * name the part and the column ("Column uid not found in file", ...).  All in arena.
- * If ids is not NULL, also appends the part's distinct group ids in the blob format below. */
+ * start with fr_pq_name(f) and name the column ("<part>: Column uid not found in file", ...):
+ * FR_ENOTFOUND for a missing column, FR_EINVAL for a failed check, the reader's codes for a
+ * part that cannot be decoded.  All in arena (decoded columns live in scratch arenas freed
+ * before return).  If ids is not NULL, also appends the part's distinct group ids in the
+ * blob format below. */
 int fr_dschema_collect(fr_pq_file *f, const char *group_col, const char *ts_col,
                        const fr_dschema_opts *opts, fr_arena *arena, fr_dschema **out,
                        fr_buf *ids, fr_err *err);
@@ -70,17 +73,22 @@ int fr_dschema_merge(const fr_dschema *const *parts, const char *const *names, i
 int fr_dschema_write_full(const fr_dschema *s, fr_buf *b, int pretty);
 int fr_dschema_write_short(const fr_dschema *s, fr_buf *b, int pretty);
 /* Parses a full schema written by fr_dschema_write_full (from the catalog: still checked).
- * FR_ECORRUPT naming what is wrong.  Result in arena. */
+ * FR_ECORRUPT naming what is wrong: invalid JSON, a missing, unexpected or duplicated key, a
+ * value of the wrong type, attributes the writer never produces (min/max on a non-numeric
+ * column, top values on a non-categorical one), a group or timestamp column that is not a
+ * supported column.  write_full(parse(write_full(s))) == write_full(s).  Result in arena. */
 int fr_dschema_parse(const char *json, size_t len, fr_arena *arena, fr_dschema **out,
                      fr_err *err);
 /* The short schema as the query validator wants it; names point into s.  In arena. */
 int fr_dschema_qschema(const fr_dschema *s, fr_arena *arena, fr_qschema *out, fr_err *err);
 
 /* ---- Group-id sets (the uniqueness check, §5.7) ----
- * Blob: magic "FRID", u8 version, u8 kind (1 int64, 2 string), u64 count, then the values
- * sorted ascending and distinct: int64 little-endian, or u32 length + bytes (byte order);
- * the whole payload after the header may be zstd-compressed (u8 flag).  Sorted sets let the
- * check merge k parts in one streaming pass. */
+ * Blob: magic "FRID", u8 version (1), u8 kind (1 int64, 2 string), u64 count (LE), u8 flag,
+ * then the payload: the values sorted ascending and distinct, int64 little-endian (signed
+ * order), or u32 length + bytes (byte order).  Flag 0: the payload as is; flag 1: u64 payload
+ * length, then one zstd frame holding the payload (its content size recorded) and nothing
+ * after it.  Writers compress payloads of 1 KiB and more when that saves space; readers refuse
+ * payloads over 1 GiB.  Sorted sets let the check merge k parts in one streaming pass. */
 
 /* Checks that no group id appears in two of the n sets (each set is distinct already).
  * FR_EINVAL "Group IDs are not unique across the <n> sampled files! <id> is in both <a> and

@@ -6,13 +6,20 @@
 #include <stdint.h>
 #include "core/error.h"
 
-/* A non-negative integer with an optional k/M/G suffix (powers of 1000): "2500000",
- * "2.5M", "20M".  FR_EINVAL with a message naming the flag. */
+/* --parts of gen and repartition: both hold a writer per part, one bound for both. */
+#define FR_ARGS_MAX_PARTS 10000
+
+/* A count in [min, max]: digits with an optional k/M/G suffix (powers of 1000) and a fraction
+ * that must give a whole number: "2500000", "2.5M", "20M".  Never overflows, whatever the
+ * digits.  FR_EINVAL with "FLAG: 'S' is not a valid count" or, for a well-formed value out of
+ * range (however large), "FLAG must be between MIN and MAX, not S". */
+int fr_args_range(const char *flag, const char *s, int64_t min, int64_t max, int64_t *out,
+	fr_err *err);
+/* fr_args_range over [0, INT64_MAX]. */
 int fr_args_count(const char *flag, const char *s, int64_t *out, fr_err *err);
+/* --parts N, 1..FR_ARGS_MAX_PARTS, the same for every command. */
+int fr_args_parts(const char *s, int *out, fr_err *err);
+/* --codec NAME: snappy, zstd, gzip or none (FR_PQ_CODEC_*). */
+int fr_args_codec(const char *s, int *out, fr_err *err);
 
 #endif
-
-/* Number of files named part-NNNNN.parquet in dir whose number is >= nparts: leftovers of an
- * earlier run with more parts, which would silently join the dataset.  The first is named in
- * first (size n).  0 when none or when dir cannot be read. */
-int fr_args_stale_parts(const char *dir, int nparts, char *first, size_t n);

@@ -10,18 +10,18 @@
  * add-to-cart to a transaction (1 in 3).  Items are heavy-tailed in popularity; category,
  * price (8% unknown) and attribute tokens are functions of the item. */
 #include "tools/gen.h"
+#include "tools/args.h"
+#include "tools/outset.h"
 #include "tools/partition.h"
 #include "tools/progress.h"
 #include "parquet/format.h"
 #include "parquet/writer.h"
 #include "core/buf.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -119,6 +119,7 @@ static uint32_t user_weight(uint64_t seed, int64_t u)
 
 typedef struct gen_ctx {
 	const fr_gen_opts *o;
+	fr_outset *outs;        /* where parts go until the whole run succeeded */
 	int64_t users;
 	uint64_t wsum;          /* sum of weights */
 	int64_t extra;          /* rows - users, shared out by weight */
@@ -540,9 +541,7 @@ static int gen_part(gen_ctx *g, int part, fr_err *err)
 	memset(&ps, 0, sizeof ps);
 	ps.g = g;
 	ps.part = part;
-	char path[4096];
-	if (snprintf(path, sizeof path, "%s/part-%05d.parquet", o->out, part) >= (int)sizeof path)
-		return fr_err_set(err, FR_EINVAL, "output path too long: %s", o->out);
+	const char *path = fr_outset_tmp_path(g->outs, part);
 	int64_t cap = o->row_group_rows;
 	if (rgbuf_init(&ps.b, cap))
 		return fr_err_set(err, FR_ENOMEM, "out of memory for a row group of %lld rows",
@@ -594,49 +593,31 @@ static void *worker(void *arg)
 	}
 }
 
-static int mkdirs(const char *dir, fr_err *err)
-{
-	char buf[4096];
-	size_t n = strlen(dir);
-	if (n == 0 || n >= sizeof buf)
-		return fr_err_set(err, FR_EINVAL, "bad output directory '%s'", dir);
-	memcpy(buf, dir, n + 1);
-	for (size_t i = 1; i <= n; i++) {
-		if (buf[i] == '/' || buf[i] == 0) {
-			char c = buf[i];
-			buf[i] = 0;
-			if (mkdir(buf, 0777) && errno != EEXIST)
-				return fr_err_set(err, FR_EIO, "%s: cannot create directory: %s", buf,
-					strerror(errno));
-			buf[i] = c;
-		}
-	}
-	struct stat st;
-	if (stat(dir, &st) || !S_ISDIR(st.st_mode))
-		return fr_err_set(err, FR_EIO, "%s: not a directory", dir);
-	return 0;
-}
-
 int fr_gen_run(const fr_gen_opts *o, fr_err *err)
 {
-	if (o->parts < 1 || o->parts > 100000)
-		return fr_err_set(err, FR_EINVAL, "--parts must be between 1 and 100000, not %d",
-			o->parts);
-	if (o->rows < 1 || o->rows > (int64_t)1 << 40)
-		return fr_err_set(err, FR_EINVAL, "--rows must be between 1 and 2^40, not %lld",
-			(long long)o->rows);
+	if (o->parts < 1 || o->parts > FR_ARGS_MAX_PARTS)
+		return fr_err_set(err, FR_EINVAL, "--parts must be between 1 and %d, not %d",
+			FR_ARGS_MAX_PARTS, o->parts);
+	if (o->rows < 1 || o->rows > FR_GEN_MAX_ROWS)
+		return fr_err_set(err, FR_EINVAL, "--rows must be between 1 and %lld, not %lld",
+			(long long)FR_GEN_MAX_ROWS, (long long)o->rows);
 	int64_t users = o->users ? o->users : (o->rows + 1) / 2;
 	if (users < 1 || users > o->rows)
 		return fr_err_set(err, FR_EINVAL, "--users must be between 1 and --rows (%lld), "
 			"not %lld", (long long)o->rows, (long long)users);
-	if (o->row_group_rows < 1 || o->row_group_rows > (1 << 26))
-		return fr_err_set(err, FR_EINVAL, "--row-group-rows must be between 1 and %d, "
-			"not %lld", 1 << 26, (long long)o->row_group_rows);
-	if (mkdirs(o->out, err))
-		return err->code;
+	if (o->row_group_rows < 1 || o->row_group_rows > FR_GEN_MAX_ROW_GROUP_ROWS)
+		return fr_err_set(err, FR_EINVAL, "--row-group-rows must be between 1 and %lld, "
+			"not %lld", (long long)FR_GEN_MAX_ROW_GROUP_ROWS, (long long)o->row_group_rows);
+	if (o->threads < 0 || o->threads > FR_GEN_MAX_THREADS)
+		return fr_err_set(err, FR_EINVAL, "--threads must be between 0 and %d, not %d",
+			FR_GEN_MAX_THREADS, o->threads);
 	gen_ctx *g = calloc(1, sizeof *g);
 	if (!g)
 		return fr_err_set(err, FR_ENOMEM, "out of memory");
+	if (fr_outset_begin(o->out, o->parts, &g->outs, err)) {
+		free(g);
+		return err->code;
+	}
 	g->o = o;
 	g->users = users;
 	/* RetailRocket: ~235k items for 2.76M events. */
@@ -677,7 +658,8 @@ int fr_gen_run(const fr_gen_opts *o, fr_err *err)
 	if (g->failed) {
 		*err = g->err;
 		rc = err->code ? err->code : FR_EIO;
-	} else {
+		fr_outset_abort(g->outs);
+	} else if ((rc = fr_outset_commit(g->outs, err)) == 0) {
 		fr_progress_draw(&g->prog, 1);
 	}
 	pthread_mutex_destroy(&g->mu);

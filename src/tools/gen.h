@@ -21,8 +21,14 @@ typedef struct fr_gen_opts {
 	int page_v2;               /* DATA_PAGE_V2 instead of v1 data pages */
 } fr_gen_opts;
 
+/* Bounds of the options (--parts: FR_ARGS_MAX_PARTS, tools/args.h). */
+#define FR_GEN_MAX_ROWS ((int64_t)1 << 40)
+#define FR_GEN_MAX_ROW_GROUP_ROWS ((int64_t)1 << 26)
+#define FR_GEN_MAX_THREADS 1024
+
 void fr_gen_opts_default(fr_gen_opts *o);
-/* Writes out/part-00000.parquet ... ; errors name the option or the file. */
+/* Writes out/part-00000.parquet ... through an output set (tools/outset.h): the parts appear
+ * only when every one was written; errors name the option or the file. */
 int fr_gen_run(const fr_gen_opts *o, fr_err *err);
 
 #endif

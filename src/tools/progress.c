@@ -1,27 +1,27 @@
 /* Progress bar: "\r<label> [#####.....]  42%  1.2M/2.5M rows  3.1s" on stderr. */
 #include "tools/progress.h"
 
+#include "core/clock.h"
+#include "core/config.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-double fr_progress_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 void fr_progress_init(fr_progress *p, const char *label, int64_t total)
 {
 	memset(p, 0, sizeof *p);
 	p->label = label;
 	p->total = total > 0 ? total : 1;
-	const char *env = getenv("FROCKET_PROGRESS");
-	p->enabled = isatty(2) && !(env && !strcmp(env, "0"));
-	p->start = fr_progress_now();
+	/* FROCKET_PROGRESS: a strict boolean (core/config, checked up front by the CLI). */
+	fr_err e = { 0 };
+	int on;
+	if (fr_config_bool("progress", 1, &on, &e))
+		on = 1;
+	p->enabled = isatty(2) && on;
+	p->start = fr_mono_s();
 }
 
 void fr_progress_add(fr_progress *p, int64_t n)
@@ -45,7 +45,7 @@ void fr_progress_draw(fr_progress *p, int final)
 {
 	if (!p->enabled)
 		return;
-	double now = fr_progress_now();
+	double now = fr_mono_s();
 	if (!final && now - p->last_draw < 0.1)
 		return;
 	p->last_draw = now;

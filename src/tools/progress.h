@@ -18,6 +18,5 @@ void fr_progress_init(fr_progress *p, const char *label, int64_t total);
 void fr_progress_add(fr_progress *p, int64_t n);
 /* Redraws if 100 ms passed (or always when final); final ends the line. */
 void fr_progress_draw(fr_progress *p, int final);
-double fr_progress_now(void);
 
 #endif

@@ -1,15 +1,24 @@
 /* Repartition: inputs are read one row group at a time and, inside it, one column at a time
  * (through the reader's byte-range interface, so nothing is mapped or held beyond the chunk
- * being decoded).  Rows are scattered into one buffer per output part; a part's buffer is
- * written out as a row group when it reaches its share of the memory budget.  Outputs are
- * written under temporary names and renamed at the end, so a failure leaves no half dataset
- * and an input can never be overwritten while it is read.
+ * being decoded).  One pass per input row group: each column chunk is decoded once and its
+ * rows scattered into one buffer per output part; parts write out row groups of exactly
+ * --row-group-rows rows as they fill (the last one of a part may be smaller).  Outputs go
+ * through an output set (tools/outset.h): temporary names, renamed together at the end, so a
+ * failure or a signal leaves no half dataset and an input can never be overwritten while it
+ * is read.
  *
- * Memory: budget = --memory minus a fixed reserve for the program itself.  40% of it holds
- * the part buffers (a part flushes at 40%/N), 30% bounds the decoded slice of an input row
- * group (larger row groups are processed in row slices), the rest covers encoding scratch
- * and the reader's chunk buffer. */
+ * Memory: budget = --memory minus a fixed reserve for the program itself.  A pass over a row
+ * group needs room for its rows in the part buffers, its part ids, the decoded group-id
+ * column and one other decoded column (estimated from the row count and the chunk sizes in
+ * the metadata, see rg_need).  Before a pass, when what the part buffers hold plus that need
+ * would pass the budget, every part is written out and its buffers freed.  An input row group
+ * whose pass alone needs more than the budget is refused before anything is written, with
+ * the --memory that would do.  Each part's open writer (stdio buffer, bookkeeping) is taken
+ * off the budget first. */
 #include "tools/repartition.h"
+#include "core/file.h"
+#include "tools/args.h"
+#include "tools/outset.h"
 #include "tools/partition.h"
 #include "tools/progress.h"
 #include "parquet/format.h"
@@ -28,7 +37,6 @@
 
 #define MB (1024 * 1024)
 #define RESERVE_MB 6
-#define MIN_MEMORY_MB 12
 
 void fr_repart_opts_default(fr_repart_opts *o)
 {
@@ -68,14 +76,11 @@ static int pread_fn(void *ctx, uint64_t off, uint64_t len, void *dst, fr_err *er
 static int input_open(const char *path, input *in, fr_err *err)
 {
 	in->f = NULL;
-	in->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (in->fd < 0)
-		return fr_err_set(err, FR_EIO, "%s: %s", path, strerror(errno));
+	in->fd = -1;
 	struct stat st;
-	if (fstat(in->fd, &st) || !S_ISREG(st.st_mode)) {
-		close(in->fd);
-		return fr_err_set(err, FR_EIO, "%s: not a regular file", path);
-	}
+	/* a FIFO or device among the inputs is refused by what it is, never waited on */
+	if (fr_file_open_regular(path, &in->fd, &st, err))
+		return err->code;
 	if (fr_pq_open_reader(path, (uint64_t)st.st_size, pread_fn, in, &in->f, err)) {
 		close(in->fd);
 		in->fd = -1;
@@ -179,7 +184,8 @@ static int check_schema(const fr_repart_opts *o, int i, fr_pq_file *f, ocol **co
 /* ---- part buffers ------------------------------------------------------------------------ */
 
 typedef struct pcol {
-	uint8_t *vals;          /* 1 byte (BOOLEAN) or 8 bytes (int64 / double) per row */
+	uint8_t *vals;          /* 1 byte (BOOLEAN) or 8 bytes (int64 / double) per row; NULL for
+	                         * BYTE_ARRAY, whose values are off + data */
 	uint64_t *valid;        /* NULL for required columns */
 	int64_t *off;           /* BYTE_ARRAY: cap + 1 offsets into data */
 	uint8_t *data;          /* BYTE_ARRAY bytes; grown by 1.5x (not 2x) to stay in budget */
@@ -189,9 +195,7 @@ typedef struct pcol {
 typedef struct pbuf {
 	int64_t n, cap;
 	pcol *cols;
-	size_t bytes;           /* bytes held (capacity), for the budget */
 	fr_pqw *w;
-	char *tmp_path, *path;
 } pbuf;
 
 typedef struct rp {
@@ -199,35 +203,77 @@ typedef struct rp {
 	ocol *cols;
 	int ncols, gcol;
 	pbuf *parts;
-	size_t part_budget, slice_budget;
+	double usable;          /* bytes of the budget for buffers and decoding */
+	double held;            /* bytes the part buffers hold (capacity) */
 	uint32_t *pid;          /* part of each row of the current input row group */
 	size_t pid_cap;
 	int64_t *cursor, *count;
+	uint64_t *bits;         /* validity of one column of a row group being written */
+	size_t bits_words;
+	fr_vec *vecs;           /* ncols vectors of a row group being written */
+	fr_outset *outs;
 	fr_progress prog;
 } rp;
 
 static size_t elem_size(int type)
 {
-	return type == FR_PQ_BOOLEAN ? 1 : 8;
+	return type == FR_PQ_BOOLEAN ? 1 : type == FR_PQ_BYTE_ARRAY ? 0 : 8;
+}
+
+static int phys_size(int type)
+{
+	return type == FR_PQ_BOOLEAN ? 1 : type == FR_PQ_INT32 || type == FR_PQ_FLOAT ? 4 :
+		type == FR_PQ_BYTE_ARRAY ? 0 : 8;
+}
+
+/* Estimated bytes a pass over row group g needs beyond what the part buffers already hold:
+ * room for its rows in the part buffers (which may grow by 1.5x past it), its part ids, and
+ * the decoded group-id column alongside the largest other decoded column (values, offsets,
+ * dictionary indices, validity, and the chunk as read and uncompressed).  In doubles: the
+ * metadata is untrusted and its sizes may be anything. */
+static double rg_need(const rp *R, fr_pq_file *f, int g)
+{
+	double rows = (double)fr_pq_row_group_rows(f, g);
+	if (rows <= 0)
+		return 0;
+	double buf = 0, gcol = 0, other = 0;
+	for (int c = 0; c < R->ncols; c++) {
+		fr_pq_chunkinfo ch;
+		double unc = 0, comp = 0;
+		if (!fr_pq_chunk_info(f, g, c, &ch)) {
+			unc = ch.uncompressed_size > 0 ? (double)ch.uncompressed_size : 0;
+			comp = ch.compressed_size > 0 ? (double)ch.compressed_size : 0;
+		}
+		int bin = R->cols[c].type == FR_PQ_BYTE_ARRAY;
+		buf += rows * (double)elem_size(R->cols[c].type) + (R->cols[c].optional ? rows / 8 : 0) +
+			(bin ? rows * 8 + unc : 0);
+		double dec = rows * (phys_size(R->cols[c].type) + 4) + rows / 8 +
+			(bin ? rows * 8 + unc : 0) + unc + comp;
+		if (c == R->gcol)
+			gcol = dec;
+		else if (dec > other)
+			other = dec;
+	}
+	return buf * 1.5 + rows * 4 + gcol + other;
 }
 
 static int pbuf_reserve(rp *R, pbuf *p, int64_t need)
 {
 	if (need <= p->cap)
 		return 0;
-	/* 1.5x growth: doubling would overshoot the part's share of the budget by up to 2x. */
+	/* 1.5x growth: doubling would overshoot the budget by up to 2x. */
 	int64_t cap = p->cap + p->cap / 2;
 	if (cap < need)
 		cap = need;
-	if (cap < 1024)
-		cap = 1024;
 	for (int c = 0; c < R->ncols; c++) {
 		pcol *pc = &p->cols[c];
 		size_t es = elem_size(R->cols[c].type);
-		uint8_t *v = realloc(pc->vals, (size_t)cap * es);
-		if (!v)
-			return FR_ENOMEM;
-		pc->vals = v;
+		if (es) {
+			uint8_t *v = realloc(pc->vals, (size_t)cap * es);
+			if (!v)
+				return FR_ENOMEM;
+			pc->vals = v;
+		}
 		if (R->cols[c].optional) {
 			size_t ow = FR_BITMAP_WORDS(p->cap), nw = FR_BITMAP_WORDS(cap);
 			uint64_t *b = realloc(pc->valid, nw * 8);
@@ -249,65 +295,145 @@ static int pbuf_reserve(rp *R, pbuf *p, int64_t need)
 	return 0;
 }
 
-static size_t pbuf_bytes(const rp *R, const pbuf *p)
+static double pbuf_bytes(const rp *R, const pbuf *p)
 {
-	size_t b = 0;
+	double b = 0;
 	for (int c = 0; c < R->ncols; c++) {
-		b += (size_t)p->cap * elem_size(R->cols[c].type);
+		b += (double)p->cap * (double)elem_size(R->cols[c].type);
 		if (R->cols[c].optional)
-			b += FR_BITMAP_WORDS(p->cap) * 8;
+			b += (double)FR_BITMAP_WORDS(p->cap) * 8;
 		if (R->cols[c].type == FR_PQ_BYTE_ARRAY)
-			b += (size_t)(p->cap + 1) * 8 + p->cols[c].dcap;
+			b += (double)(p->cap + 1) * 8 + (double)p->cols[c].dcap;
 	}
 	return b;
 }
 
-static int flush_part(rp *R, int part, fr_err *err)
+static void pbuf_release(rp *R, pbuf *p)
 {
-	pbuf *p = &R->parts[part];
-	if (!p->n)
-		return 0;
-	fr_vec *v = calloc((size_t)R->ncols, sizeof *v);
-	if (!v)
-		return fr_err_set(err, FR_ENOMEM, "out of memory");
 	for (int c = 0; c < R->ncols; c++) {
 		pcol *pc = &p->cols[c];
-		v[c].len = p->n;
-		v[c].valid = pc->valid;
+		free(pc->vals);
+		free(pc->valid);
+		free(pc->off);
+		free(pc->data);
+		memset(pc, 0, sizeof *pc);
+	}
+	p->cap = 0;
+}
+
+/* Bits [from, from + n) of src into dst[0..]; the rest of dst's last word is cleared. */
+static void copy_bits(uint64_t *dst, const uint64_t *src, int64_t from, int64_t n)
+{
+	memset(dst, 0, FR_BITMAP_WORDS(n) * 8);
+	for (int64_t i = 0; i < n; i++)
+		if (fr_bit_get(src, from + i))
+			fr_bit_set(dst, i);
+}
+
+/* Writes rows [start, start + n) of part p as one row group. */
+static int write_rows(rp *R, int part, int64_t start, int64_t n, fr_err *err)
+{
+	pbuf *p = &R->parts[part];
+	size_t words = FR_BITMAP_WORDS(n) * (size_t)R->ncols;
+	if (start % 64 && words > R->bits_words) {
+		uint64_t *b = realloc(R->bits, words * 8);
+		if (!b)
+			return fr_err_set(err, FR_ENOMEM, "out of memory writing part %d", part);
+		R->bits = b;
+		R->bits_words = words;
+	}
+	fr_vec *v = R->vecs;
+	memset(v, 0, (size_t)R->ncols * sizeof *v);
+	for (int c = 0; c < R->ncols; c++) {
+		pcol *pc = &p->cols[c];
+		v[c].len = n;
+		if (pc->valid && start % 64) {
+			uint64_t *b = R->bits + (size_t)c * FR_BITMAP_WORDS(n);
+			copy_bits(b, pc->valid, start, n);
+			v[c].valid = b;
+		} else if (pc->valid) {
+			v[c].valid = pc->valid + start / 64;
+		}
 		switch (R->cols[c].type) {
-		case FR_PQ_BOOLEAN: v[c].kind = FR_VEC_BOOL; v[c].v.b = pc->vals; break;
+		case FR_PQ_BOOLEAN: v[c].kind = FR_VEC_BOOL; v[c].v.b = pc->vals + start; break;
 		case FR_PQ_INT32:
-		case FR_PQ_INT64: v[c].kind = FR_VEC_I64; v[c].v.i64 = (int64_t *)pc->vals; break;
+		case FR_PQ_INT64:
+			v[c].kind = FR_VEC_I64;
+			v[c].v.i64 = (int64_t *)(void *)(pc->vals + start * 8);
+			break;
 		case FR_PQ_FLOAT:
-		case FR_PQ_DOUBLE: v[c].kind = FR_VEC_F64; v[c].v.f64 = (double *)pc->vals; break;
+		case FR_PQ_DOUBLE:
+			v[c].kind = FR_VEC_F64;
+			v[c].v.f64 = (double *)(void *)(pc->vals + start * 8);
+			break;
 		default:
+			/* Offsets stay absolute: the writer reads data + off[r]. */
 			v[c].kind = FR_VEC_BIN;
-			v[c].dict = (fr_strtab){ (uint32_t)p->n, pc->off, pc->data ? pc->data
+			v[c].dict = (fr_strtab){ (uint32_t)n, pc->off + start, pc->data ? pc->data
 				: (const uint8_t *)"" };
 		}
 	}
-	int rc = fr_pqw_write_row_group(p->w, p->n, v, err);
-	free(v);
-	if (rc)
-		return rc;
+	return fr_pqw_write_row_group(p->w, n, v, err);
+}
+
+/* Writes part p's buffered rows as row groups of --row-group-rows rows; with all, the last,
+ * smaller one too, else the remainder moves to the front of the buffers for the next pass. */
+static int flush_part(rp *R, int part, int all, fr_err *err)
+{
+	pbuf *p = &R->parts[part];
+	int64_t rgr = R->o->row_group_rows, done = 0;
+	while (p->n - done >= rgr || (all && p->n > done)) {
+		int64_t k = p->n - done < rgr ? p->n - done : rgr;
+		if (write_rows(R, part, done, k, err))
+			return err->code;
+		done += k;
+	}
+	if (!done)
+		return 0;
 	fr_pqw_release_scratch(p->w);
+	int64_t rem = p->n - done;
 	for (int c = 0; c < R->ncols; c++) {
 		pcol *pc = &p->cols[c];
-		if (pc->valid)
-			memset(pc->valid, 0, FR_BITMAP_WORDS(p->n) * 8);
-		pc->dlen = 0;
+		size_t es = elem_size(R->cols[c].type);
+		if (es && rem)
+			memmove(pc->vals, pc->vals + (size_t)done * es, (size_t)rem * es);
+		if (pc->valid) {
+			size_t w0 = FR_BITMAP_WORDS(rem), w1 = FR_BITMAP_WORDS(p->n);
+			if (rem) {
+				/* Through the scratch: source and destination overlap. */
+				if (w0 > R->bits_words) {
+					uint64_t *b = realloc(R->bits, w0 * 8);
+					if (!b)
+						return fr_err_set(err, FR_ENOMEM, "out of memory buffering part %d",
+							part);
+					R->bits = b;
+					R->bits_words = w0;
+				}
+				copy_bits(R->bits, pc->valid, done, rem);
+				memcpy(pc->valid, R->bits, w0 * 8);
+			}
+			memset(pc->valid + w0, 0, (w1 - w0) * 8);
+		}
+		if (R->cols[c].type == FR_PQ_BYTE_ARRAY) {
+			int64_t base = pc->off[done];
+			if (rem)
+				memmove(pc->data, pc->data + base, (size_t)(pc->off[p->n] - base));
+			for (int64_t i = 0; i <= rem; i++)
+				pc->off[i] = pc->off[done + i] - base;
+			pc->dlen -= (size_t)base;
+		}
 	}
-	p->n = 0;
+	p->n = rem;
 	return 0;
 }
 
-/* Scatters rows [a, b) of one loaded input column to the part buffers. */
-static int scatter(rp *R, int c, const fr_pq_phys *ph, int64_t a, int64_t b)
+/* Scatters the rows of one loaded input column to the part buffers. */
+static int scatter(rp *R, int c, const fr_pq_phys *ph, int64_t rows)
 {
 	int type = R->cols[c].type;
 	for (int p = 0; p < R->o->parts; p++)
 		R->cursor[p] = R->parts[p].n;
-	for (int64_t r = a; r < b; r++) {
+	for (int64_t r = 0; r < rows; r++) {
 		uint32_t p = R->pid[r];
 		pbuf *pb = &R->parts[p];
 		pcol *pc = &pb->cols[c];
@@ -368,6 +494,17 @@ static int scatter(rp *R, int c, const fr_pq_phys *ph, int64_t a, int64_t b)
 	return 0;
 }
 
+static int load_col(fr_pq_file *f, const char *name, const char *col, int c, int g,
+	int64_t rows, fr_arena *a, fr_pq_phys *ph, fr_err *err)
+{
+	if (fr_pq_load_physical(f, c, g, a, ph, err))
+		return err->code;
+	if (ph->len != rows)
+		return fr_err_set(err, FR_ECORRUPT, "%s: row group %d: column %s has %lld rows, "
+			"expected %lld", name, g, col, (long long)ph->len, (long long)rows);
+	return 0;
+}
+
 static int process_file(rp *R, int fi, input *in, fr_err *err)
 {
 	const fr_repart_opts *o = R->o;
@@ -378,6 +515,15 @@ static int process_file(rp *R, int fi, input *in, fr_err *err)
 		int64_t rows = fr_pq_row_group_rows(f, g);
 		if (rows <= 0)
 			continue;
+		/* Room for this pass: write out and free what the parts hold when needed. */
+		if (R->held + rg_need(R, f, g) > R->usable) {
+			for (int p = 0; p < o->parts; p++) {
+				if (flush_part(R, p, 1, err))
+					return err->code;
+				pbuf_release(R, &R->parts[p]);
+			}
+			R->held = 0;
+		}
 		/* Part of every row, from the group id column. */
 		if ((size_t)rows > R->pid_cap) {
 			uint32_t *np = realloc(R->pid, (size_t)rows * 4);
@@ -387,108 +533,70 @@ static int process_file(rp *R, int fi, input *in, fr_err *err)
 			R->pid = np;
 			R->pid_cap = (size_t)rows;
 		}
-		fr_arena *a = fr_arena_new(0);
-		if (!a)
+		fr_arena *ga = fr_arena_new(0);
+		if (!ga)
 			return fr_err_set(err, FR_ENOMEM, "out of memory");
-		fr_pq_phys ph;
-		if (fr_pq_load_physical(f, R->gcol, g, a, &ph, err)) {
-			fr_arena_free(a);
+		fr_pq_phys gph;
+		if (load_col(f, name, o->group_col, R->gcol, g, rows, ga, &gph, err)) {
+			fr_arena_free(ga);
 			return err->code;
-		}
-		if (ph.len != rows) {
-			fr_arena_free(a);
-			return fr_err_set(err, FR_ECORRUPT, "%s: row group %d: column %s has %lld rows, "
-				"expected %lld", name, g, o->group_col, (long long)ph.len, (long long)rows);
 		}
 		uint32_t np = (uint32_t)o->parts;
 		for (int64_t r = 0; r < rows; r++) {
-			if (ph.valid && !fr_bit_get(ph.valid, r)) {
+			if (gph.valid && !fr_bit_get(gph.valid, r)) {
 				R->pid[r] = 0;   /* null group ids all go to part 0 */
 				continue;
 			}
-			if (ph.physical_type == FR_PQ_INT32) {
+			if (gph.physical_type == FR_PQ_INT32) {
 				int32_t x;
-				memcpy(&x, ph.data + r * 4, 4);
+				memcpy(&x, gph.data + r * 4, 4);
 				R->pid[r] = fr_part_of_int(x, np);
-			} else if (ph.physical_type == FR_PQ_INT64) {
+			} else if (gph.physical_type == FR_PQ_INT64) {
 				int64_t x;
-				memcpy(&x, ph.data + r * 8, 8);
+				memcpy(&x, gph.data + r * 8, 8);
 				R->pid[r] = fr_part_of_int(x, np);
 			} else {
-				int64_t s = ph.bin.off[r], e = ph.bin.off[r + 1];
-				R->pid[r] = fr_part_of_bytes(ph.bin.data + s, (size_t)(e - s), np);
+				int64_t s = gph.bin.off[r], e = gph.bin.off[r + 1];
+				R->pid[r] = fr_part_of_bytes(gph.bin.data + s, (size_t)(e - s), np);
 			}
 		}
-		/* Row slices so that the decoded slice stays within its budget: estimated from the
-		 * decoded group column and the chunk sizes of the others. */
-		size_t est = 0;
-		for (int c = 0; c < R->ncols; c++) {
-			fr_pq_chunkinfo ch;
-			size_t fixed = (size_t)rows * (elem_size(R->cols[c].type) + 1);
-			if (R->cols[c].type == FR_PQ_BYTE_ARRAY)
-				fixed += (size_t)rows * 8;
-			size_t unc = fr_pq_chunk_info(f, g, c, &ch) ? 0 : (size_t)ch.uncompressed_size;
-			est += fixed > unc ? fixed : unc;
-		}
-		fr_arena_free(a);
-		int64_t slices = (int64_t)(est / R->slice_budget) + 1;
-		int64_t step = (rows + slices - 1) / slices;
-		for (int64_t s0 = 0; s0 < rows; s0 += step) {
-			int64_t s1 = rows - s0 > step ? s0 + step : rows;
-			memset(R->count, 0, sizeof(int64_t) * (size_t)o->parts);
-			for (int64_t r = s0; r < s1; r++)
-				R->count[R->pid[r]]++;
-			for (int p = 0; p < o->parts; p++)
-				if (pbuf_reserve(R, &R->parts[p], R->parts[p].n + R->count[p]))
-					return fr_err_set(err, FR_ENOMEM, "out of memory buffering part %d", p);
-			for (int c = 0; c < R->ncols; c++) {
-				fr_arena *ca = fr_arena_new(0);
-				if (!ca)
-					return fr_err_set(err, FR_ENOMEM, "out of memory");
-				if (fr_pq_load_physical(f, c, g, ca, &ph, err)) {
-					fr_arena_free(ca);
-					return err->code;
-				}
-				int rc = ph.len != rows ? FR_ECORRUPT : scatter(R, c, &ph, s0, s1);
-				fr_arena_free(ca);
-				if (rc == FR_ECORRUPT)
-					return fr_err_set(err, rc, "%s: row group %d: column %s has %lld rows, "
-						"expected %lld", name, g, R->cols[c].name, (long long)ph.len,
-						(long long)rows);
-				if (rc)
-					return fr_err_set(err, FR_ENOMEM, "out of memory buffering rows");
+		memset(R->count, 0, sizeof(int64_t) * (size_t)o->parts);
+		for (int64_t r = 0; r < rows; r++)
+			R->count[R->pid[r]]++;
+		int rc = 0;
+		for (int p = 0; p < o->parts && !rc; p++)
+			if (pbuf_reserve(R, &R->parts[p], R->parts[p].n + R->count[p]))
+				rc = fr_err_set(err, FR_ENOMEM, "out of memory buffering part %d", p);
+		/* Each chunk decoded once; the group-id column's is kept from above. */
+		for (int c = 0; c < R->ncols && !rc; c++) {
+			if (c == R->gcol) {
+				if (scatter(R, c, &gph, rows))
+					rc = fr_err_set(err, FR_ENOMEM, "out of memory buffering rows");
+				continue;
 			}
-			for (int p = 0; p < o->parts; p++) {
-				pbuf *pb = &R->parts[p];
-				pb->n += R->count[p];
-				pb->bytes = pbuf_bytes(R, pb);
-				if (pb->n >= o->row_group_rows || pb->bytes >= R->part_budget)
-					if (flush_part(R, p, err))
-						return err->code;
-			}
-			fr_progress_add(&R->prog, s1 - s0);
-			fr_progress_draw(&R->prog, 0);
+			fr_arena *ca = fr_arena_new(0);
+			fr_pq_phys ph;
+			if (!ca)
+				rc = fr_err_set(err, FR_ENOMEM, "out of memory");
+			else if (!(rc = load_col(f, name, R->cols[c].name, c, g, rows, ca, &ph, err)) &&
+			    scatter(R, c, &ph, rows))
+				rc = fr_err_set(err, FR_ENOMEM, "out of memory buffering rows");
+			fr_arena_free(ca);
 		}
+		fr_arena_free(ga);
+		if (rc)
+			return rc;
+		R->held = 0;
+		for (int p = 0; p < o->parts; p++) {
+			pbuf *pb = &R->parts[p];
+			pb->n += R->count[p];
+			if (flush_part(R, p, 0, err))
+				return err->code;
+			R->held += pbuf_bytes(R, pb);
+		}
+		fr_progress_add(&R->prog, rows);
+		fr_progress_draw(&R->prog, 0);
 	}
-	return 0;
-}
-
-static int mkdirs(const char *dir, fr_err *err)
-{
-	char buf[4096];
-	size_t n = strlen(dir);
-	if (n == 0 || n >= sizeof buf)
-		return fr_err_set(err, FR_EINVAL, "bad output directory '%s'", dir);
-	memcpy(buf, dir, n + 1);
-	for (size_t i = 1; i <= n; i++)
-		if (buf[i] == '/' || buf[i] == 0) {
-			char c = buf[i];
-			buf[i] = 0;
-			if (mkdir(buf, 0777) && errno != EEXIST)
-				return fr_err_set(err, FR_EIO, "%s: cannot create directory: %s", buf,
-					strerror(errno));
-			buf[i] = c;
-		}
 	return 0;
 }
 
@@ -496,49 +604,73 @@ int fr_repart_run(const fr_repart_opts *o, fr_err *err)
 {
 	if (!o->group_col || !*o->group_col)
 		return fr_err_set(err, FR_EINVAL, "--group-id COLUMN is required");
-	if (o->parts < 1 || o->parts > 10000)
-		return fr_err_set(err, FR_EINVAL, "--parts must be between 1 and 10000, not %d",
-			o->parts);
+	if (o->parts < 1 || o->parts > FR_ARGS_MAX_PARTS)
+		return fr_err_set(err, FR_EINVAL, "--parts must be between 1 and %d, not %d",
+			FR_ARGS_MAX_PARTS, o->parts);
 	if (!o->out)
 		return fr_err_set(err, FR_EINVAL, "--out DIR is required");
 	if (o->ninputs < 1)
 		return fr_err_set(err, FR_EINVAL, "no input files");
-	if (o->memory_mb < MIN_MEMORY_MB || o->memory_mb > ((int64_t)1 << 40))
-		return fr_err_set(err, FR_EINVAL, "--memory must be at least %d (MB), not %lld",
-			MIN_MEMORY_MB, (long long)o->memory_mb);
+	if (o->memory_mb < FR_REPART_MIN_MEMORY_MB || o->memory_mb > FR_REPART_MAX_MEMORY_MB)
+		return fr_err_set(err, FR_EINVAL, "--memory must be between %d and %d (MB), not %lld",
+			FR_REPART_MIN_MEMORY_MB, FR_REPART_MAX_MEMORY_MB, (long long)o->memory_mb);
 	if (o->row_group_rows < 1 || o->row_group_rows > INT32_MAX)
-		return fr_err_set(err, FR_EINVAL, "--row-group-rows must be between 1 and %d",
-			INT32_MAX);
+		return fr_err_set(err, FR_EINVAL, "--row-group-rows must be between 1 and %d, not %lld",
+			INT32_MAX, (long long)o->row_group_rows);
 
 	rp R;
 	memset(&R, 0, sizeof R);
 	R.o = o;
+	/* Every part's writer lives for the whole run: its stdio buffer (scaled down for many
+	 * parts) and bookkeeping come off the budget first. */
+	size_t io_buffer = (size_t)((double)(o->memory_mb - RESERVE_MB) * MB / 8 / o->parts);
+	io_buffer = io_buffer > 64 * 1024 ? 64 * 1024 : io_buffer < 4096 ? 4096 : io_buffer;
+	double per_part = (double)io_buffer + 16384;
+	R.usable = (double)(o->memory_mb - RESERVE_MB) * MB - per_part * o->parts;
 	int rc = 0;
 	int64_t total = 0;
-	/* Every input's schema is checked before anything is written. */
+	/* Every input's schema, and the memory each row group's pass needs, are checked before
+	 * anything is written. */
+	double worst = 0;
+	int worst_in = 0, worst_rg = 0;
+	int64_t worst_rows = 0;
 	for (int i = 0; i < o->ninputs && !rc; i++) {
 		input in;
 		if ((rc = input_open(o->inputs[i], &in, err)))
 			break;
 		rc = check_schema(o, i, in.f, &R.cols, &R.ncols, &R.gcol, err);
 		total += fr_pq_num_rows(in.f);
+		for (int g = 0; !rc && g < fr_pq_num_row_groups(in.f); g++) {
+			double need = rg_need(&R, in.f, g);
+			if (need > worst) {
+				worst = need;
+				worst_in = i;
+				worst_rg = g;
+				worst_rows = fr_pq_row_group_rows(in.f, g);
+			}
+		}
 		input_close(&in);
 	}
 	if (rc)
 		goto out;
-	if ((rc = mkdirs(o->out, err)))
+	if (worst > R.usable) {
+		double mb = RESERVE_MB + (worst + per_part * o->parts) / MB + 1;
+		rc = fr_err_set(err, FR_ELIMIT, "--memory %lld is too small for %s: its row group %d "
+			"(%lld rows) is read in one pass, which with %d output part%s needs about %.0f "
+			"MB; use --memory %.0f or more, or inputs with smaller row groups",
+			(long long)o->memory_mb, o->inputs[worst_in], worst_rg, (long long)worst_rows,
+			o->parts, o->parts > 1 ? "s" : "", mb, mb);
+		goto out;
+	}
+	if ((rc = fr_outset_begin(o->out, o->parts, &R.outs, err)))
 		goto out;
 
-	size_t usable = (size_t)(o->memory_mb - RESERVE_MB) * MB;
-	R.part_budget = usable * 2 / 5 / (size_t)o->parts;
-	if (R.part_budget < 64 * 1024)
-		R.part_budget = 64 * 1024;
-	R.slice_budget = usable * 3 / 10;
 	R.parts = calloc((size_t)o->parts, sizeof *R.parts);
 	R.cursor = calloc((size_t)o->parts, sizeof *R.cursor);
 	R.count = calloc((size_t)o->parts, sizeof *R.count);
+	R.vecs = calloc((size_t)R.ncols, sizeof *R.vecs);
 	fr_pqw_col *wc = calloc((size_t)R.ncols, sizeof *wc);
-	if (!R.parts || !R.cursor || !R.count || !wc) {
+	if (!R.parts || !R.cursor || !R.count || !R.vecs || !wc) {
 		free(wc);
 		rc = fr_err_set(err, FR_ENOMEM, "out of memory");
 		goto out;
@@ -550,26 +682,18 @@ int fr_repart_run(const fr_repart_opts *o, fr_err *err)
 	fr_pqw_opts_default(&wo);
 	wo.codec = o->codec;
 	wo.page_v2 = o->page_v2;
-	/* Many writers live at once: small I/O buffers and pages scaled to the part budget. */
-	wo.io_buffer = 64 * 1024;
-	wo.page_size = R.part_budget / 4;
-	if (wo.page_size > 1 << 20)
-		wo.page_size = 1 << 20;
-	if (wo.page_size < 64 * 1024)
-		wo.page_size = 64 * 1024;
+	/* Many writers live at once: small I/O buffers and pages scaled to the budget. */
+	wo.io_buffer = io_buffer;
+	double page = R.usable / 10 / o->parts;
+	wo.page_size = page > (1 << 20) ? 1 << 20 : page < 64 * 1024 ? 64 * 1024 : (size_t)page;
 	for (int p = 0; p < o->parts && !rc; p++) {
 		pbuf *pb = &R.parts[p];
 		pb->cols = calloc((size_t)R.ncols, sizeof *pb->cols);
-		size_t n = strlen(o->out) + 64;
-		pb->path = malloc(n);
-		pb->tmp_path = malloc(n);
-		if (!pb->cols || !pb->path || !pb->tmp_path) {
+		if (!pb->cols) {
 			rc = fr_err_set(err, FR_ENOMEM, "out of memory");
 			break;
 		}
-		snprintf(pb->path, n, "%s/part-%05d.parquet", o->out, p);
-		snprintf(pb->tmp_path, n, "%s/.part-%05d.parquet.tmp", o->out, p);
-		rc = fr_pqw_open(pb->tmp_path, wc, R.ncols, &wo, &pb->w, err);
+		rc = fr_pqw_open(fr_outset_tmp_path(R.outs, p), wc, R.ncols, &wo, &pb->w, err);
 	}
 	free(wc);
 	if (rc)
@@ -586,36 +710,27 @@ int fr_repart_run(const fr_repart_opts *o, fr_err *err)
 		input_close(&in);
 	}
 	for (int p = 0; p < o->parts && !rc; p++)
-		rc = flush_part(&R, p, err);
+		rc = flush_part(&R, p, 1, err);
 	for (int p = 0; p < o->parts && !rc; p++) {
 		rc = fr_pqw_close(R.parts[p].w, err);
 		R.parts[p].w = NULL;
 	}
-	for (int p = 0; p < o->parts && !rc; p++)
-		if (rename(R.parts[p].tmp_path, R.parts[p].path))
-			rc = fr_err_set(err, FR_EIO, "%s: cannot rename: %s", R.parts[p].path,
-				strerror(errno));
+	if (!rc) {
+		rc = fr_outset_commit(R.outs, err);
+		R.outs = NULL;
+	}
 	if (!rc)
 		fr_progress_draw(&R.prog, 1);
 out:
 	if (R.parts)
 		for (int p = 0; p < o->parts; p++) {
 			pbuf *pb = &R.parts[p];
-			if (pb->w)
-				fr_pqw_abort(pb->w);
-			else if (rc && pb->tmp_path)
-				unlink(pb->tmp_path);
+			fr_pqw_abort(pb->w);
 			if (pb->cols)
-				for (int c = 0; c < R.ncols; c++) {
-					free(pb->cols[c].vals);
-					free(pb->cols[c].valid);
-					free(pb->cols[c].off);
-					free(pb->cols[c].data);
-				}
+				pbuf_release(&R, pb);
 			free(pb->cols);
-			free(pb->path);
-			free(pb->tmp_path);
 		}
+	fr_outset_abort(R.outs);
 	if (R.cols)
 		for (int c = 0; c < R.ncols; c++)
 			free(R.cols[c].name);
@@ -624,5 +739,7 @@ out:
 	free(R.cursor);
 	free(R.count);
 	free(R.pid);
+	free(R.bits);
+	free(R.vecs);
 	return rc;
 }

@@ -20,6 +20,10 @@ typedef struct fr_repart_opts {
 	int ninputs;
 } fr_repart_opts;
 
+/* Bounds of --memory (MB); --parts: FR_ARGS_MAX_PARTS (tools/args.h). */
+#define FR_REPART_MIN_MEMORY_MB 12
+#define FR_REPART_MAX_MEMORY_MB (1 << 20)
+
 void fr_repart_opts_default(fr_repart_opts *o);
 int fr_repart_run(const fr_repart_opts *o, fr_err *err);
 

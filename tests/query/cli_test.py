@@ -48,6 +48,7 @@ def q(args, doc=None):
 def without_stats(out):
     d = json.loads(out)
     d.pop("stats", None)
+    d.pop("requestId", None)   # each job has its own
     return d
 
 

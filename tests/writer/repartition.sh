@@ -44,7 +44,7 @@ check_err "schema differs" --group-id uid --parts 2 --out "$tmp/e1" "$oracle/par
 [ ! -e "$tmp/e1/part-00000.parquet" ] || fail "output written despite a schema error"
 check_err "no column 'nope'" --group-id nope --parts 2 --out "$tmp/e2" "$oracle/part-00000.parquet"
 check_err "must be an integer or a string" --group-id price --parts 2 --out "$tmp/e3" "$oracle/part-00000.parquet"
-check_err "--memory must be at least" --group-id uid --parts 2 --memory 4 --out "$tmp/e4" "$oracle/part-00000.parquet"
+check_err "--memory must be between 12 and" --group-id uid --parts 2 --memory 4 --out "$tmp/e4" "$oracle/part-00000.parquet"
 check_err "no-such.parquet" --group-id uid --parts 2 --out "$tmp/e5" "$tmp/no-such.parquet"
 check_err "no input files" --group-id uid --parts 2 --out "$tmp/e6"
 head -c 100000 "$oracle/part-00000.parquet" >"$tmp/trunc.parquet"

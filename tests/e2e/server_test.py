@@ -577,6 +577,123 @@ def limits(s):
     c.close()
 
 
+def send_and_close(port, data, read=True):
+    """Sends bytes, reads whatever comes back until EOF (every request here asks the server
+    to close), closes; never raises.  Returns the status or None."""
+    got = b""
+    try:
+        sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        sock.sendall(data)
+        while read:
+            d = sock.recv(65536)
+            if not d:
+                break
+            got += d
+        sock.close()
+    except OSError:
+        pass
+    m = re.match(rb"HTTP/1\.[01] (\d+)", got)
+    return int(m.group(1)) if m else None
+
+
+def sockets(pid):
+    """Open sockets of the process (connections and listeners; not the catalog's files,
+    which each request thread opens once)."""
+    n = 0
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            n += os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith("socket:")
+        except OSError:
+            pass
+    return n
+
+
+def hostile(s):
+    """1,000+ malformed requests, then the server still answers right, with its descriptors
+    and memory back where they started."""
+    import random
+    rnd = random.Random(15)
+    st, _, good = s.json("POST", "/datasets/oracle/query", {"query": {"aggregations": [
+        {"column": "event"}]}})
+    check(st == 200, "query before the flood: %s" % st)
+    fd0 = sockets(s.p.pid)
+    rss0, _ = s.proc_status()
+    # half-sent requests held open while the flood goes on (slowloris)
+    held = []
+    for i in range(20):
+        try:
+            c = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+            c.sendall(b"POST /datasets/oracle/query HTTP/1.1\r\nHost: x\r\nContent-Le")
+            held.append(c)
+        except OSError:
+            pass
+    kinds = 0
+    for i in range(1000):
+        k = i % 10
+        if k == 0:      # random bytes as a query
+            body = bytes(rnd.getrandbits(8) for _ in range(rnd.randrange(1, 300)))
+            data = http_head("POST", "/datasets/oracle/query", body) + body
+        elif k == 1:    # broken JSON text as a registration
+            body = json.dumps(register_body("h", DATA))[:rnd.randrange(1, 60)].encode()
+            data = http_head("POST", "/datasets/register", body) + body
+        elif k == 2:    # truncated body: announced longer than sent, then gone
+            data = http_head("POST", "/datasets/oracle/query", b"x" * 500) + b'{"query":'
+            send_and_close(s.port, data, read=False)
+            kinds += 1
+            continue
+        elif k == 3:    # wrong methods
+            m = rnd.choice(["DELETE", "PUT", "PATCH", "TRACE", "FOO"])
+            data = ("%s /datasets/oracle/%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" %
+                    (m, rnd.choice(["schema", "query", "parts", "empty-query"]))).encode()
+        elif k == 4:    # oversized URL
+            data = b"GET /datasets/" + b"a" * rnd.randrange(9000, 100000) + \
+                b"/schema HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        elif k == 5:    # oversized header
+            data = b"GET /datasets HTTP/1.1\r\nHost: x\r\nX-H: " + \
+                b"b" * rnd.randrange(17000, 100000) + b"\r\nConnection: close\r\n\r\n"
+        elif k == 6:    # invalid UTF-8 and bad escapes in the name
+            name = rnd.choice([b"%ff", b"%c3%28", b"%zz", b"%", b"%e2%82", b"\xc3\x28", b"%00"])
+            data = b"GET /datasets/" + name + b"/schema HTTP/1.1\r\nHost: x\r\n" \
+                b"Connection: close\r\n\r\n"
+        elif k == 7:    # garbage request lines
+            data = bytes(rnd.getrandbits(8) for _ in range(rnd.randrange(1, 200))) + b"\r\n\r\n"
+        elif k == 8:    # a stream the client drops at once
+            body = b"{}"
+            data = http_head("POST", "/datasets/oracle/query?stream=true", body) + body
+            send_and_close(s.port, data, read=False)
+            kinds += 1
+            continue
+        else:           # bad chunked framing, or a chunk that never ends
+            tail = rnd.choice([b"zz\r\n{}\r\n0\r\n\r\n", b"ffffffffffffffffff\r\n",
+                               b"2\r\n{}0\r\n\r\n", b"5\r\n{}\r\n"])
+            data = (b"POST /datasets/oracle/query HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                    b"Transfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\n" +
+                    tail)
+            if tail == b"5\r\n{}\r\n":
+                send_and_close(s.port, data, read=False)
+                kinds += 1
+                continue
+        st = send_and_close(s.port, data)
+        if k in (0, 1, 3, 4, 5, 6):
+            check(st is not None and 400 <= st < 500, "malformed kind %d answered %s" % (k, st))
+        kinds += 1
+    for c in held:
+        c.close()
+    check(kinds == 1000, "sent %d malformed requests" % kinds)
+    st, _, again = s.json("POST", "/datasets/oracle/query", {"query": {"aggregations": [
+        {"column": "event"}]}})
+    check(st == 200 and again.get("query") == good.get("query"),
+          "the same answer after the flood: %s" % st)
+    deadline = time.time() + 20
+    while sockets(s.p.pid) > fd0 and time.time() < deadline:
+        time.sleep(0.05)
+    check(sockets(s.p.pid) <= fd0, "sockets after the flood: %d -> %d" % (fd0,
+                                                                           sockets(s.p.pid)))
+    rss1, _ = s.proc_status()
+    if not s.sanitized():
+        check(rss1 - rss0 < 16 * 1024, "RSS after the flood: %d -> %d kB" % (rss0, rss1))
+
+
 def metrics(s):
     st, h, raw = s.req("GET", "/metrics")
     text = raw.decode()
@@ -880,6 +997,7 @@ def main():
             names(s)
             streaming(s)
             limits(s)
+            hostile(s)
             metrics(s)
             access_log(s)
             unregister_guard(s)

@@ -859,11 +859,6 @@ static enum MHD_Result route_not_found(req *r)
 	return send_error(r, MHD_HTTP_NOT_FOUND, NULL, "Not found", 1, NULL, NULL);
 }
 
-static int is(const char *m, const char *x)
-{
-	return !strcmp(m, x);
-}
-
 static const char *arg(req *r, const char *key)
 {
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
@@ -923,67 +918,46 @@ static enum MHD_Result dispatch(req *r, const char *url)
 		         (long long)s->o.max_body);
 		return send_error(r, MHD_HTTP_CONTENT_TOO_LARGE, NULL, msg, 1, NULL, NULL);
 	}
-	const char *m = r->method;
-	int get = is(m, "GET") || is(m, "HEAD");
-	if (!strcmp(url, "/health"))
-		return get ? do_health(r) : method_not_allowed(r, "GET, HEAD");
-	if (!strcmp(url, "/metrics") || !strncmp(url, "/metrics/", 9))
-		return s->o.prometheus ? do_metrics(r) : route_not_found(r);
-	if (!strcmp(url, "/datasets"))
-		return get ? do_list(r) : method_not_allowed(r, "GET, HEAD");
-	if (!strcmp(url, "/datasets/register")) {
-		if (!is(m, "POST"))
-			return method_not_allowed(r, "POST");
-		if (!s->o.admin)
-			return admin_off(r);
-		return start_job(r, K_REGISTER, NULL, fr_srv_bool_param(arg(r, "stream")));
-	}
-	if (strncmp(url, "/datasets/", 10))
-		return route_not_found(r);
-	const char *seg = url + 10, *slash = strchr(seg, '/');
-	if (!slash || slash == seg || strchr(slash + 1, '/'))
-		return route_not_found(r);
-	const char *action = slash + 1;
-	static const char *const actions[] = { "schema", "parts", "query", "empty-query",
-		"unregister" };
-	int act = -1;
-	for (int i = 0; i < 5; i++)
-		if (!strcmp(action, actions[i]))
-			act = i;
-	if (act < 0)
-		return route_not_found(r);
-	int want_post = act == 2 || act == 4;
-	if (want_post ? !is(m, "POST") : act == 3 ? !is(m, "GET") : !get)
-		return method_not_allowed(r, want_post ? "POST" : act == 3 ? "GET" : "GET, HEAD");
-	/* admin switch before anything else about the dataset (§1.4) */
-	if ((act == 1 || act == 4) && !s->o.admin)
-		return admin_off(r);
-	size_t n = (size_t)(slash - seg);
-	char *raw = malloc(n + 1), *name = malloc(n + 1);
-	if (!raw || !name) {
-		free(raw);
-		free(name);
-		return send_oom(r);
-	}
-	memcpy(raw, seg, n);
-	raw[n] = 0;
+	fr_srv_route rt;
 	fr_err err = { 0 };
+	if (fr_srv_route_match(url, r->method, &rt, &err))
+		return send_oom(r);
 	enum MHD_Result rc;
-	if (fr_srv_url_decode(raw, 0, name, &err) || fr_catalog_check_name(name, &err)) {
+	if (rt.id == FR_RT_NONE || (rt.id == FR_RT_METRICS && !s->o.prometheus))
+		rc = route_not_found(r);
+	else if (!rt.method_ok)
+		rc = method_not_allowed(r, rt.allow);
+	else if (!s->o.admin && (rt.id == FR_RT_REGISTER || rt.id == FR_RT_PARTS ||
+	                         rt.id == FR_RT_UNREGISTER))
+		rc = admin_off(r);   /* before anything else about the request (§1.4) */
+	else if (rt.bad_name) {
 		char msg[FR_ERR_MSG_MAX + 64];
 		snprintf(msg, sizeof msg, "Invalid dataset name in the URL: %s", err.msg);
 		rc = send_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_ARGUMENTS", msg, 1, NULL, NULL);
 	} else {
-		switch (act) {
-		case 0: rc = do_dataset_doc(r, name, 0, fr_srv_bool_param(arg(r, "full"))); break;
-		case 1: rc = do_dataset_doc(r, name, 1, 0); break;
-		case 2: rc = start_job(r, K_QUERY, name, fr_srv_bool_param(arg(r, "stream"))); break;
-		case 3: rc = start_job(r, K_EMPTY, name, fr_srv_bool_param(arg(r, "stream"))); break;
-		default: rc = do_unregister(r, name, fr_srv_bool_param(arg(r, "force"))); break;
+		switch (rt.id) {
+		case FR_RT_HEALTH: rc = do_health(r); break;
+		case FR_RT_METRICS: rc = do_metrics(r); break;
+		case FR_RT_LIST: rc = do_list(r); break;
+		case FR_RT_REGISTER:
+			rc = start_job(r, K_REGISTER, NULL, fr_srv_bool_param(arg(r, "stream")));
+			break;
+		case FR_RT_SCHEMA:
+			rc = do_dataset_doc(r, rt.name, 0, fr_srv_bool_param(arg(r, "full")));
+			break;
+		case FR_RT_PARTS: rc = do_dataset_doc(r, rt.name, 1, 0); break;
+		case FR_RT_QUERY:
+			rc = start_job(r, K_QUERY, rt.name, fr_srv_bool_param(arg(r, "stream")));
+			break;
+		case FR_RT_EMPTY:
+			rc = start_job(r, K_EMPTY, rt.name, fr_srv_bool_param(arg(r, "stream")));
+			break;
+		default:
+			rc = do_unregister(r, rt.name, fr_srv_bool_param(arg(r, "force")));
+			break;
 		}
 	}
-	free(raw);
-	free(name);
+	fr_srv_route_free(&rt);
 	return rc;
 }
 

@@ -73,6 +73,24 @@ int fr_srv_url_decode(const char *in, int plus_space, char *out, fr_err *err);
 /* The original's boolean query parameters: trimmed, lower-cased, equal to "true". */
 int fr_srv_bool_param(const char *raw);
 
+/* ---- Routing (route.c) ---- */
+typedef enum { FR_RT_NONE = 0, FR_RT_HEALTH, FR_RT_METRICS, FR_RT_LIST, FR_RT_REGISTER,
+	FR_RT_SCHEMA, FR_RT_PARTS, FR_RT_QUERY, FR_RT_EMPTY, FR_RT_UNREGISTER } fr_srv_route_id;
+
+typedef struct fr_srv_route {
+	fr_srv_route_id id;        /* FR_RT_NONE: no such route (404) */
+	const char *allow;         /* the methods of the route ("GET, HEAD"); NULL: any */
+	int method_ok;             /* 0: 405 with allow */
+	char *name;                /* the decoded dataset name (malloc), dataset routes only */
+	int bad_name;              /* the segment is not a valid name: err says why (400) */
+} fr_srv_route;
+
+/* url is the raw path (no query string).  0, or FR_ENOMEM.  A bad name is not an error of
+ * the call: bad_name is set and err holds the reason. */
+int fr_srv_route_match(const char *url, const char *method, fr_srv_route *out,
+                       fr_err *err);
+void fr_srv_route_free(fr_srv_route *r);
+
 /* ---- Metrics (metrics.c): the Prometheus registry of runtime.md §8.3 ---- */
 typedef struct fr_srv_metrics fr_srv_metrics;
 /* Buckets from metrics.buckets.<unit> / .default (FR_EINVAL naming a malformed list). */

@@ -6,7 +6,7 @@ noinst_HEADERS += src/server/server.h
 
 # End to end against the real binary on loopback (python3 standard library only).
 TESTS += tests/e2e/server_test.py
-EXTRA_DIST += tests/e2e/server_test.py dist/frocket-server.service
+EXTRA_DIST += tests/e2e/server_test.py dist/frocket-server.service bench/run-server.sh
 
 # Fuzz target for routing and body handling: replayed over its seeds in `make check`; a
 # libFuzzer build (./configure --enable-fuzzing, clang) explores from them.

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "core/config.h"
@@ -21,6 +23,32 @@ static void reset_getopt(void)
 }
 
 /* ---- register ---- */
+
+/* BASEPATH or file://BASEPATH made absolute against the working directory when relative;
+ * NULL when it already is, names another scheme, or on failure (then used as given). */
+static char *absolute_basepath(const char *bp)
+{
+	const char *path = bp, *prefix = "";
+	if (!strncasecmp(bp, "file://", 7)) {
+		path = bp + 7;
+		prefix = "file://";
+	} else if (strstr(bp, "://")) {
+		return NULL;
+	}
+	if (path[0] == '/' || !path[0])
+		return NULL;
+	char cwd[4096];
+	if (!getcwd(cwd, sizeof cwd))
+		return NULL;
+	while (path[0] == '.' && path[1] == '/')
+		path += 2;
+	size_t n = strlen(prefix) + strlen(cwd) + strlen(path) + 2;
+	char *out = malloc(n);
+	if (out)
+		snprintf(out, n, "%s%s%s%s", prefix, cwd, strcmp(path, ".") ? "/" : "",
+		         strcmp(path, ".") ? path : "");
+	return out;
+}
 
 static void register_usage(FILE *f)
 {
@@ -76,6 +104,11 @@ int fr_cmd_register(int argc, char **argv)
 	}
 	a.name = argv[optind];
 	a.basepath = argv[optind + 1];
+	/* A relative local basepath is made absolute here: the catalog outlives the directory
+	 * the command ran in, and every later query (from anywhere) must find the parts. */
+	char *abs = absolute_basepath(a.basepath);
+	if (abs)
+		a.basepath = abs;
 	a.group_col = argv[optind + 2];
 	a.ts_col = argv[optind + 3];
 	fr_invoker *inv;
@@ -89,6 +122,7 @@ int fr_cmd_register(int argc, char **argv)
 	rc = fr_cli_print_job("register", &out);
 	fr_job_out_free(&out);
 	fr_invoker_free(inv);
+	free(abs);
 	return rc;
 }
 
@@ -497,42 +531,6 @@ done:
 
 /* ---- config ---- */
 
-/* Every key the project reads, with its default (our defaults: embedded catalog, local
- * executor), in the original's order where it had the key (interfaces.md §2.3). */
-static const struct { const char *key, *def; } config_keys[] = {
-	{ "datastore", "embedded" }, { "blobstore", "embedded" }, { "home", "~/.frocket" },
-	{ "redis.host", "localhost" }, { "redis.port", "6379" }, { "redis.db", "0" },
-	{ "datastore.redis.prefix", "frocket:" }, { "blobstore.default.ttl", "600" },
-	{ "blobstore.max.ttl", "86400" }, { "dataset.max.parts", "1000" },
-	{ "dataset.categorical.ratio", "0.1" }, { "dataset.categorical.top.count", "20" },
-	{ "dataset.categorical.top.minpct", "0.01" },
-	{ "dataset.categorical.potential.use", "true" }, { "part.selection.preflight.ms", "200" },
-	{ "invoker", "local" }, { "invoker.run.timeout", "60" },
-	{ "invoker.async.poll.interval.ms", "25" }, { "invoker.async.log.interval.ms", "1000" },
-	{ "invoker.retry.max.attempts", "3" }, { "invoker.retry.failed.interval", "3" },
-	{ "invoker.retry.lost.interval", "20" }, { "worker.self.select.enabled", "true" },
-	{ "worker.reject.age", "60" }, { "metrics.export.prometheus", "true" },
-	{ "metrics.export.lastrun", "" },
-	{ "metrics.buckets.default", "0.1, 0.5, 1, 5, 25, 100, 1000" },
-	{ "metrics.buckets.seconds", "0.05, 0.1, 0.5, 1, 2, 5, 10, 15" },
-	{ "metrics.buckets.dollars", "0.01, 0.05, 0.1, 0.5, 1, 2" },
-	{ "metrics.buckets.bytes", "1048576, 16777216, 67108864, 134217728, 268435456" },
-	{ "metrics.buckets.groups",
-	  "100, 1000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 500_000_000" },
-	{ "metrics.buckets.rows",
-	  "100, 1000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 500_000_000" },
-	{ "worker.disk.cache.size.mb", "256" },
-	{ "stats.timing.percentiles", "0.25, 0.5, 0.75, 0.95, 0.99" }, { "log.file", "" },
-	{ "log.level", "info" }, { "apiserver.admin.actions", "true" },
-	{ "apiserver.error.details", "true" }, { "apiserver.prettyprint", "true" },
-	{ "validation.sample.max", "10" }, { "validation.sample.ratio", "0.1" },
-	{ "unregister.last.used.interval", "30" }, { "aggregations.top.default.count", "10" },
-	{ "aggregations.top.grace.factor", "2.0" }, { "aggregations.exact.limit", "100000" },
-	{ "local.threads", "" }, { "simd", "auto" }, { "parquet.stats", "on" },
-	{ "catalog.busy.timeout.ms", "5000" }, { "aws.endpoint.url", "" },
-	{ "aws.access.key.id", "" }, { "aws.no.signature", "false" },
-};
-
 extern char **environ;
 
 int fr_cmd_config(int argc, char **argv)
@@ -547,35 +545,46 @@ int fr_cmd_config(int argc, char **argv)
 		        argv[1]);
 		return 2;
 	}
-	size_t nk = sizeof config_keys / sizeof config_keys[0];
 	fr_buf b = FR_BUF_INIT;
 	fr_jw w;
 	fr_jw_init(&w, &b, fr_cli.pretty);
 	fr_jw_open(&w, '{');
-	for (size_t i = 0; i < nk; i++) {
-		fr_jw_key(&w, config_keys[i].key);
-		const char *v = !strcmp(config_keys[i].key, "log.level") && fr_cli.loglevel ?
-			fr_cli.loglevel : fr_config_str(config_keys[i].key, config_keys[i].def);
-		fr_jw_str(&w, v);
+	/* every setting the programs read (core/config's table), with its effective value */
+	const char *key, *def;
+	for (size_t i = 0; (key = fr_config_known(i, &def)); i++) {
+		char cores[24];
+		fr_jw_key(&w, key);
+		if (!strcmp(key, "log.level") && fr_cli.loglevel) {
+			fr_jw_str(&w, fr_cli.loglevel);
+			continue;
+		}
+		if (!strcmp(key, "local.threads")) {
+			long n = sysconf(_SC_NPROCESSORS_ONLN);
+			snprintf(cores, sizeof cores, "%ld", n > 0 ? n : 1);
+			def = cores;
+		}
+		fr_jw_str(&w, fr_config_str(key, def));
 	}
-	/* then every other FROCKET_* variable, as its key */
+	/* then every other FROCKET_* variable, as its key (read by nothing: shown so a typo
+	 * in a variable's name can be seen) */
 	for (char **e = environ; *e; e++) {
 		if (strncmp(*e, "FROCKET_", 8))
 			continue;
 		const char *eq = strchr(*e, '=');
 		if (!eq || eq[1] == 0)
 			continue;
-		char key[256];
+		char ekey[256];
 		size_t k = 0;
-		for (const char *p = *e + 8; p < eq && k + 1 < sizeof key; p++)
-			key[k++] = *p == '_' ? '.' : (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-		key[k] = 0;
+		for (const char *p = *e + 8; p < eq && k + 1 < sizeof ekey; p++)
+			ekey[k++] = *p == '_' ? '.' : (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+		ekey[k] = 0;
 		int known = 0;
-		for (size_t i = 0; i < nk && !known; i++)
-			known = !strcmp(config_keys[i].key, key);
+		const char *kk;
+		for (size_t i = 0; !known && (kk = fr_config_known(i, NULL)); i++)
+			known = !strcmp(kk, ekey);
 		if (known)
 			continue;
-		fr_jw_key(&w, key);
+		fr_jw_key(&w, ekey);
 		fr_jw_str(&w, eq + 1);
 	}
 	fr_jw_close(&w, '}');

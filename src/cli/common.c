@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/config.h"
 #include "core/file.h"
 #include "core/log.h"
 #include "kernels/kernels.h"
@@ -75,7 +76,7 @@ int fr_cli_invoker(const char *cmd, fr_invoker **out)
 	/* A fixed mmap threshold keeps large part buffers out of the heap, so freeing a part's
 	 * arena returns its memory at once (glibc's sliding threshold would keep it). */
 	mallopt(M_MMAP_THRESHOLD, 1 << 20);
-	if (fr_invoker_opts_load(&o, &err) || fr_kern_init(&err)) {
+	if (fr_invoker_opts_load(&o, &err)) {
 		fprintf(stderr, "frocket %s: %s\n", cmd, err.msg);
 		return 2;
 	}
@@ -126,10 +127,12 @@ void fr_cli_progress(void *arg, const fr_job_progress *p)
 
 void fr_cli_bar_init(fr_cli_bar *b, const char *label, int rows)
 {
-	const char *env = getenv("FROCKET_PROGRESS");
+	fr_err err = { 0 };
+	int on = 1;
+	fr_config_bool("progress", 1, &on, &err);   /* checked at start-up: cannot fail here */
 	b->label = label;
 	b->rows = rows;
-	b->enabled = isatty(2) && !(env && !strcmp(env, "0"));
+	b->enabled = on && isatty(2);
 }
 
 int fr_cli_print_job(const char *cmd, const fr_job_out *o)

@@ -21,29 +21,55 @@ static const struct known {
 	int kind;
 	double min, max;             /* K_INT, K_DOUBLE */
 	const char *const *names;    /* K_ENUM */
+	const char *def;             /* the default, as `frocket config` prints it */
 } known[] = {
-	{ "local.threads", K_INT, 1, 4096, NULL },
-	{ "simd", K_ENUM, 0, 0, simd_names },
-	{ "aggregations.top.default.count", K_INT, 1, 1000000, NULL },
-	{ "aggregations.top.grace.factor", K_DOUBLE, 1, 1000, NULL },
-	{ "aggregations.exact.limit", K_INT, 1, (double)INT64_MAX, NULL },
-	{ "parquet.stats", K_BOOL, 0, 0, NULL },
-	{ "progress", K_BOOL, 0, 0, NULL },
-	{ "log.level", K_ENUM, 0, 0, level_names },
-	{ "log.file", K_STR, 0, 0, NULL },
+	{ "local.threads", K_INT, 1, 4096, NULL, "(number of cores)" },
+	{ "simd", K_ENUM, 0, 0, simd_names, "auto" },
+	{ "aggregations.top.default.count", K_INT, 1, 1000000, NULL, "10" },
+	{ "aggregations.top.grace.factor", K_DOUBLE, 1, 1000, NULL, "2.0" },
+	{ "aggregations.exact.limit", K_INT, 1, (double)INT64_MAX, NULL, "100000" },
+	{ "parquet.stats", K_BOOL, 0, 0, NULL, "on" },
+	{ "progress", K_BOOL, 0, 0, NULL, "on" },
+	{ "log.level", K_ENUM, 0, 0, level_names, "info" },
+	{ "log.file", K_STR, 0, 0, NULL, "" },
 	/* datasets and jobs (read by the invoker, fr_invoker_opts_load) */
-	{ "home", K_STR, 0, 0, NULL },
-	{ "invoker.retry.max.attempts", K_INT, 1, 100, NULL },
-	{ "invoker.retry.failed.interval", K_DOUBLE, 0, 86400, NULL },
-	{ "invoker.run.timeout", K_DOUBLE, 0.001, 604800, NULL },
-	{ "validation.sample.ratio", K_DOUBLE, 0, 1, NULL },
-	{ "validation.sample.max", K_INT, 1, 100000, NULL },
-	{ "dataset.categorical.ratio", K_DOUBLE, 0, 1, NULL },
-	{ "dataset.categorical.top.count", K_INT, 0, 100000, NULL },
-	{ "dataset.categorical.top.minpct", K_DOUBLE, 0, 1, NULL },
-	{ "unregister.last.used.interval", K_INT, 0, 1099511627776.0, NULL },
-	{ "catalog.busy.timeout.ms", K_INT, 0, 3600000, NULL },
-	{ "stats.timing.percentiles", K_STR, 0, 0, NULL },
+	{ "home", K_STR, 0, 0, NULL, "~/.frocket" },
+	{ "invoker.retry.max.attempts", K_INT, 1, 100, NULL, "3" },
+	{ "invoker.retry.failed.interval", K_DOUBLE, 0, 86400, NULL, "3" },
+	{ "invoker.run.timeout", K_DOUBLE, 0.001, 604800, NULL, "60" },
+	{ "validation.sample.ratio", K_DOUBLE, 0, 1, NULL, "0.1" },
+	{ "validation.sample.max", K_INT, 1, 100000, NULL, "10" },
+	{ "dataset.categorical.ratio", K_DOUBLE, 0, 1, NULL, "0.1" },
+	{ "dataset.categorical.top.count", K_INT, 0, 100000, NULL, "20" },
+	{ "dataset.categorical.top.minpct", K_DOUBLE, 0, 1, NULL, "0.01" },
+	{ "unregister.last.used.interval", K_INT, 0, 1099511627776.0, NULL, "30" },
+	{ "catalog.busy.timeout.ms", K_INT, 1, 3600000, NULL, "5000" },
+	{ "stats.timing.percentiles", K_STR, 0, 0, NULL, "0.25, 0.5, 0.75, 0.95, 0.99" },
+	/* frocket-server (src/server/opts.c); apiserver.auth.token is read there too but kept
+	 * out of this table, which `frocket config` prints */
+	{ "apiserver.bind", K_STR, 0, 0, NULL, "127.0.0.1" },
+	{ "apiserver.port", K_INT, 0, 65535, NULL, "5000" },
+	{ "apiserver.num.workers", K_INT, 1, 1024, NULL, "8" },
+	{ "apiserver.max.jobs", K_INT, 1, 100000, NULL, "16" },
+	{ "apiserver.max.body.bytes", K_INT, 1, 4294967296.0, NULL, "1048576" },
+	{ "apiserver.max.url.bytes", K_INT, 256, 1048576, NULL, "8192" },
+	{ "apiserver.max.header.bytes", K_INT, 1024, 1048576, NULL, "16384" },
+	{ "apiserver.connection.timeout", K_INT, 1, 86400, NULL, "30" },
+	{ "apiserver.max.connections", K_INT, 1, 100000, NULL, "512" },
+	{ "apiserver.admin.actions", K_BOOL, 0, 0, NULL, "true" },
+	{ "apiserver.error.details", K_BOOL, 0, 0, NULL, "true" },
+	{ "apiserver.prettyprint", K_BOOL, 0, 0, NULL, "true" },
+	{ "apiserver.basepath.roots", K_STR, 0, 0, NULL, "" },
+	{ "metrics.export.prometheus", K_BOOL, 0, 0, NULL, "true" },
+	{ "metrics.buckets.default", K_STR, 0, 0, NULL, "0.1, 0.5, 1, 5, 25, 100, 1000" },
+	{ "metrics.buckets.seconds", K_STR, 0, 0, NULL, "0.05, 0.1, 0.5, 1, 2, 5, 10, 15" },
+	{ "metrics.buckets.dollars", K_STR, 0, 0, NULL, "0.01, 0.05, 0.1, 0.5, 1, 2" },
+	{ "metrics.buckets.bytes", K_STR, 0, 0, NULL,
+	  "1048576, 16777216, 67108864, 134217728, 268435456" },
+	{ "metrics.buckets.groups", K_STR, 0, 0, NULL,
+	  "100, 1000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 500_000_000" },
+	{ "metrics.buckets.rows", K_STR, 0, 0, NULL,
+	  "100, 1000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 500_000_000" },
 };
 
 static const struct known *find_known(const char *key)
@@ -250,4 +276,13 @@ int fr_config_check_env(void (*report)(const char *msg, void *ctx), void *ctx)
 		}
 	}
 	return nbad;
+}
+
+const char *fr_config_known(size_t i, const char **def)
+{
+	if (i >= sizeof known / sizeof known[0])
+		return NULL;
+	if (def)
+		*def = known[i].def;
+	return known[i].key;
 }

@@ -29,4 +29,7 @@ int fr_config_enum(const char *key, const char *const *names, int def, int *out,
  * the variable and its value.  Returns the number of bad settings. */
 int fr_config_check_env(void (*report)(const char *msg, void *ctx), void *ctx);
 
+/* The i-th known setting's key (NULL past the last) and its default as text. */
+const char *fr_config_known(size_t i, const char **def);
+
 #endif

@@ -635,8 +635,27 @@ static int exec_sql(sq_catalog *c, const char *sql, const char *what, fr_err *er
 	return rc == SQLITE_OK ? 0 : sq_fail(c, rc, what, err);
 }
 
+/* The journal mode of the database: "wal" once any process converted it (the mode is
+ * persistent), else NULL; asking needs no lock that a writer could hold. */
+static int is_wal(sq_catalog *c)
+{
+	sqlite3_stmt *st = NULL;
+	int wal = 0;
+	if (sqlite3_prepare_v2(c->db, "PRAGMA journal_mode", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW) {
+		const char *mode = (const char *)sqlite3_column_text(st, 0);
+		wal = mode && !strcmp(mode, "wal");
+	}
+	sqlite3_finalize(st);
+	return wal;
+}
+
 static int set_wal(sq_catalog *c, fr_err *err)
 {
+	/* Converting needs the database to itself: only the first opener of a new catalog does
+	 * it; every later open finds WAL already and must not queue behind busy writers. */
+	if (is_wal(c))
+		return 0;
 	sqlite3_stmt *st = NULL;
 	int rc = sqlite3_prepare_v2(c->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
 	if (rc != SQLITE_OK)

@@ -19,6 +19,7 @@ struct fr_invoker {
 /* One attempt of one task, as reported by the executor. */
 typedef struct fr_attempt {
 	fr_task_status st;
+	int final;                 /* failed for good: another attempt would fail the same way */
 	double t;                  /* monotonic time of the last report */
 	uint8_t *res;              /* encoded fr_task_res (malloc), NULL until it arrives */
 	size_t len;

@@ -19,36 +19,7 @@ static int bad(fr_err *err, const char *key, const char *what)
 {
 	char name[128];
 	fr_config_env_name(key, name, sizeof name);
-	return fr_err_set(err, FR_EINVAL, "%s=%s: %s", name, fr_config_str(key, ""), what);
-}
-
-static int get_int(const char *key, int64_t def, int64_t lo, int64_t hi, int64_t *out,
-                   fr_err *err)
-{
-	int rc = fr_config_int(key, def, out, err);
-	if (rc)
-		return rc;
-	if (*out < lo || *out > hi) {
-		char what[96];
-		snprintf(what, sizeof what, "must be between %lld and %lld", (long long)lo,
-		         (long long)hi);
-		return bad(err, key, what);
-	}
-	return 0;
-}
-
-static int get_double(const char *key, double def, double lo, double hi, double *out,
-                      fr_err *err)
-{
-	int rc = fr_config_double(key, def, out, err);
-	if (rc)
-		return rc;
-	if (!(*out >= lo && *out <= hi)) {
-		char what[96];
-		snprintf(what, sizeof what, "must be between %g and %g", lo, hi);
-		return bad(err, key, what);
-	}
-	return 0;
+	return fr_err_set(err, FR_EINVAL, "%s='%s': %s", name, fr_config_str(key, ""), what);
 }
 
 /* "0.25, 0.5, 0.75" -> values in (0, 1). */
@@ -80,6 +51,8 @@ static int get_percentiles(fr_invoker_opts *o, fr_err *err)
 	return 0;
 }
 
+/* Ranges live in core/config's table of known settings, one place for every program: its
+ * getters enforce them and name the variable and its value. */
 int fr_invoker_opts_load(fr_invoker_opts *o, fr_err *err)
 {
 	memset(o, 0, sizeof *o);
@@ -90,31 +63,31 @@ int fr_invoker_opts_load(fr_invoker_opts *o, fr_err *err)
 	if (threads < 0)
 		return err->code ? err->code : FR_EINVAL;
 	o->threads = threads;
-	if ((rc = get_int("invoker.retry.max.attempts", 3, 1, 100, &v, err)))
+	if ((rc = fr_config_int("invoker.retry.max.attempts", 3, &v, err)))
 		return rc;
 	o->retry_max = (int)v;
-	if ((rc = get_double("invoker.retry.failed.interval", 3, 0, 86400,
+	if ((rc = fr_config_double("invoker.retry.failed.interval", 3,
 	                     &o->retry_failed_interval, err)) ||
-	    (rc = get_double("invoker.run.timeout", 60, 0.001, 86400 * 7, &o->run_timeout, err)) ||
-	    (rc = get_double("validation.sample.ratio", 0.1, 0, 1, &o->sample_ratio, err)) ||
-	    (rc = get_int("validation.sample.max", 10, 1, 100000, &o->sample_max, err)) ||
-	    (rc = get_double("dataset.categorical.top.minpct", 0.01, 0, 1, &o->cat_top_minpct,
+	    (rc = fr_config_double("invoker.run.timeout", 60, &o->run_timeout, err)) ||
+	    (rc = fr_config_double("validation.sample.ratio", 0.1, &o->sample_ratio, err)) ||
+	    (rc = fr_config_int("validation.sample.max", 10, &o->sample_max, err)) ||
+	    (rc = fr_config_double("dataset.categorical.top.minpct", 0.01, &o->cat_top_minpct,
 	                     err)) ||
-	    (rc = get_int("unregister.last.used.interval", 30, 0, INT64_C(1) << 40,
+	    (rc = fr_config_int("unregister.last.used.interval", 30,
 	                  &o->unregister_interval, err)) ||
 	    (rc = get_percentiles(o, err)))
 		return rc;
-	if ((rc = get_int("catalog.busy.timeout.ms", 5000, 0, 3600000, &v, err)))
+	if ((rc = fr_config_int("catalog.busy.timeout.ms", 5000, &v, err)))
 		return rc;
 	o->busy_timeout_ms = (int)v;
 	fr_task_opts *t = &o->task;
-	if ((rc = get_int("aggregations.top.default.count", 10, 1, 1000000, &t->top_default,
+	if ((rc = fr_config_int("aggregations.top.default.count", 10, &t->top_default,
 	                  err)) ||
-	    (rc = get_double("aggregations.top.grace.factor", 2.0, 1, 1000, &t->grace, err)) ||
-	    (rc = get_int("aggregations.exact.limit", 100000, 1, INT64_C(1) << 40,
+	    (rc = fr_config_double("aggregations.top.grace.factor", 2.0, &t->grace, err)) ||
+	    (rc = fr_config_int("aggregations.exact.limit", 100000,
 	                  &t->exact_limit, err)) ||
-	    (rc = get_double("dataset.categorical.ratio", 0.1, 0, 1, &t->cat_ratio, err)) ||
-	    (rc = get_int("dataset.categorical.top.count", 20, 0, 100000, &t->cat_top_count, err)))
+	    (rc = fr_config_double("dataset.categorical.ratio", 0.1, &t->cat_ratio, err)) ||
+	    (rc = fr_config_int("dataset.categorical.top.count", 20, &t->cat_top_count, err)))
 		return rc;
 	return 0;
 }

@@ -113,6 +113,7 @@ void fr_job_report_result(fr_job *job, int task, int attempt, const void *res, s
 		at->res = copy;
 		at->len = len;
 		at->st = r.status;
+		at->final = r.status == FR_TS_ENDED_FAILED && !r.retryable;
 		at->t = fr_mono_s();
 		if (r.status == FR_TS_ENDED_SUCCESS)
 			job->rows += r.scanned_rows;
@@ -235,7 +236,7 @@ int fr_job_run(fr_invoker *inv, fr_job *job, fr_job_build_fn build, void *build_
 		int nsuccess = 0, nretry = 0;
 		double next = now + 0.1;   /* progress ticks */
 		char exhausted[256] = "";
-		int first = 1, nexhausted = 0;
+		int first = 1, nexhausted = 0, nfinal = 0;
 		memset(pr.counts, 0, sizeof pr.counts);
 		for (int i = 0; i < job->ntasks; i++) {
 			fr_job_task *t = &job->tasks[i];
@@ -245,8 +246,9 @@ int fr_job_run(fr_invoker *inv, fr_job *job, fr_job_build_fn build, void *build_
 			if (a->st == FR_TS_ENDED_SUCCESS) {
 				nsuccess++;
 			} else if (a->st == FR_TS_ENDED_FAILED) {
-				if (t->natt >= job->max_att) {
+				if (t->natt >= job->max_att || a->final) {
 					nexhausted++;
+					nfinal += t->natt < job->max_att;
 					list_append(exhausted, sizeof exhausted, &first, i);
 				} else if (now - a->t >= o->retry_failed_interval) {
 					retry[nretry++] = i;
@@ -273,10 +275,15 @@ int fr_job_run(fr_invoker *inv, fr_job *job, fr_job_build_fn build, void *build_
 			break;
 		}
 		if (nexhausted) {
-			snprintf(out->error, sizeof out->error, "No more retries for task(s): [%s], "
-			         "failing", exhausted);
+			if (nfinal == nexhausted)   /* none used its attempts: retrying cannot help */
+				snprintf(out->error, sizeof out->error, "Task(s) [%s] failed in a way "
+				         "another attempt would repeat, failing", exhausted);
+			else
+				snprintf(out->error, sizeof out->error, "No more retries for task(s): [%s], "
+				         "failing", exhausted);
 			break;
 		}
+
 		if (now - tpoll > o->run_timeout) {
 			snprintf(out->error, sizeof out->error, "Query timed out after %.2f seconds",
 			         now - tpoll);

@@ -188,11 +188,12 @@ int fr_invoke_register(fr_invoker *inv, const fr_register_args *args, fr_job_pro
 	}
 	for (int i = 0; i < nparts; i++)
 		total_size += (int64_t)parts[i].size;
-	int uniques = args->validate_uniques && nparts > 1;
 	if (choose_sample(&inv->opts, args->validation, nparts, a, &sample, &nsample)) {
 		snprintf(msg, sizeof msg, "out of memory");
 		goto result;
 	}
+	/* one validated part has nothing to be disjoint from: its ids are not even collected */
+	int uniques = args->validate_uniques && nsample > 1;
 	rjob j = { .inv = inv, .args = args, .parts = parts, .sample = sample,
 		.uniques = uniques };
 	memcpy(j.request_id, out->request_id, sizeof j.request_id);

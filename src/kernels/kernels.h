@@ -55,10 +55,10 @@ typedef enum {
 #undef X
 } fr_simd_mode;
 
-/* Reads FROCKET_SIMD and selects the mode; an unknown value or a mode this CPU cannot run is
- * FR_EINVAL naming the variable.  Optional: without it the first kernel call selects the best
- * mode (an invalid FROCKET_SIMD then falls back to scalar with a warning). */
-int fr_kern_init(fr_err *err);
+/* Parses a mode name (auto, scalar, avx2, neon; case-insensitive; "auto" = the best this CPU
+ * runs): FR_EINVAL naming the value when unknown or when this CPU or build cannot run it.
+ * Without fr_kern_simd_set the first kernel call selects the best mode. */
+int fr_kern_simd_parse(const char *name, fr_simd_mode *out, fr_err *err);
 /* Forces a mode (tests, benchmarks).  FR_EUNSUPPORTED if this CPU/build cannot run it. */
 int fr_kern_simd_set(fr_simd_mode mode, fr_err *err);
 fr_simd_mode fr_kern_simd_get(void);

@@ -5,7 +5,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/config.h"
 #include "core/log.h"
 
 int fr_kern__mode = -1;
@@ -56,13 +55,8 @@ static fr_simd_mode best_mode(void)
 	return FR_SIMD_SCALAR;
 }
 
-/* Mode from FROCKET_SIMD; FR_EINVAL names the variable and the bad value. */
-static int mode_from_env(fr_simd_mode *out, fr_err *err)
+int fr_kern_simd_parse(const char *s, fr_simd_mode *out, fr_err *err)
 {
-	const char *s = fr_config_str("simd", "auto");
-	if (!*s)
-		return fr_err_set(err, FR_EINVAL, "FROCKET_SIMD is set but empty (unset it to use "
-		                  "the default)");
 	if (!strcasecmp(s, "auto")) {
 		*out = best_mode();
 		return 0;
@@ -71,23 +65,17 @@ static int mode_from_env(fr_simd_mode *out, fr_err *err)
 		if (strcasecmp(s, mode_names[m]))
 			continue;
 		if (!fr_kern_simd_available((fr_simd_mode)m))
-			return fr_err_set(err, FR_EINVAL,
-			                  "FROCKET_SIMD=%s: this CPU or build cannot run %s kernels", s,
-			                  mode_names[m]);
+			return fr_err_set(err, FR_EINVAL, "SIMD mode %s: this CPU or build cannot run %s "
+			                  "kernels", s, mode_names[m]);
 		*out = (fr_simd_mode)m;
 		return 0;
 	}
-	return fr_err_set(err, FR_EINVAL, "FROCKET_SIMD=%s: expected auto, scalar, avx2 or neon", s);
+	return fr_err_set(err, FR_EINVAL, "SIMD mode '%s': expected auto, scalar, avx2 or neon", s);
 }
 
 static void select_once(void)
 {
-	fr_err err = { 0 };
-	fr_simd_mode m;
-	if (mode_from_env(&m, &err)) {
-		FR_WARN("kernels", "%s; using scalar kernels", err.msg);
-		m = FR_SIMD_SCALAR;
-	}
+	fr_simd_mode m = best_mode();
 	int expected = -1;
 	__atomic_compare_exchange_n(&fr_kern__mode, &expected, (int)m, 0, __ATOMIC_RELAXED,
 	                            __ATOMIC_RELAXED);
@@ -97,16 +85,6 @@ void fr_kern__select(void)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	pthread_once(&once, select_once);
-}
-
-int fr_kern_init(fr_err *err)
-{
-	fr_simd_mode m;
-	int rc = mode_from_env(&m, err);
-	if (rc)
-		return rc;
-	__atomic_store_n(&fr_kern__mode, (int)m, __ATOMIC_RELAXED);
-	return 0;
 }
 
 int fr_kern_simd_set(fr_simd_mode mode, fr_err *err)

@@ -1568,6 +1568,20 @@ int fr_pq_load_column(fr_pq_file *f, int col, const uint8_t *keep, fr_arena *are
 		break;
 	}
 	int rc = run_load(&L, arena, keep, -1);
+	if (!rc && ci.vec_kind == FR_VEC_I64 && L.leaf->type == FR_PQ_INT64 && L.leaf->is_unsigned) {
+		/* Queries compare, group and print integers as int64.  An unsigned 64-bit value above
+		 * INT64_MAX has no such form (its bits would read as a negative number and give wrong
+		 * answers), so the column is refused by name; smaller values are exact.  Null slots
+		 * are zero after loading, so every slot can be checked. */
+		const uint64_t *u = (const uint64_t *)(const void *)L.vals;
+		for (int64_t i = 0; i < L.total; i++)
+			if (u[i] > (uint64_t)INT64_MAX) {
+				rc = fr_err_set(err, FR_EUNSUPPORTED, "%s: column %s: unsigned value %llu is "
+					"above 9223372036854775807, the largest integer a query can use",
+					f->name, ci.name, (unsigned long long)u[i]);
+				break;
+			}
+	}
 	if (!rc) {
 		out->kind = ci.vec_kind;
 		out->len = L.total;

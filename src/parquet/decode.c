@@ -6,7 +6,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/config.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -20,13 +19,10 @@ int fr_pq_simd(void)
 		return simd_forced;
 	int d = __atomic_load_n(&simd_default, __ATOMIC_RELAXED);
 	if (d < 0) {
-		const char *e = fr_config_str("simd", NULL);   /* validated by core/config */
 		d = 0;
 #if defined(__x86_64__)
 		d = __builtin_cpu_supports("avx2");
 #endif
-		if (e && !strcasecmp(e, "scalar"))
-			d = 0;
 		__atomic_store_n(&simd_default, d, __ATOMIC_RELAXED);
 	}
 	return d;

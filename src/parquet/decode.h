@@ -7,9 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* SIMD paths of the reader (AVX2 on x86_64): 1 when they run.  Chosen once from the CPU and
- * FROCKET_SIMD (=scalar turns them off); fr_pq_simd_force overrides it (tests: 0 scalar, 1
- * SIMD where the CPU has it, -1 back to the default). */
+/* SIMD paths of the reader (AVX2 on x86_64): 1 when they run.  Chosen once from the CPU;
+ * fr_pq_simd_force overrides it (the process start-up for FROCKET_SIMD=scalar, tests: 0
+ * scalar, 1 SIMD where the CPU has it, -1 back to the default). */
 int fr_pq_simd(void);
 void fr_pq_simd_force(int on);
 

@@ -63,6 +63,10 @@ typedef struct fr_pq_colinfo {
  * INTERVAL, UUID, BSON, geometry, unknown logical types, nested) -> FR_TYPE_NONE. */
 int fr_pq_column_info(const fr_pq_file *f, int col, fr_pq_colinfo *out);
 
+/* Process-wide: 0 stops every use of row-group statistics (FROCKET_PARQUET_STATS=off, set
+ * once at start-up); pruning then keeps every row group, slower but never wrong. */
+void fr_pq_set_use_stats(int on);
+
 /* Row-group pruning for the timeframe [from, to): keep[rg] = 1 if row group rg may hold a
  * value of INT column `col` in the range (has_from/has_to say which bounds apply).  Statistics
  * that are missing or not trustworthy keep the row group: a matching row is never dropped. */
@@ -76,7 +80,8 @@ int fr_pq_int_range(const fr_pq_file *f, int col, const uint8_t *keep, int64_t *
 	int64_t *max);
 
 /* Values: INT32 sign-extended (zero-extended when annotated unsigned), INT64 as stored
- * (UINT_64 keeps its bits), INT96 as nanoseconds since the epoch (wrapping), dates, times and
+ * (an unsigned INT64 holding a value above INT64_MAX fails with FR_EUNSUPPORTED naming the
+ * column and the value, rather than reading as a negative number), INT96 as nanoseconds since the epoch (wrapping), dates, times and
  * timestamps in the column's own unit (colinfo.time_unit / converted); FLOAT and FLOAT16
  * widened exactly.  FR_TYPE_NONE columns load as FR_VEC_BIN when their physical type is
  * BYTE_ARRAY or FIXED_LEN_BYTE_ARRAY, and fail with FR_EUNSUPPORTED otherwise.

@@ -2,7 +2,6 @@
  * row-group pruning (parquet.md §1, §10). */
 #include "parquet/internal.h"
 #include "parquet/format.h"
-#include "core/config.h"
 #include "core/file.h"
 
 #include <errno.h>
@@ -307,14 +306,17 @@ static int64_t le_int(const uint8_t *p, uint32_t n)
 	return v;
 }
 
+static int use_stats = 1;
+
+void fr_pq_set_use_stats(int on)
+{
+	__atomic_store_n(&use_stats, on != 0, __ATOMIC_RELAXED);
+}
+
 /* Statistics are used only where they are known to be trustworthy (parquet.md §10). */
 static int stats_trusted(const fr_pq_file *f, const fr_pq_leaf *l)
 {
-	/* FROCKET_PARQUET_STATS (strict boolean, checked up front by the CLI); a bad value here
-	 * means no pruning, which is slower but never wrong. */
-	fr_err e = { 0 };
-	int on;
-	if (fr_config_bool("parquet.stats", 1, &on, &e) || !on)
+	if (!__atomic_load_n(&use_stats, __ATOMIC_RELAXED))
 		return 0;
 	if (l->type != FR_PQ_INT32 && l->type != FR_PQ_INT64)
 		return 0;   /* INT96 stats are meaningless; others are not timestamps */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "query/internal.h"
 
@@ -27,6 +28,12 @@ typedef struct xctx {
 	fr_qresult *res;
 	fr_err *err;
 } xctx;
+
+/* The status of a failure already described in x->err (a kernel or an allocation set it). */
+static inline int failed(const xctx *x)
+{
+	return x->err->code ? x->err->code : FR_EINVAL;
+}
 
 #define WORDS(n) FR_BITMAP_WORDS(n)
 
@@ -62,7 +69,7 @@ static int step_rows(xctx *x, const fr_qstep *st, const uint64_t *base, uint64_t
 		uint64_t *dst = out;
 		if (k > 0) {
 			if (!t && !(t = bm_new(x, x->n)))
-				return -1;
+				return failed(x);
 			dst = t;
 		}
 		if (fr_kern_cmp_vec(col(x, f->col), f->op, &c, dst, x->err))
@@ -95,19 +102,19 @@ static int count_target(xctx *x, const fr_qcond *cd, const uint64_t *rows, uint6
 	uint32_t *cnt = tmp_alloc(x, ng, sizeof(uint32_t));
 	uint64_t *t = bm_new(x, ng);
 	if (!cnt || !t)
-		return -1;
+		return failed(x);
 	fr_kern_group_count(x->g.ids, x->n, ng, rows, cnt);
 	if (cd->ivalue > (int64_t)UINT32_MAX)
 		fill_by_op(out, ng, cd->target_op, 1);
 	else if (fr_kern_cmp_u32(cnt, ng, cd->target_op, (uint32_t)cd->ivalue, out, x->err))
-		return -1;
+		return failed(x);
 	/* Zero-count groups match only through includeZero (§4.4). */
 	if (fr_kern_cmp_u32(cnt, ng, FR_OP_GT, 0, t, x->err))
-		return -1;
+		return failed(x);
 	fr_kern_bm_and(out, out, t, ng);
 	if (cd->include_zero == 1) {
 		if (fr_kern_cmp_u32(cnt, ng, FR_OP_EQ, 0, t, x->err))
-			return -1;
+			return failed(x);
 		fr_kern_bm_or(out, out, t, ng);
 	}
 	return 0;
@@ -147,21 +154,21 @@ static int sum_target(xctx *x, const fr_qcond *cd, const uint64_t *rows, uint64_
 	const fr_vec *v = col(x, cd->sum_col);
 	uint64_t *any = bm_new(x, ng);
 	if (!any)
-		return -1;
+		return failed(x);
 	if (v->kind == FR_VEC_I64) {
 		fr_i128 *s = tmp_alloc(x, ng, sizeof(fr_i128));
 		if (!s)
-			return -1;
+			return failed(x);
 		fr_kern_group_sum_i64(x->g.ids, x->n, ng, rows, v, s);
 		if (cmp_i128_num(x, s, ng, cd, out))
-			return -1;
+			return failed(x);
 	} else if (v->kind == FR_VEC_F64) {
 		double *s = tmp_alloc(x, ng, sizeof(double));
 		if (!s)
-			return -1;
+			return failed(x);
 		if (fr_kern_group_sum_f64(x->g.ids, x->n, ng, rows, v, s, x->err) ||
 		    fr_kern_cmp_f64(s, NULL, ng, cd->target_op, cd->fvalue, out, x->err))
-			return -1;
+			return failed(x);
 	} else {
 		return fr_err_set(x->err, FR_EINVAL, "sum target column %s is not numeric",
 		                  cd->sum_column);
@@ -188,17 +195,17 @@ static int run_sequence(xctx *x, const fr_qstep *steps, int nsteps, const uint64
 	uint64_t *fb[2] = { found, nsteps > 1 ? bm_new(x, ng) : NULL };
 	uint64_t *rows = bm_new(x, x->n);
 	if (!tsb[0] || !rows || (nsteps > 1 && (!tsb[1] || !fb[1])))
-		return -1;
+		return failed(x);
 	for (int i = 0; i < nsteps; i++) {
 		/* the last step lands in `found` */
 		int cur = (nsteps - 1 - i) & 1, prev = cur ^ 1;
 		if (step_rows(x, &steps[i], base, rows))
-			return -1;
+			return failed(x);
 		if (fr_kern_seq_step(x->g.ids, x->n, ng, rows, ts, i ? tsb[prev] : NULL,
 		                     i ? fb[prev] : NULL, tsb[cur], fb[cur], x->err))
-			return -1;
+			return failed(x);
 		if (cb && cb(x, i, fb[cur], arg))
-			return -1;
+			return failed(x);
 	}
 	return 0;
 }
@@ -212,41 +219,75 @@ static int cond_groups(xctx *x, int i, const uint64_t **out)
 	const fr_qcond *cd = &x->q->conds[i];
 	uint64_t *g = bm_new(x, x->ng);
 	if (!g)
-		return -1;
+		return failed(x);
 	const uint64_t *frame = x->g.domain;
 	if (cd->kind == FR_COND_SEQUENCE) {
 		if (run_sequence(x, cd->steps, cd->nsteps, frame, g, NULL, NULL))
-			return -1;
+			return failed(x);
 	} else {
 		uint64_t *rows = bm_new(x, x->n);
 		if (!rows || step_rows(x, &cd->rows, frame, rows))
-			return -1;
+			return failed(x);
 		if (cd->target == FR_TARGET_COUNT ? count_target(x, cd, rows, g)
 		                                  : sum_target(x, cd, rows, g))
-			return -1;
+			return failed(x);
 	}
 	x->cond_groups[i] = g;
 	*out = g;
 	return 0;
 }
 
-static int eval_rel(xctx *x, int node, uint64_t *out)
+/* Runs the compiled relation (fr_relop): a loop over its instructions with a stack of at most
+ * rel_depth bitmaps, the bottom one being `out`; no recursion, no allocation per node. */
+static int eval_rel(xctx *x, uint64_t *out)
 {
-	const fr_relnode *nd = &x->q->rel[node];
-	if (nd->kind == FR_REL_COND) {
+	const fr_query *q = x->q;
+	uint32_t ng = x->ng;
+	int depth = q->rel_depth > 0 ? q->rel_depth : 1;
+	uint64_t **stk = tmp_alloc(x, (size_t)depth, sizeof(uint64_t *));
+	if (!stk)
+		return failed(x);
+	stk[0] = out;
+	for (int i = 1; i < depth; i++)
+		if (!(stk[i] = bm_new(x, ng)))
+			return failed(x);
+	int sp = 0;
+	for (int pc = 0; pc < q->nrel_prog; pc++) {
+		const fr_relop *op = &q->rel_prog[pc];
 		const uint64_t *g;
-		if (cond_groups(x, nd->cond, &g))
-			return -1;
-		memcpy(out, g, WORDS(x->ng) * sizeof(uint64_t));
-		return 0;
+		switch (op->op) {
+		case FR_RELOP_PUSH:
+			if (sp >= depth)
+				return fr_err_set(x->err, FR_EINVAL, "relation program overflows its stack");
+			if (cond_groups(x, op->cond, &g))
+				return failed(x);
+			memcpy(stk[sp++], g, WORDS(ng) * sizeof(uint64_t));
+			break;
+		case FR_RELOP_AND_COND:
+		case FR_RELOP_OR_COND:
+			if (sp < 1)
+				return fr_err_set(x->err, FR_EINVAL, "relation program underflows its stack");
+			if (cond_groups(x, op->cond, &g))
+				return failed(x);
+			if (op->op == FR_RELOP_AND_COND)
+				fr_kern_bm_and(stk[sp - 1], stk[sp - 1], g, ng);
+			else
+				fr_kern_bm_or(stk[sp - 1], stk[sp - 1], g, ng);
+			break;
+		case FR_RELOP_AND_TOP:
+		case FR_RELOP_OR_TOP:
+			if (sp < 2)
+				return fr_err_set(x->err, FR_EINVAL, "relation program underflows its stack");
+			sp--;
+			if (op->op == FR_RELOP_AND_TOP)
+				fr_kern_bm_and(stk[sp - 1], stk[sp - 1], stk[sp], ng);
+			else
+				fr_kern_bm_or(stk[sp - 1], stk[sp - 1], stk[sp], ng);
+			break;
+		}
 	}
-	uint64_t *r = bm_new(x, x->ng);
-	if (!r || eval_rel(x, nd->left, out) || eval_rel(x, nd->right, r))
-		return -1;
-	if (nd->kind == FR_REL_AND)
-		fr_kern_bm_and(out, out, r, x->ng);
-	else
-		fr_kern_bm_or(out, out, r, x->ng);
+	if (sp != 1)
+		return fr_err_set(x->err, FR_EINVAL, "relation program leaves %d results", sp);
 	return 0;
 }
 
@@ -339,7 +380,7 @@ static int run_agg(xctx *x, const fr_qagg *a, const uint64_t *rows, fr_qaggres *
 	const fr_vec *cv = col(x, a->col);
 	uint64_t *r = bm_new(x, x->n);
 	if (!r)
-		return -1;
+		return failed(x);
 	if (a->type == FR_AGG_COUNT) {
 		/* non-null values among the rows (which all lie in the timeframe): no value index */
 		fr_kern_notnull(cv, r);
@@ -351,12 +392,12 @@ static int run_agg(xctx *x, const fr_qagg *a, const uint64_t *rows, fr_qaggres *
 	}
 	const fr_kern_index *ix = value_index(x, a->col);
 	if (!ix)
-		return -1;
+		return failed(x);
 	uint32_t nv = ix->n;
 	fr_kern_bm_and(r, rows, ix->domain, x->n);
 	uint32_t *cnt = tmp_alloc(x, nv, sizeof(uint32_t));
 	if (!cnt)
-		return -1;
+		return failed(x);
 	fr_i128 *isum = NULL;
 	double *fsum = NULL;
 	const fr_vec *ov = a->other_col >= 0 ? col(x, a->other_col) : NULL;
@@ -372,7 +413,7 @@ static int run_agg(xctx *x, const fr_qagg *a, const uint64_t *rows, fr_qaggres *
 			uint64_t *f = bm_new(x, x->n);
 			if (!f || fr_kern_pair_firsts(ix->ids, nv, x->g.ids, x->ng, x->n, ix->domain, f,
 			                              x->err))
-				return -1;
+				return failed(x);
 			x->firsts[a->col] = f;
 		}
 		fr_kern_bm_and(r, r, x->firsts[a->col], x->n);
@@ -384,20 +425,20 @@ static int run_agg(xctx *x, const fr_qagg *a, const uint64_t *rows, fr_qaggres *
 			/* the mean's denominator counts non-null other values only */
 			uint64_t *nn = bm_new(x, x->n);
 			if (!nn)
-				return -1;
+				return failed(x);
 			fr_kern_notnull(ov, nn);
 			fr_kern_bm_and(r, r, nn, x->n);
 		}
 		fr_kern_group_count(ix->ids, x->n, nv, r, cnt);
 		if (ov->kind == FR_VEC_I64) {
 			if (!(isum = tmp_alloc(x, nv, sizeof(fr_i128))))
-				return -1;
+				return failed(x);
 			fr_kern_group_sum_i64(ix->ids, x->n, nv, r, ov, isum);
 		} else {
 			if (!(fsum = tmp_alloc(x, nv, sizeof(double))))
-				return -1;
+				return failed(x);
 			if (fr_kern_group_sum_f64(ix->ids, x->n, nv, r, ov, fsum, x->err))
-				return -1;
+				return failed(x);
 		}
 		break;
 	default:
@@ -428,7 +469,7 @@ static int run_agg(xctx *x, const fr_qagg *a, const uint64_t *rows, fr_qaggres *
 	if (!cut) {
 		for (uint32_t i = 0; i < out->n; i++)
 			if (make_key(x, ix, cv, out->e[i].klen, x->res->arena, &out->e[i]))
-				return -1;
+				return failed(x);
 		return 0;
 	}
 	/* Past the exact limit (decision 2): keep ceil(top x grace) entries, value desc then key
@@ -439,7 +480,7 @@ static int run_agg(xctx *x, const fr_qagg *a, const uint64_t *rows, fr_qaggres *
 	if ((double)out->n > keep) {
 		double *v = tmp_alloc(x, out->n, sizeof(double));
 		if (!v)
-			return -1;
+			return failed(x);
 		for (uint32_t i = 0; i < out->n; i++)
 			v[i] = fr_qres_value(a->type, int_sum, &out->e[i]);
 		double t = fr_qres_kth_largest(v, out->n, (uint32_t)keep);
@@ -451,7 +492,7 @@ static int run_agg(xctx *x, const fr_qagg *a, const uint64_t *rows, fr_qaggres *
 	}
 	for (uint32_t i = 0; i < out->n; i++)
 		if (make_key(x, ix, cv, out->e[i].klen, x->tmp, &out->e[i]))
-			return -1;
+			return failed(x);
 	fr_qres_rank(a->type, int_sum, out->e, out->n, 1);
 	if ((double)out->n > keep)
 		out->n = (uint32_t)keep;
@@ -496,23 +537,16 @@ static int funnel_step(xctx *x, int i, const uint64_t *found, void *arg)
 	fr_kern_groups_to_rows(x->g.ids, x->n, x->ng, found, f->rows);
 	st->rows = fr_kern_bm_popcount(f->rows, x->n);
 	if (q->step_aggs.present && run_aggs(x, &q->step_aggs, f->rows, st->aggs))
-		return -1;
+		return failed(x);
 	if (i == q->nfsteps - 1 && q->end_aggs.present &&
 	    run_aggs(x, &q->end_aggs, f->rows, x->res->end))
-		return -1;
+		return failed(x);
 	return 0;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static int exec_part(xctx *x)
 {
-	double t0 = now_s(), t1 = t0, t2 = t0, t3 = t0;
+	double t0 = fr_mono_s(), t1 = t0, t2 = t0, t3 = t0;
 	const fr_query *q = x->q;
 	const fr_qschema *s = q->schema;
 	int64_t n = x->n;
@@ -528,20 +562,20 @@ static int exec_part(xctx *x)
 	if (ts && (q->has_from || q->has_to)) {
 		uint64_t *sel = bm_new(x, n), *t = bm_new(x, n);
 		if (!sel || !t)
-			return -1;
+			return failed(x);
 		fr_kern_bm_fill(sel, n, 1);
 		if (q->has_from) {
 			if (ts->kind == FR_VEC_I64 ?
 			    fr_kern_cmp_i64(ts->v.i64, ts->valid, n, FR_OP_GE, q->from, t, x->err) :
 			    fr_kern_cmp_f64(ts->v.f64, ts->valid, n, FR_OP_GE, (double)q->from, t, x->err))
-				return -1;
+				return failed(x);
 			fr_kern_bm_and(sel, sel, t, n);
 		}
 		if (q->has_to) {
 			if (ts->kind == FR_VEC_I64 ?
 			    fr_kern_cmp_i64(ts->v.i64, ts->valid, n, FR_OP_LT, q->to, t, x->err) :
 			    fr_kern_cmp_f64(ts->v.f64, ts->valid, n, FR_OP_LT, (double)q->to, t, x->err))
-				return -1;
+				return failed(x);
 			fr_kern_bm_and(sel, sel, t, n);
 		}
 		x->sel = sel;
@@ -556,14 +590,14 @@ static int exec_part(xctx *x)
 	x->ng = x->g.n;
 	x->res->scanned_rows = n;
 	x->res->scanned_groups = x->ng;
-	t1 = now_s();
+	t1 = fr_mono_s();
 	/* 2. conditions and relation -> M */
 	uint64_t *m = bm_new(x, x->ng), *rm = bm_new(x, n);
 	if (!m || !rm)
-		return -1;
+		return failed(x);
 	if (q->nconds > 0) {
-		if (eval_rel(x, q->rel_root, m))
-			return -1;
+		if (eval_rel(x, m))
+			return failed(x);
 	} else {
 		fr_kern_bm_fill(m, x->ng, 1);
 	}
@@ -574,24 +608,24 @@ static int exec_part(xctx *x)
 		memcpy(rm, x->g.domain, WORDS(n) * sizeof *rm);
 	x->res->query.groups = q->nconds > 0 ? fr_kern_bm_popcount(m, x->ng) : x->ng;
 	x->res->query.rows = fr_kern_bm_popcount(rm, n);
-	t2 = now_s();
+	t2 = fr_mono_s();
 	/* 4. aggregations */
 	if (q->aggs.present && run_aggs(x, &q->aggs, rm, x->res->query.aggs))
-		return -1;
-	t3 = now_s();
+		return failed(x);
+	t3 = fr_mono_s();
 	/* 5. funnel over R_M */
 	if (q->has_funnel) {
 		fctx f = { .rows = bm_new(x, n) };
 		uint64_t *found = bm_new(x, x->ng);
 		if (!f.rows || !found)
-			return -1;
+			return failed(x);
 		if (run_sequence(x, q->fsteps, q->nfsteps, rm, found, funnel_step, &f))
-			return -1;
+			return failed(x);
 	}
 	FR_DEBUG("exec", "%lld rows, %u groups (index: %s): index %.1f ms, conditions %.1f ms, "
 	         "aggregations %.1f ms, funnel %.1f ms", (long long)n, x->ng,
 	         x->g.dense ? "dense" : x->g.sorted ? "sorted" : x->g.radix ? "radix" : "hash",
-	         (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3, (now_s() - t3) * 1e3);
+	         (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3, (fr_mono_s() - t3) * 1e3);
 	return 0;
 }
 

@@ -84,11 +84,16 @@ void fr_qfmt_double(double v, char *out, size_t n)
 	snprintf(out, n, "%s", res);
 }
 
-/* Decodes one UTF-8 sequence; invalid bytes come back as U+FFFD, consuming one byte. */
+/* Decodes one UTF-8 sequence strictly (no overlong forms, surrogates or code points above
+ * U+10FFFF).  A byte that does not start a valid sequence comes back as the lone low surrogate
+ * U+DC00 + byte (U+DC80..U+DCFF: Python's "surrogateescape"), consuming that one byte.  Valid
+ * UTF-8 never decodes to a surrogate, so the rendering is injective and reversible: distinct
+ * byte strings (map keys of a STRING column holding invalid UTF-8) never print as the same
+ * JSON string, and bytes(s, 'utf-8', 'surrogateescape') gives the stored bytes back. */
 static uint32_t utf8_next(const unsigned char *s, size_t len, size_t *i)
 {
 	unsigned char c = s[*i];
-	uint32_t cp;
+	uint32_t cp, min;
 	int extra;
 	if (c < 0x80) {
 		(*i)++;
@@ -96,31 +101,32 @@ static uint32_t utf8_next(const unsigned char *s, size_t len, size_t *i)
 	} else if ((c & 0xE0) == 0xC0) {
 		cp = c & 0x1F;
 		extra = 1;
+		min = 0x80;
 	} else if ((c & 0xF0) == 0xE0) {
 		cp = c & 0x0F;
 		extra = 2;
+		min = 0x800;
 	} else if ((c & 0xF8) == 0xF0) {
 		cp = c & 0x07;
 		extra = 3;
+		min = 0x10000;
 	} else {
-		(*i)++;
-		return 0xFFFD;
+		goto invalid;
 	}
-	if (*i + (size_t)extra >= len) {
-		(*i)++;
-		return 0xFFFD;
-	}
+	if (*i + (size_t)extra >= len)
+		goto invalid;
 	for (int k = 1; k <= extra; k++) {
-		if ((s[*i + (size_t)k] & 0xC0) != 0x80) {
-			(*i)++;
-			return 0xFFFD;
-		}
+		if ((s[*i + (size_t)k] & 0xC0) != 0x80)
+			goto invalid;
 		cp = (cp << 6) | (s[*i + (size_t)k] & 0x3F);
 	}
+	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		goto invalid;
 	*i += (size_t)extra + 1;
-	if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0xFFFD;
 	return cp;
+invalid:
+	(*i)++;
+	return 0xDC00 | c;
 }
 
 int fr_qjson_str(fr_buf *b, const char *str, size_t len)

@@ -107,8 +107,27 @@ typedef enum { FR_REL_COND, FR_REL_AND, FR_REL_OR } fr_rel_kind;
 typedef struct fr_relnode {
 	fr_rel_kind kind;
 	int cond;                  /* FR_REL_COND */
-	int left, right;           /* node indexes, AND/OR */
+	int left, right;           /* node indexes, AND/OR; always smaller than the node's own */
 } fr_relnode;
+
+/* The relation compiled (by fr_query_parse_relation) into a postfix program over a stack of
+ * group bitmaps, so that neither evaluation nor any later walk recurses on the expression's
+ * depth: a chain of 80,000 terms is a loop, not 80,000 stack frames.  Operands that are a
+ * condition are applied in place (no stack slot); the heavier operand of an inner node is
+ * evaluated first (Sethi-Ullman), so the stack never holds more than floor(log2(leaves)) + 1
+ * bitmaps; a condition repeated in one run of the same operator (x and $a and $a) is dropped
+ * (idempotent).  Memory while evaluating is one bitmap per distinct condition plus rel_depth. */
+typedef enum {
+	FR_RELOP_PUSH,             /* push the groups of condition `cond` */
+	FR_RELOP_AND_COND,         /* top &= groups of `cond` */
+	FR_RELOP_OR_COND,          /* top |= groups of `cond` */
+	FR_RELOP_AND_TOP,          /* pop x; top &= x */
+	FR_RELOP_OR_TOP            /* pop x; top |= x */
+} fr_relop_kind;
+typedef struct fr_relop {
+	fr_relop_kind op;
+	int cond;
+} fr_relop;
 
 typedef struct fr_qagg {
 	fr_agg_type type;
@@ -133,6 +152,8 @@ typedef struct fr_query {
 	int nconds;
 	fr_relnode *rel;           /* NULL when there are no conditions */
 	int nrel, rel_root;
+	fr_relop *rel_prog;        /* the compiled relation (see fr_relop) */
+	int nrel_prog, rel_depth;  /* instructions; bitmaps its stack needs at most */
 	char *relation;            /* expanded relation text (NULL when none) */
 	fr_qagglist aggs;
 	int has_funnel;
@@ -165,9 +186,7 @@ int fr_query_parse_opts(const char *text, size_t len, const fr_qschema *schema,
                         const fr_query_opts *opts, fr_arena *arena, fr_query **out,
                         fr_qerror *qe);
 
-/* Parses text (len bytes, need not be NUL-terminated) and validates it against schema.  On
- * success *out points into `arena` (owned by the caller) and 0 is returned; otherwise a
- * negative status and qe filled (kind + message).  Reads FROCKET_AGGREGATIONS_* settings. */
+/* fr_query_parse_opts with the default settings (top 10, grace 2.0, exact limit 100000). */
 int fr_query_parse(const char *text, size_t len, const fr_qschema *schema, fr_arena *arena,
                    fr_query **out, fr_qerror *qe);
 
@@ -240,7 +259,10 @@ int fr_qresult_write(const fr_query *q, const fr_qresult *r, struct fr_jw *w);
 
 /* Python repr() of a double (query.md Appendix B). */
 void fr_qfmt_double(double v, char *out, size_t n);
-/* JSON string literal with non-ASCII escaped as \uXXXX (interfaces.md §0.2). */
+/* JSON string literal with non-ASCII escaped as \uXXXX (interfaces.md §0.2).  Bytes that are
+ * not valid UTF-8 (overlong forms and encoded surrogates included) print one each as the lone
+ * surrogate \udc80..\udcff (Python's surrogateescape): distinct byte strings always print
+ * as distinct JSON strings, and the bytes can be recovered. */
 int fr_qjson_str(fr_buf *b, const char *s, size_t len);
 
 #endif

@@ -171,7 +171,7 @@ static int rehash(fr_arena *a, fr_qaggres *m, uint32_t cap)
 {
 	uint32_t *ht = fr_arena_calloc(a, cap, sizeof(uint32_t));
 	if (!ht)
-		return -1;
+		return FR_ENOMEM;
 	for (uint32_t i = 0; i < m->n; i++) {
 		uint32_t h = (uint32_t)hash_key(m->e[i].key, m->e[i].klen) & (cap - 1);
 		while (ht[h])
@@ -191,7 +191,7 @@ static int merge_map(fr_arena *a, fr_qaggres *acc, const fr_qaggres *p)
 		if ((uint64_t)(acc->n + 1) * 2 > acc->htcap) {
 			uint32_t cap = acc->htcap ? acc->htcap * 2 : 64;
 			if (cap < acc->htcap || rehash(a, acc, cap))
-				return -1;
+				return FR_ENOMEM;
 		}
 		uint32_t h = (uint32_t)hash_key(pe->key, pe->klen) & (acc->htcap - 1);
 		fr_qentry *e = NULL;
@@ -208,7 +208,7 @@ static int merge_map(fr_arena *a, fr_qaggres *acc, const fr_qaggres *p)
 				uint32_t cap = acc->cap ? acc->cap * 2 : 16;
 				fr_qentry *ne = fr_arena_alloc(a, (size_t)cap * sizeof(fr_qentry));
 				if (!ne || cap < acc->cap)
-					return -1;
+					return FR_ENOMEM;
 				if (acc->n)
 					memcpy(ne, acc->e, (size_t)acc->n * sizeof(fr_qentry));
 				acc->e = ne;
@@ -218,7 +218,7 @@ static int merge_map(fr_arena *a, fr_qaggres *acc, const fr_qaggres *p)
 			memset(e, 0, sizeof *e);
 			char *k = fr_arena_alloc(a, (size_t)pe->klen + 1);
 			if (!k)
-				return -1;
+				return FR_ENOMEM;
 			memcpy(k, pe->key, pe->klen);
 			k[pe->klen] = 0;
 			e->key = k;
@@ -238,12 +238,12 @@ static int merge_list(fr_arena *a, const fr_qagglist *l, fr_qaggres *acc, const 
 	if (!l->present)
 		return 0;
 	if (!acc || !p)
-		return -1;
+		return FR_EINVAL;   /* a part shaped by another query */
 	for (int i = 0; i < l->n; i++) {
 		if (l->a[i].type == FR_AGG_COUNT)
 			acc[i].count += p[i].count;
 		else if (merge_map(a, &acc[i], &p[i]))
-			return -1;
+			return FR_ENOMEM;
 	}
 	return 0;
 }
@@ -320,7 +320,7 @@ static int write_agg(const fr_query *q, const fr_qagg *a, const fr_qaggres *r, f
 	uint32_t n = 0;
 	fr_qentry *e = malloc(((size_t)r->n + 1) * sizeof *e);
 	if (!e)
-		return -1;
+		return FR_ENOMEM;
 	for (uint32_t i = 0; i < r->n; i++)
 		if (a->type != FR_AGG_MEAN_PER_VALUE || r->e[i].cnt > 0)
 			e[n++] = r->e[i];
@@ -329,7 +329,7 @@ static int write_agg(const fr_query *q, const fr_qagg *a, const fr_qaggres *r, f
 		double *v = malloc((size_t)n * sizeof *v);
 		if (!v) {
 			free(e);
-			return -1;
+			return FR_ENOMEM;
 		}
 		for (uint32_t i = 0; i < n; i++)
 			v[i] = fr_qres_value(a->type, int_sum, &e[i]);
@@ -373,7 +373,7 @@ static int write_aggs(const fr_query *q, const fr_qagglist *l, const fr_qaggres 
 	fr_jw_open(w, '[');
 	for (int i = 0; i < l->n; i++)
 		if (write_agg(q, &l->a[i], &r[i], w))
-			return -1;
+			return FR_ENOMEM;
 	fr_jw_close(w, ']');
 	return 0;
 }

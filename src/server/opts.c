@@ -125,6 +125,8 @@ int fr_srv_opts_load(fr_srv_opts *o, fr_err *err)
 	    (rc = fr_config_bool("metrics.export.prometheus", 1, &o->prometheus, err)))
 		return rc;
 	const char *tok = fr_config_str("apiserver.auth.token", NULL);
+	if (tok && !*tok)   /* an empty token would let "Bearer " through */
+		return fr_err_set(err, FR_EINVAL, "FROCKET_APISERVER_AUTH_TOKEN is set but empty");
 	if (tok && !(o->auth_token = strdup(tok)))
 		return fr_err_set(err, FR_ENOMEM, "out of memory");
 	const char *roots = fr_config_str("apiserver.basepath.roots", NULL);

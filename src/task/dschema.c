@@ -1120,7 +1120,7 @@ int fr_dschema_collect(fr_pq_file *f, const char *group_col, const char *ts_col,
 	gattrs.name = s->group_col;
 	int gi = fr_pq_column_index(f, group_col);
 	if (gi < 0 || fr_pq_column_info(f, gi, &gci))
-		return fr_err_set(err, FR_ENOTFOUND, "%s: Column %s not found in file", fname,
+		return fr_err_set(err, FR_EINVAL, "%s: Column %s not found in file", fname,
 		                  group_col);
 	int rc = check_group(f, gi, &gci, group_col, strset_get(&cats, group_col) >= 0, opts,
 	                     arena, &gattrs, ids, err);
@@ -1128,7 +1128,7 @@ int fr_dschema_collect(fr_pq_file *f, const char *group_col, const char *ts_col,
 		return rc;
 	int ti = fr_pq_column_index(f, ts_col);
 	if (ti < 0 || fr_pq_column_info(f, ti, &tci))
-		return fr_err_set(err, FR_ENOTFOUND, "%s: Column %s not found in file", fname, ts_col);
+		return fr_err_set(err, FR_EINVAL, "%s: Column %s not found in file", fname, ts_col);
 	if ((rc = check_ts(f, ti, &tci, ts_col, &tattrs, err)))
 		return rc;
 	/* §5.4 step 5: both must be supported columns. */
@@ -1176,7 +1176,23 @@ int fr_dschema_collect(fr_pq_file *f, const char *group_col, const char *ts_col,
 		} else {
 			memset(d, 0, sizeof *d);
 			d->name = ci.name;
-			if ((rc = analyze_column(f, c, &ci, pcat, opts, arena, d, err)))
+			rc = analyze_column(f, c, &ci, pcat, opts, arena, d, err);
+			if (rc == FR_EUNSUPPORTED && ci.is_unsigned) {
+				/* An unsigned 64-bit column holding values above INT64_MAX cannot be queried
+				 * (the reader refuses to load it): it is listed as unsupported, so a query
+				 * naming it is refused at validation instead of failing every task. */
+				FR_WARN("dschema", "%s", err->msg);
+				fr_err_clear(err);
+				char *nm = fr_arena_strdup(arena, ci.name);
+				if (!nm)
+					return fr_err_set(err, FR_ENOMEM, "%s: out of memory", fname);
+				if (strset_add(&seen_uns, nm, s->nunsup)) {
+					s->unsup_names[s->nunsup] = nm;
+					s->unsup_types[s->nunsup++] = dt;
+				}
+				continue;
+			}
+			if (rc)
 				return rc;
 		}
 		if (ci.type != FR_TYPE_STRING)

@@ -80,7 +80,7 @@ static int query_part(const fr_query *q, fr_pq_file *f,
 	memset(keep, 1, nk);
 	int tscol = fr_pq_column_index(f, s->names[s->ts_col]);
 	if (tscol < 0) {
-		rc = fr_err_set(err, FR_ENOTFOUND, "%s: no column %s", part, s->names[s->ts_col]);
+		rc = fr_err_set(err, FR_EINVAL, "%s: no column %s", part, s->names[s->ts_col]);
 		goto out;
 	}
 	if ((q->has_from || q->has_to) && s->types[s->ts_col] == FR_TYPE_INT &&
@@ -105,7 +105,7 @@ static int query_part(const fr_query *q, fr_pq_file *f,
 		int fc = fr_pq_column_index(f, s->names[c]);
 		fr_pq_colinfo ci;
 		if (fc < 0) {
-			rc = fr_err_set(err, FR_ENOTFOUND, "%s: no column %s", part, s->names[c]);
+			rc = fr_err_set(err, FR_EINVAL, "%s: no column %s", part, s->names[c]);
 			goto out;
 		}
 		if ((rc = fr_pq_column_info(f, fc, &ci))) {
@@ -264,6 +264,8 @@ void fr_task_run(const fr_task_req *req, fr_task_progress_fn progress, void *pro
 	if (rc) {
 		res->status = FR_TS_ENDED_FAILED;
 		res->error = fr_arena_strdup(arena, err.msg[0] ? err.msg : fr_err_code_str(rc));
+		/* corrupt data, a bad query or an unsupported file fail again on every attempt */
+		res->retryable = rc != FR_ECORRUPT && rc != FR_EINVAL && rc != FR_EUNSUPPORTED;
 		res->qresult = NULL;
 		res->qresult_len = 0;
 		res->schema_json = NULL;

@@ -14,7 +14,7 @@
 #include "kernels/kernels.h"
 
 /* Wire format version: bump when the encoding changes; a decoder refuses other versions. */
-#define FR_TASK_WIRE_VERSION 1
+#define FR_TASK_WIRE_VERSION 2
 
 #define FR_TASK_KINDS(X) \
 	X(FR_TASK_QUERY,    1, "query") \
@@ -44,13 +44,13 @@ typedef enum {
 
 const char *fr_task_status_name(fr_task_status s);
 
-/* Settings shipped with every task (never read from the environment by the task). */
+/* Settings shipped with every task (never read from the environment by the task).  The SIMD
+ * mode and the statistics switch are not among them: they belong to the process that runs
+ * the task (its CPU, its FROCKET_SIMD), set once by fr_runtime_init. */
 typedef struct fr_task_opts {
 	int64_t top_default;       /* aggregations.top.default.count (10) */
 	double grace;              /* aggregations.top.grace.factor (2.0) */
 	int64_t exact_limit;       /* aggregations.exact.limit (100000) */
-	int simd;                  /* fr_kern_simd_mode requested (0 = auto) */
-	int parquet_stats;         /* 1: prune row groups by trustworthy statistics */
 	double cat_ratio;          /* dataset.categorical.ratio (0.1), registration */
 	int64_t cat_top_count;     /* dataset.categorical.top.count (20), registration */
 } fr_task_opts;
@@ -90,6 +90,9 @@ typedef struct fr_task_res {
 	int32_t task_index, attempt;
 	fr_task_status status;     /* FR_TS_ENDED_SUCCESS or FR_TS_ENDED_FAILED */
 	const char *error;         /* NULL on success; names the part and the problem */
+	int retryable;             /* failed for a reason another attempt may not meet (a missing
+	                            * or unreadable file, a timeout, memory); 0 for what a retry
+	                            * would meet again (corrupt data, a bad query or schema) */
 	/* metrics (seconds; runtime.md §8) */
 	double invoke_latency;     /* task start - invoke_time */
 	double load_s, run_s, total_s;

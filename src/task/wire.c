@@ -6,11 +6,11 @@
  *          str request_id, i32 task_index, i32 attempt, f64 invoke_time,
  *          str dataset, str registered_at, str basepath, str part_name, i32 part_index,
  *          str group_col, str ts_col,
- *          opts: i64 top_default, f64 grace, i64 exact_limit, i32 simd, u8 parquet_stats,
- *                f64 cat_ratio, i64 cat_top_count
+ *          opts: i64 top_default, f64 grace, i64 exact_limit, f64 cat_ratio,
+ *                i64 cat_top_count
  *          blob query, u32 ncols, ncols x (str name, u8 type), u8 want_group_ids
  * result:  "FRTR" u8 version u8 kind
- *          i32 task_index, i32 attempt, u8 status, str error,
+ *          i32 task_index, i32 attempt, u8 status, str error, u8 retryable,
  *          f64 invoke_latency, f64 load_s, f64 run_s, f64 total_s,
  *          i64 scanned_rows, i64 scanned_groups, i64 part_size, u8 from_cache,
  *          blob qresult, str schema_json, blob group_ids
@@ -118,8 +118,6 @@ int fr_task_req_encode(const fr_task_req *req, fr_buf *b, fr_err *err)
 	ACC(rc, fr_bin_i64(b, o->top_default));
 	ACC(rc, fr_bin_f64(b, o->grace));
 	ACC(rc, fr_bin_i64(b, o->exact_limit));
-	ACC(rc, fr_bin_i32(b, o->simd));
-	ACC(rc, fr_bin_u8(b, o->parquet_stats != 0));
 	ACC(rc, fr_bin_f64(b, o->cat_ratio));
 	ACC(rc, fr_bin_i64(b, o->cat_top_count));
 	ACC(rc, put_blob(b, req->query, req->query_len));
@@ -151,6 +149,7 @@ int fr_task_res_encode(const fr_task_res *res, fr_buf *b, fr_err *err)
 	ACC(rc, fr_bin_i32(b, res->attempt));
 	ACC(rc, fr_bin_u8(b, (uint8_t)res->status));
 	ACC(rc, fr_bin_str(b, res->error));
+	ACC(rc, fr_bin_u8(b, res->retryable != 0));
 	ACC(rc, fr_bin_f64(b, res->invoke_latency));
 	ACC(rc, fr_bin_f64(b, res->load_s));
 	ACC(rc, fr_bin_f64(b, res->run_s));
@@ -214,8 +213,6 @@ int fr_task_req_decode(const void *data, size_t len, fr_arena *arena, fr_task_re
 	q.opts.top_default = fr_bin_get_i64(&r);
 	q.opts.grace = fr_bin_get_f64(&r);
 	q.opts.exact_limit = fr_bin_get_i64(&r);
-	q.opts.simd = fr_bin_get_i32(&r);
-	q.opts.parquet_stats = fr_bin_get_bool(&r);
 	q.opts.cat_ratio = fr_bin_get_f64(&r);
 	q.opts.cat_top_count = fr_bin_get_i64(&r);
 	q.query = (const char *)get_blob(&r, arena, &q.query_len);
@@ -265,6 +262,7 @@ int fr_task_res_decode(const void *data, size_t len, fr_arena *arena, fr_task_re
 		                                  : "unknown task status");
 	s.status = (fr_task_status)st;
 	s.error = fr_bin_get_str(&r, arena);
+	s.retryable = fr_bin_get_bool(&r);
 	s.invoke_latency = fr_bin_get_f64(&r);
 	s.load_s = fr_bin_get_f64(&r);
 	s.run_s = fr_bin_get_f64(&r);

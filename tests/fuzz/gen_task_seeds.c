@@ -69,7 +69,7 @@ int main(int argc, char **argv)
 		.attempt = 0, .invoke_time = 1617111031.40127, .dataset = "ev",
 		.registered_at = "2021-03-30T08:32:12.412792+00:00", .basepath = "/data/ev/",
 		.part_name = "part-1.parquet", .part_index = 1, .group_col = "uid", .ts_col = "ts",
-		.opts = { 10, 2.0, 100000, 0, 1, 0.1, 20 }, .query = FUZZ_TASK_QUERY,
+		.opts = { 10, 2.0, 100000, 0.1, 20 }, .query = FUZZ_TASK_QUERY,
 		.query_len = strlen(FUZZ_TASK_QUERY), .cols = cols, .ncols = EV_NCOLS,
 	};
 	fr_buf b = FR_BUF_INIT;

@@ -5,3 +5,5 @@ TESTS += tests/hostile/cli.sh
 EXTRA_DIST += tests/hostile/cli.sh
 TESTS += tests/hostile/tools.sh
 EXTRA_DIST += tests/hostile/tools.sh
+TESTS += tests/hostile/query.sh
+EXTRA_DIST += tests/hostile/query.sh

@@ -154,15 +154,16 @@ START_TEST(simd_modes)
 #if !defined(__aarch64__)
 	REQ_EQ(fr_kern_simd_set(FR_SIMD_NEON, &e), FR_EUNSUPPORTED);
 #endif
-	setenv("FROCKET_SIMD", "scalar", 1);
-	REQ_EQ(fr_kern_init(&e), 0);
-	REQ_EQ(fr_kern_simd_get(), FR_SIMD_SCALAR);
-	setenv("FROCKET_SIMD", "fastest", 1);
-	REQ_EQ(fr_kern_init(&e), FR_EINVAL);
-	ck_assert_ptr_nonnull(strstr(e.msg, "FROCKET_SIMD"));
-	setenv("FROCKET_SIMD", "auto", 1);
-	REQ_EQ(fr_kern_init(&e), 0);
-	unsetenv("FROCKET_SIMD");
+	fr_simd_mode pm;
+	REQ_EQ(fr_kern_simd_parse("SCALAR", &pm, &e), 0);
+	REQ_EQ(pm, FR_SIMD_SCALAR);
+	REQ_EQ(fr_kern_simd_parse("fastest", &pm, &e), FR_EINVAL);
+	ck_assert_ptr_nonnull(strstr(e.msg, "fastest"));
+	REQ_EQ(fr_kern_simd_parse("auto", &pm, &e), 0);
+	REQ(fr_kern_simd_available(pm));
+#if !defined(__aarch64__)
+	REQ_EQ(fr_kern_simd_parse("neon", &pm, &e), FR_EINVAL);
+#endif
 	REQ_EQ(fr_kern_op_parse("not contains"), FR_OP_NOT_CONTAINS);
 	REQ_EQ(fr_kern_op_parse("=~"), -1);
 	ck_assert_str_eq(fr_kern_op_name(FR_OP_LE), "<=");

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/arena.h"
 #include "core/vec.h"
@@ -16,6 +17,7 @@
 #include "parquet/thrift.h"
 #include "parquet/decode.h"
 #include "parquet/snappy.h"
+#include "parquet/writer.h"
 
 #include <snappy-c.h>
 
@@ -844,11 +846,11 @@ START_TEST(prune_range)
 		ck_assert_int_eq(n1, n2);
 	}
 	/* The statistics switch turns pruning off. */
-	setenv("FROCKET_PARQUET_STATS", "off", 1);
+	fr_pq_set_use_stats(0);
 	fr_pq_prune_range(f, col, 1, 1500, 1, 3000, keep, &err);
 	for (int r = 0; r < 10; r++)
 		ck_assert_int_eq(keep[r], 1);
-	unsetenv("FROCKET_PARQUET_STATS");
+	fr_pq_set_use_stats(1);
 	fr_arena_free(a);
 	fr_pq_close(f);
 
@@ -1014,6 +1016,115 @@ START_TEST(open_errors)
 }
 END_TEST
 
+/* ---- unsigned columns (issue 13): exact when they fit int64, refused by name when not ---- */
+
+static int load_named(fr_pq_file *f, const char *name, fr_arena *a, fr_vec *v, fr_err *err)
+{
+	for (int c = 0; c < fr_pq_num_columns(f); c++) {
+		fr_pq_colinfo ci;
+		fr_pq_column_info(f, c, &ci);
+		if (!strcmp(ci.name, name))
+			return fr_pq_load_column(f, c, NULL, a, v, err);
+	}
+	ck_abort_msg("no column %s", name);
+	return -1;
+}
+
+START_TEST(unsigned_columns)
+{
+	/* the issue's example: DuckDB's UINT_8/16/64 columns holding their maximum values */
+	fr_pq_file *f;
+	fr_err err = { 0 };
+	ck_assert_int_eq(fr_pq_open_path(corpus("duckdb/unsigned_stats.parquet"), &f, &err), 0);
+	fr_arena *a = fr_arena_new(0);
+	fr_vec v;
+	static const struct { const char *name; int64_t max; } fits[] = {
+		{ "utiny", 255 }, { "usmall", 65535 }, { "uint", 4294967295LL } };
+	for (size_t i = 0; i < sizeof fits / sizeof fits[0]; i++) {
+		ck_assert_int_eq(load_named(f, fits[i].name, a, &v, &err), 0);
+		ck_assert_int_eq(v.kind, FR_VEC_I64);
+		ck_assert_int_eq(v.len, 2);
+		ck_assert_int_eq(v.v.i64[0], 0);
+		ck_assert_int_eq(v.v.i64[1], fits[i].max);
+	}
+	memset(&err, 0, sizeof err);
+	ck_assert_int_eq(load_named(f, "ubig", a, &v, &err), FR_EUNSUPPORTED);
+	ck_assert_msg(strstr(err.msg, "column ubig") && strstr(err.msg, "18446744073709551615"),
+	              "%s", err.msg);
+	/* unsigned statistics (max 2^64-1 would read as -1) are never used: no group range hint,
+	 * and a timeframe keeps the row group whatever its bounds */
+	for (int c = 0; c < fr_pq_num_columns(f); c++) {
+		fr_pq_colinfo ci;
+		fr_pq_column_info(f, c, &ci);
+		if (!ci.is_unsigned)
+			continue;
+		int64_t mn, mx;
+		ck_assert_int_eq(fr_pq_int_range(f, c, NULL, &mn, &mx), 0);
+		uint8_t keep[1] = { 0 };
+		ck_assert_int_eq(fr_pq_prune_range(f, c, 1, -5, 1, -1, keep, &err), 0);
+		ck_assert_int_eq(keep[0], 1);
+	}
+	fr_pq_close(f);
+
+	/* variants written by our writer: UINT_32 on INT32 at its maximum (stored as -1), UINT_64
+	 * at INT64_MAX (exact), UINT_64 just above it (2^63, stored as INT64_MIN) in the second
+	 * row group after one with a null, and a signed INT64 holding INT64_MIN (not refused) */
+	char path[] = "/tmp/frocket-unsigned-XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	fr_pqw_col cols[] = {
+		{ .name = "u32", .type = FR_PQ_INT32, .converted = FR_PQ_CT_UINT_32 },
+		{ .name = "u64ok", .type = FR_PQ_INT64, .converted = FR_PQ_CT_UINT_64 },
+		{ .name = "u64big", .type = FR_PQ_INT64, .optional = 1, .converted = FR_PQ_CT_UINT_64 },
+		{ .name = "s64", .type = FR_PQ_INT64 },
+	};
+	fr_pqw_opts o;
+	fr_pqw_opts_default(&o);
+	fr_pqw *w;
+	ck_assert_int_eq(fr_pqw_open(path, cols, 4, &o, &w, &err), 0);
+	int64_t u32[3] = { 0, -1, 7 }, u64ok[3] = { INT64_MAX, 0, 1 };
+	int64_t u64big[3] = { 0, 0, 5 }, s64[3] = { INT64_MIN, 0, -1 };
+	uint64_t valid[1] = { 0x5 };   /* row 1 null */
+	fr_vec rg1[4] = {
+		{ .kind = FR_VEC_I64, .len = 3, .v.i64 = u32 },
+		{ .kind = FR_VEC_I64, .len = 3, .v.i64 = u64ok },
+		{ .kind = FR_VEC_I64, .len = 3, .v.i64 = u64big, .valid = valid, .null_count = 1 },
+		{ .kind = FR_VEC_I64, .len = 3, .v.i64 = s64 },
+	};
+	ck_assert_int_eq(fr_pqw_write_row_group(w, 3, rg1, &err), 0);
+	int64_t big[3] = { 1, INT64_MIN, 2 };
+	fr_vec rg2[4] = { rg1[0], rg1[1], { .kind = FR_VEC_I64, .len = 3, .v.i64 = big }, rg1[3] };
+	ck_assert_int_eq(fr_pqw_write_row_group(w, 3, rg2, &err), 0);
+	ck_assert_int_eq(fr_pqw_close(w, &err), 0);
+	ck_assert_int_eq(fr_pq_open_path(path, &f, &err), 0);
+	ck_assert_int_eq(load_named(f, "u32", a, &v, &err), 0);
+	ck_assert_int_eq(v.v.i64[1], 4294967295LL);
+	ck_assert_int_eq(load_named(f, "u64ok", a, &v, &err), 0);
+	ck_assert_int_eq(v.v.i64[0], INT64_MAX);
+	ck_assert_int_eq(load_named(f, "s64", a, &v, &err), 0);
+	ck_assert_int_eq(v.v.i64[0], INT64_MIN);
+	memset(&err, 0, sizeof err);
+	ck_assert_int_eq(load_named(f, "u64big", a, &v, &err), FR_EUNSUPPORTED);
+	ck_assert_msg(strstr(err.msg, "column u64big") && strstr(err.msg, "9223372036854775808"),
+	              "%s", err.msg);
+	/* only the first row group (values 0, null, 5): fits, so it loads */
+	uint8_t keep[2] = { 1, 0 };
+	int c = -1;
+	for (int i = 0; i < fr_pq_num_columns(f); i++) {
+		fr_pq_colinfo ci;
+		fr_pq_column_info(f, i, &ci);
+		if (!strcmp(ci.name, "u64big"))
+			c = i;
+	}
+	ck_assert_int_eq(fr_pq_load_column(f, c, keep, a, &v, &err), 0);
+	ck_assert_int_eq(v.v.i64[2], 5);
+	fr_pq_close(f);
+	unlink(path);
+	fr_arena_free(a);
+}
+END_TEST
+
 /* ---- high-level vectors agree with physical values, over the whole corpus ---- */
 
 static int compared_files, compared_columns;
@@ -1037,6 +1148,19 @@ static void compare_column(fr_pq_file *f, int c)
 	fr_pq_phys p;
 	int r1 = fr_pq_load_column(f, c, NULL, a, &v, &err);
 	int r2 = fr_pq_load_physical(f, c, -1, a, &p, &err);
+	if (r1 == FR_EUNSUPPORTED && r2 == 0 && ci.is_unsigned && ci.physical_type == FR_PQ_INT64) {
+		/* refused only when a value is really above INT64_MAX */
+		int big = 0;
+		for (int64_t i = 0; i < p.len && !big; i++) {
+			uint64_t u;
+			memcpy(&u, p.data + i * 8, 8);
+			big = (!p.valid || fr_bit_get(p.valid, i)) && u > (uint64_t)INT64_MAX;
+		}
+		ck_assert_msg(big, "%s %s: unsigned column refused without a big value", fr_pq_name(f),
+		              ci.name);
+		fr_arena_free(a);
+		return;
+	}
 	ck_assert_msg((r1 == 0) == (r2 == 0), "%s %s: load %d, physical %d", fr_pq_name(f), ci.name, r1, r2);
 	if (r1) {
 		fr_arena_free(a);
@@ -1151,6 +1275,7 @@ int main(void)
 	tcase_add_test(tf, range_reader_fetches_only_needed);
 	tcase_add_test(tf, load_strings_and_nulls);
 	tcase_add_test(tf, open_errors);
+	tcase_add_test(tf, unsigned_columns);
 	tcase_add_test(tf, vectors_match_physical);
 	suite_add_tcase(s, tf);
 	SRunner *sr = srunner_create(s);

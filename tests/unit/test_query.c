@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -11,6 +12,9 @@
 #include "query/jw.h"
 #include "query/query.h"
 #include "query_testdata.h"
+#include "parquet/format.h"
+#include "parquet/parquet.h"
+#include "parquet/writer.h"
 
 /* Test documents are written with ' for " to stay readable. */
 static char *dq(const char *s)
@@ -24,13 +28,16 @@ static char *dq(const char *s)
 
 /* Runs doc over parts, merges, and returns the {"funnel", "query"} members as JSON text
  * (pretty or not).  NULL with *qe set on a validation error. */
+/* Engine settings of run_text (NULL: the defaults). */
+static const fr_query_opts *run_opts;
+
 static char *run_text(const fr_qschema *s, const fr_qpart *parts, int nparts, const char *doc,
                       fr_qerror *qe, int pretty)
 {
 	fr_arena *a = fr_arena_new(0);
 	fr_query *q;
 	char *text = dq(doc), *out = NULL;
-	if (fr_query_parse(text, strlen(text), s, a, &q, qe)) {
+	if (fr_query_parse_opts(text, strlen(text), s, run_opts, a, &q, qe)) {
 		free(text);
 		fr_arena_free(a);
 		return NULL;
@@ -229,6 +236,351 @@ START_TEST(tc_relations)
 	expect_gr("V-21c", "{'query':{'relation':'$007','conditions':[" V "," V "," V "," V "," V
 	          "," V "," V "," B "]}}", 3, 8);
 	expect_gr("and-shorthand", "{'query':{'relation':'&&','conditions':[" V "," B "]}}", 2, 5);
+}
+END_TEST
+
+/* ---- relations of hostile length (issue 13): no recursion on their depth, memory bounded
+ * by the distinct conditions, and the same answers as their short equivalents ---- */
+
+/* Reference: recursive descent straight over the text, on truth tables (bit j of a mask is the
+ * value under assignment j, where condition c is true iff bit c of j is set). */
+typedef struct refp {
+	const char *s;
+} refp;
+
+static uint32_t ref_or(refp *p);
+
+static void ref_ws(refp *p)
+{
+	while (*p->s == ' ')
+		p->s++;
+}
+
+static uint32_t ref_term(refp *p)
+{
+	ref_ws(p);
+	if (*p->s == '(') {
+		p->s++;
+		uint32_t v = ref_or(p);
+		ref_ws(p);
+		ck_assert_int_eq(*p->s, ')');
+		p->s++;
+		return v;
+	}
+	ck_assert_int_eq(*p->s, '$');
+	int c = (int)strtol(p->s + 1, (char **)&p->s, 10);
+	uint32_t m = 0;
+	for (int j = 0; j < 32; j++)
+		if (j >> c & 1)
+			m |= 1u << j;
+	return m;
+}
+
+static uint32_t ref_and(refp *p)
+{
+	uint32_t v = ref_term(p);
+	for (;;) {
+		ref_ws(p);
+		if (strncmp(p->s, "and", 3))
+			return v;
+		p->s += 3;
+		v &= ref_term(p);
+	}
+}
+
+static uint32_t ref_or(refp *p)
+{
+	uint32_t v = ref_and(p);
+	for (;;) {
+		ref_ws(p);
+		if (strncmp(p->s, "or", 2))
+			return v;
+		p->s += 2;
+		v |= ref_and(p);
+	}
+}
+
+/* Runs the compiled program of q on truth tables. */
+static uint32_t run_prog(const fr_query *q)
+{
+	uint32_t st[64];
+	int sp = 0;
+	ck_assert_int_le(q->rel_depth, 64);
+	for (int i = 0; i < q->nrel_prog; i++) {
+		const fr_relop *op = &q->rel_prog[i];
+		uint32_t m = 0;
+		if (op->cond >= 0)
+			for (int j = 0; j < 32; j++)
+				if (j >> op->cond & 1)
+					m |= 1u << j;
+		switch (op->op) {
+		case FR_RELOP_PUSH: ck_assert_int_lt(sp, q->rel_depth); st[sp++] = m; break;
+		case FR_RELOP_AND_COND: ck_assert_int_ge(sp, 1); st[sp - 1] &= m; break;
+		case FR_RELOP_OR_COND: ck_assert_int_ge(sp, 1); st[sp - 1] |= m; break;
+		case FR_RELOP_AND_TOP: ck_assert_int_ge(sp, 2); sp--; st[sp - 1] &= st[sp]; break;
+		case FR_RELOP_OR_TOP: ck_assert_int_ge(sp, 2); sp--; st[sp - 1] |= st[sp]; break;
+		}
+	}
+	ck_assert_int_eq(sp, 1);
+	return st[0];
+}
+
+static uint64_t rel_rng = 0x9E3779B97F4A7C15ULL;
+static uint32_t rel_rand(uint32_t n)
+{
+	rel_rng ^= rel_rng << 13;
+	rel_rng ^= rel_rng >> 7;
+	rel_rng ^= rel_rng << 17;
+	return (uint32_t)(rel_rng % n);
+}
+
+static void gen_rel(fr_buf *b, int depth, int *leaves)
+{
+	if (depth == 0 || rel_rand(10) < 3) {
+		fr_buf_printf(b, "$%u", rel_rand(5));
+		++*leaves;
+		return;
+	}
+	int paren = rel_rand(2);
+	if (paren)
+		fr_buf_putc(b, '(');
+	int n = 2 + (int)rel_rand(4);
+	for (int i = 0; i < n; i++) {
+		if (i)
+			fr_buf_printf(b, rel_rand(2) ? " and " : " or ");
+		gen_rel(b, depth - 1, leaves);
+	}
+	if (paren)
+		fr_buf_putc(b, ')');
+}
+
+static fr_query *rel_query(fr_arena *a, int nconds, const char *rel, fr_qerror *qe)
+{
+	fr_query *q = fr_arena_calloc(a, 1, sizeof *q);
+	q->conds = fr_arena_calloc(a, (size_t)nconds, sizeof *q->conds);
+	q->nconds = nconds;
+	return fr_query_parse_relation(q, rel, a, qe) ? NULL : q;
+}
+
+START_TEST(tc_relation_program)
+{
+	/* random relations over 5 conditions: the program agrees with the text on all 32
+	 * assignments, and its stack stays within floor(log2(leaves)) + 1 */
+	for (int t = 0; t < 3000; t++) {
+		fr_arena *a = fr_arena_new(0);
+		fr_buf b = FR_BUF_INIT;
+		int leaves = 0;
+		gen_rel(&b, 1 + (int)rel_rand(7), &leaves);
+		fr_buf_putc(&b, 0);
+		const char *text = (const char *)b.data;
+		fr_qerror qe = { 0 };
+		fr_query *q = rel_query(a, 5, text, &qe);
+		ck_assert_msg(q != NULL, "%s: %s", text, qe.msg);
+		refp rp = { text };
+		uint32_t want = ref_or(&rp), got = run_prog(q);
+		ck_assert_msg(got == want, "%s: program gives %08x, want %08x", text, got, want);
+		int lg = 0;
+		while ((1 << (lg + 1)) <= leaves)
+			lg++;
+		ck_assert_msg(q->rel_depth <= lg + 1, "%s: %d stack slots for %d leaves", text,
+		              q->rel_depth, leaves);
+		fr_buf_free(&b);
+		fr_arena_free(a);
+	}
+}
+END_TEST
+
+/* n terms "$t0 op $t1 op ..." where term i is terms[i % nterms] and op alternates over ops */
+static char *chain(int n, const char *const *terms, int nterms, const char *const *ops, int nops)
+{
+	fr_buf b = FR_BUF_INIT;
+	fr_buf_printf(&b, "{'query':{'relation':'");
+	for (int i = 0; i < n; i++) {
+		if (i)
+			fr_buf_printf(&b, " %s ", ops[(i - 1) % nops]);
+		fr_buf_printf(&b, "%s", terms[i % nterms]);
+	}
+	fr_buf_putc(&b, 0);
+	char *s = strdup((char *)b.data);
+	fr_buf_free(&b);
+	return s;
+}
+
+static void expect_chain(const char *id, char *rel, const char *conds, int g, int r)
+{
+	size_t n = strlen(rel) + strlen(conds) + 64;
+	char *doc = malloc(n);
+	snprintf(doc, n, "%s','conditions':[%s]}}", rel, conds);
+	expect_gr(id, doc, g, r);
+	/* the compiled program stays short and shallow */
+	fr_arena *a = fr_arena_new(0);
+	fr_query *q;
+	fr_qerror qe;
+	char *text = dq(doc);
+	ck_assert_int_eq(fr_query_parse(text, strlen(text), &ev_schema, a, &q, &qe), 0);
+	ck_assert_msg(q->rel_depth <= 2, "%s: %d stack slots", id, q->rel_depth);
+	free(text);
+	fr_arena_free(a);
+	free(doc);
+	free(rel);
+}
+
+START_TEST(tc_relation_chains)
+{
+	static const char *const and_[] = { "and" }, *const or_[] = { "or" };
+	static const char *const mixed[] = { "and", "or", "&&", "||", "||" };
+	/* the issue's example: 80,000 times the same named condition (a 560 KB document) */
+	static const char *const a[] = { "$a" };
+	expect_chain("chain-80k-and", chain(80000, a, 1, and_, 1),
+	             "{'name':'a','filter':['event','==','view']}", 4, 9);
+	{
+		fr_arena *ar = fr_arena_new(0);
+		fr_qerror qe;
+		char *rel = chain(80000, a, 1, and_, 1);
+		fr_query *q = rel_query(ar, 1, rel + strlen("{'query':{'relation':'"), &qe);
+		ck_assert_ptr_eq(q, NULL);   /* unnamed condition: $a is unknown */
+		free(rel);
+		fr_arena_free(ar);
+	}
+	/* variants: a long OR chain over three conditions, equal to $0 or $1 or $2 (TC-31 uses
+	 * the same conditions), and long mixed chains with both spellings */
+	static const char *const three[] = { "$0", "$1", "$2" };
+	expect_gr("or3", "{'query':{'relation':'$0 or $1 or $2','conditions':[" CA "," B "," H "]}}",
+	          4, 11);
+	expect_chain("chain-100k-or", chain(100000, three, 3, or_, 1), CA "," B "," H, 4, 11);
+	/* $0 and $1 or $2 && $0 || $1 || $2 and ...: an OR of ANDs */
+	expect_gr("mixed-short", "{'query':{'relation':'$0 and $1 or $2 && $0 || $1 || $2 and $0 "
+	          "or $1 && $2 || $0','conditions':[" CA "," B "," H "]}}", 4, 11);
+	expect_chain("chain-60k-mixed", chain(60000, three, 3, mixed, 5), CA "," B "," H, 4, 11);
+	/* an AND chain where a second condition appears only at the very end */
+	static const char *const tail[] = { "$0", "$0", "$0", "$0" };
+	char *rel = chain(50000, tail, 4, and_, 1);
+	size_t n = strlen(rel);
+	rel = realloc(rel, n + 8);
+	strcpy(rel + n, " and $1");
+	expect_chain("chain-50k-tail", rel, V "," B, 2, 5);
+}
+END_TEST
+
+START_TEST(tc_relation_nesting)
+{
+	/* 200 levels of parentheses (the limit) around alternating operators: still shallow to
+	 * evaluate; 201 is refused by name */
+	for (int depth = 199; depth <= 201; depth++) {
+		fr_buf b = FR_BUF_INIT;
+		fr_buf_printf(&b, "{'query':{'relation':'");
+		for (int i = 0; i < depth; i++)
+			fr_buf_printf(&b, "$%d %s (", i % 2, i % 2 ? "or" : "and");
+		fr_buf_printf(&b, "$1");
+		for (int i = 0; i < depth; i++)
+			fr_buf_putc(&b, ')');
+		fr_buf_printf(&b, "','conditions':[" V "," B "]}}");
+		fr_buf_putc(&b, 0);
+		if (depth <= 200) {
+			/* $0 and ($1 or ($0 and ($1 or ... $1))) is $0 and $1 */
+			expect_gr("nested", (char *)b.data, 2, 5);
+		} else {
+			expect_invalid("nested-201", (char *)b.data, FR_QERR_RELATION, "nested too deeply");
+		}
+		fr_buf_free(&b);
+	}
+	/* a balanced tree of 2^14 leaves over 3 conditions, built bottom-up: the deepest stack
+	 * evaluation would need is bounded by log2(leaves) + 1 */
+	fr_buf cur = FR_BUF_INIT;
+	char **level = calloc(1u << 14, sizeof(char *));
+	for (int i = 0; i < 1 << 14; i++) {
+		char t[8];
+		snprintf(t, sizeof t, "$%d", i % 3);
+		level[i] = strdup(t);
+	}
+	int n = 1 << 14, d = 0;
+	while (n > 1) {
+		for (int i = 0; i < n / 2; i++) {
+			size_t l = strlen(level[2 * i]) + strlen(level[2 * i + 1]) + 10;
+			char *s = malloc(l);
+			snprintf(s, l, "(%s %s %s)", level[2 * i], d % 2 ? "or" : "and", level[2 * i + 1]);
+			free(level[2 * i]);
+			free(level[2 * i + 1]);
+			level[i] = s;
+		}
+		n /= 2;
+		d++;
+	}
+	fr_arena *a = fr_arena_new(0);
+	fr_qerror qe;
+	fr_query *q = rel_query(a, 3, level[0], &qe);
+	ck_assert_msg(q != NULL, "%s", qe.msg);
+	ck_assert_int_le(q->rel_depth, 15);
+	refp rp = { level[0] };
+	ck_assert_uint_eq(run_prog(q), ref_or(&rp));
+	fr_arena_free(a);
+	free(level[0]);
+	free(level);
+	fr_buf_free(&cur);
+}
+END_TEST
+
+/* A document near the size cap with the most conditions allowed, all named, and a relation
+ * of 400,000 terms over them: parsed in time linear in its size (the Check timeout fails a
+ * quadratic parse), with the names and their uniqueness checked as before. */
+static char *big_doc(int nc, int terms, const char *last_name)
+{
+	fr_buf b = FR_BUF_INIT;
+	fr_buf_printf(&b, "{'query':{'relation':'");
+	for (int i = 0; i < terms; i++)
+		fr_buf_printf(&b, "%s$Cond%d", i ? (i % 7 ? " and " : " or ") : "", (int)(((int64_t)i * 7919) % nc));
+	fr_buf_printf(&b, "','conditions':[");
+	for (int i = 0; i < nc; i++) {
+		char nm[32];
+		snprintf(nm, sizeof nm, "cond%d", i);
+		fr_buf_printf(&b, "%s{'name':'%s','filter':['event','==','view']}", i ? "," : "",
+		              i == nc - 1 && last_name ? last_name : nm);
+	}
+	fr_buf_printf(&b, "]}}");
+	fr_buf_putc(&b, 0);
+	char *doc = dq((char *)b.data);
+	fr_buf_free(&b);
+	return doc;
+}
+
+START_TEST(tc_big_document)
+{
+	enum { NC = FR_QUERY_MAX_ITEMS, TERMS = 400000 };
+	char *doc = big_doc(NC, TERMS, NULL);
+	ck_assert_uint_lt(strlen(doc), FR_QUERY_MAX_DOC_BYTES);
+	fr_arena *a = fr_arena_new(0);
+	fr_query *q;
+	fr_qerror qe;
+	ck_assert_msg(fr_query_parse(doc, strlen(doc), &ev_schema, a, &q, &qe) == 0, "%s", qe.msg);
+	ck_assert_int_eq(q->nconds, NC);
+	ck_assert_int_le(q->rel_depth, 2);
+	/* it runs (every condition is the same filter) */
+	fr_err err = { 0 };
+	fr_qresult *r;
+	ck_assert_int_eq(fr_query_exec(q, &ev_one, &r, &err), 0);
+	ck_assert_int_eq(r->query.groups, 4);
+	fr_qresult_free(r);
+	fr_arena_free(a);
+	free(doc);
+	/* a repeated name among them is still found (case-insensitively) and named; the relation
+	 * no longer mentions the renamed condition */
+	doc = big_doc(NC, 1000, "COND17");
+	a = fr_arena_new(0);
+	ck_assert_int_ne(fr_query_parse(doc, strlen(doc), &ev_schema, a, &q, &qe), 0);
+	ck_assert_int_eq(qe.kind, FR_QERR_SCHEMA);
+	ck_assert_msg(strstr(qe.msg, "'COND17' is not unique"), "%s", qe.msg);
+	fr_arena_free(a);
+	free(doc);
+	expect_invalid("dup-order", "{'query':{'conditions':[{'name':'b','filter':['event','==','view']},"
+	               "{'name':'a','filter':['event','==','view']},{'name':'B','filter':['event','==',"
+	               "'view']},{'name':'A','filter':['event','==','view']}]}}", FR_QERR_SCHEMA,
+	               "'B' is not unique");
+	expect_invalid("invalid-first", "{'query':{'conditions':[{'name':'1x','filter':['event','==',"
+	               "'view']},{'name':'a','filter':['event','==','view']},{'name':'a','filter':"
+	               "['event','==','view']}]}}", FR_QERR_SCHEMA, "'1x' in scope");
+	expect_invalid("dup-first", "{'query':{'conditions':[{'name':'a','filter':['event','==',"
+	               "'view']},{'name':'a','filter':['event','==','view']},{'name':'1x','filter':"
+	               "['event','==','view']}]}}", FR_QERR_SCHEMA, "'a' is not unique");
 }
 END_TEST
 
@@ -539,20 +891,21 @@ START_TEST(tc_exact_across_parts)
 	ck_assert_msg(strstr(got, "\"matchingGroups\": 22") != NULL, "TC-64 got %s", got);
 	ck_assert_msg(strstr(got, "approximate") == NULL, "TC-64 got %s", got);
 	/* Past the exact limit a part cuts its map and says so. */
-	setenv("FROCKET_AGGREGATIONS_EXACT_LIMIT", "5", 1);
+	static const fr_query_opts limit5 = { .top_default = 10, .grace = 2.0, .exact_limit = 5 };
+	run_opts = &limit5;
 	free(got);
 	got = run_text(&top_schema, parts, 2,
 	               "{'query':{'aggregations':[{'column':'k','type':'countPerValue'}]}}", &qe, 0);
-	unsetenv("FROCKET_AGGREGATIONS_EXACT_LIMIT");
+	run_opts = NULL;
 	ck_assert_ptr_nonnull(got);
 	ck_assert_msg(strstr(got, "\"approximate\": true") != NULL, "TC-64 approx got %s", got);
 	ck_assert_msg(strstr(got, "\"x\": 30") != NULL, "TC-64 approx got %s", got);
 	free(got);
 	/* the per-part cut follows the aggregation's own top: 30 x 2.0 keeps all 21 keys */
-	setenv("FROCKET_AGGREGATIONS_EXACT_LIMIT", "5", 1);
+	run_opts = &limit5;
 	got = run_text(&top_schema, parts, 2, "{'query':{'aggregations':[{'column':'k','type':"
 	               "'countPerValue','top':30}]}}", &qe, 0);
-	unsetenv("FROCKET_AGGREGATIONS_EXACT_LIMIT");
+	run_opts = NULL;
 	ck_assert_ptr_nonnull(got);
 	ck_assert_msg(strstr(got, "\"x\": 31") != NULL, "TC-64 top 30 got %s", got);
 	free(got);
@@ -861,6 +1214,163 @@ START_TEST(tc_json_text)
 }
 END_TEST
 
+/* ---- invalid UTF-8 in string values (issue 13): every byte string prints as a distinct JSON
+ * string (invalid bytes as the lone surrogates \udc80..\udcff), so no map has two equal keys */
+
+static char *jstr(const char *s, size_t n)
+{
+	fr_buf b = FR_BUF_INIT;
+	ck_assert_int_eq(fr_qjson_str(&b, s, n), 0);
+	fr_buf_putc(&b, 0);
+	char *r = strdup((char *)b.data);
+	fr_buf_free(&b);
+	return r;
+}
+
+static const struct { const char *in; size_t n; const char *out; } utf8_cases[] = {
+	{ "\xff", 1, "\"\\udcff\"" },
+	{ "\xfe", 1, "\"\\udcfe\"" },
+	{ "\x80", 1, "\"\\udc80\"" },
+	{ "A", 1, "\"A\"" },
+	{ "\xc1\x81", 2, "\"\\udcc1\\udc81\"" },                /* overlong 'A' */
+	{ "\xe0\x80\x80", 3, "\"\\udce0\\udc80\\udc80\"" },        /* overlong NUL */
+	{ "\x00", 1, "\"\\u0000\"" },
+	{ "\xed\xa0\x80", 3, "\"\\udced\\udca0\\udc80\"" },        /* encoded surrogate */
+	{ "\xf4\x90\x80\x80", 4, "\"\\udcf4\\udc90\\udc80\\udc80\"" }, /* above U+10FFFF */
+	{ "caf\xc3", 4, "\"caf\\udcc3\"" },                       /* truncated */
+	{ "caf\xc3\xa9", 5, "\"caf\\u00e9\"" },
+	{ "\xef\xbf\xbd", 3, "\"\\ufffd\"" },                    /* a real U+FFFD */
+	{ "\xf0\x9f\x98\x80\xff", 5, "\"\\ud83d\\ude00\\udcff\"" },
+	{ "\xe2\x82", 2, "\"\\udce2\\udc82\"" },
+	{ "\xe2\x82\xac", 3, "\"\\u20ac\"" },
+};
+#define NUTF8 (sizeof utf8_cases / sizeof utf8_cases[0])
+
+START_TEST(tc_invalid_utf8_text)
+{
+	char *got[NUTF8];
+	for (size_t i = 0; i < NUTF8; i++) {
+		got[i] = jstr(utf8_cases[i].in, utf8_cases[i].n);
+		ck_assert_msg(!strcmp(got[i], utf8_cases[i].out), "case %zu: %s, want %s", i, got[i],
+		              utf8_cases[i].out);
+	}
+	for (size_t i = 0; i < NUTF8; i++)
+		for (size_t j = 0; j < i; j++)
+			ck_assert_msg(strcmp(got[i], got[j]), "cases %zu and %zu print alike: %s", j, i,
+			              got[i]);
+	for (size_t i = 0; i < NUTF8; i++)
+		free(got[i]);
+}
+END_TEST
+
+/* Counts of `key` (JSON text) in text: must be exactly one occurrence as a key. */
+static int count_key(const char *text, const char *key)
+{
+	char pat[64];
+	snprintf(pat, sizeof pat, "%s: ", key);
+	int n = 0;
+	for (const char *p = text; (p = strstr(p, pat)); p++)
+		n++;
+	return n;
+}
+
+START_TEST(tc_invalid_utf8_keys)
+{
+	/* a Parquet file written by our writer with several invalid UTF-8 values in a STRING
+	 * column, loaded as a query loads it, over two parts (the merge keeps keys apart too);
+	 * value i appears i + 1 times; the same column as the group id keeps groups apart */
+	enum { NV = NUTF8 };
+	int64_t nrows = 0;
+	for (int i = 0; i < NV; i++)
+		nrows += i + 1;
+	fr_arena *a = fr_arena_new(0);
+	int64_t *off = fr_arena_calloc(a, (size_t)nrows + 1, sizeof *off);
+	uint8_t *data = fr_arena_alloc(a, (size_t)nrows * 8);
+	int64_t *ts = fr_arena_calloc(a, (size_t)nrows, sizeof *ts);
+	int64_t *uid = fr_arena_calloc(a, (size_t)nrows, sizeof *uid);
+	int64_t r = 0;
+	for (int i = 0; i < NV; i++)
+		for (int k = 0; k <= i; k++, r++) {
+			memcpy(data + off[r], utf8_cases[i].in, utf8_cases[i].n);
+			off[r + 1] = off[r] + (int64_t)utf8_cases[i].n;
+			ts[r] = r;
+			uid[r] = r % 5;
+		}
+	char path[] = "/tmp/frocket-utf8-XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	fr_pqw_col pc[3] = { { .name = "s", .type = FR_PQ_BYTE_ARRAY, .string = 1 },
+	                     { .name = "ts", .type = FR_PQ_INT64 },
+	                     { .name = "uid", .type = FR_PQ_INT64 } };
+	fr_vec in[3] = { { .kind = FR_VEC_BIN, .len = nrows,
+	                   .dict = { .n = (uint32_t)nrows, .off = off, .data = data } },
+	                 { .kind = FR_VEC_I64, .len = nrows, .v.i64 = ts },
+	                 { .kind = FR_VEC_I64, .len = nrows, .v.i64 = uid } };
+	fr_pqw_opts o;
+	fr_pqw_opts_default(&o);
+	fr_err err = { 0 };
+	fr_pqw *w;
+	ck_assert_int_eq(fr_pqw_open(path, pc, 3, &o, &w, &err), 0);
+	ck_assert_int_eq(fr_pqw_write_row_group(w, nrows / 2, in, &err), 0);
+	fr_vec rest[3];
+	for (int c = 0; c < 3; c++)
+		rest[c] = in[c];
+	rest[0].dict.n = (uint32_t)(nrows - nrows / 2);
+	rest[0].dict.off = off + nrows / 2;
+	rest[0].len = rest[1].len = rest[2].len = nrows - nrows / 2;
+	rest[1].v.i64 = ts + nrows / 2;
+	rest[2].v.i64 = uid + nrows / 2;
+	/* the writer reads string i at data[off[i] .. off[i+1]) whatever off[0] is */
+	ck_assert_int_eq(fr_pqw_write_row_group(w, nrows - nrows / 2, rest, &err), 0);
+	ck_assert_int_eq(fr_pqw_close(w, &err), 0);
+	fr_pq_file *f;
+	ck_assert_int_eq(fr_pq_open_path(path, &f, &err), 0);
+	fr_vec cols[2][3];
+	const fr_vec *pcols[2][3];
+	fr_qpart parts[2];
+	for (int p = 0; p < 2; p++) {
+		uint8_t keep[2] = { p == 0, p == 1 };
+		for (int c = 0; c < 3; c++) {
+			ck_assert_msg(fr_pq_load_column(f, c, keep, a, &cols[p][c], &err) == 0, "%s",
+			              err.msg);
+			pcols[p][c] = &cols[p][c];
+		}
+		parts[p] = (fr_qpart){ .nrows = cols[p][0].len, .cols = pcols[p] };
+	}
+	fr_pq_close(f);
+	unlink(path);
+	static const char *names[3] = { "s", "ts", "uid" };
+	static const fr_coltype types[3] = { FR_TYPE_STRING, FR_TYPE_INT, FR_TYPE_INT };
+	for (int g = 0; g < 2; g++) {
+		const fr_qschema schema = { 3, names, types, g ? 0 : 2, 1 };
+		fr_qerror qe;
+		char *got = run_text(&schema, parts, 2, "{'query':{'aggregations':[{'column':'s',"
+		                     "'type':'countPerValue','top':100},{'column':'s','type':"
+		                     "'sumPerValue','otherColumn':'ts','top':100}]}}", &qe, 0);
+		ck_assert_msg(got != NULL, "%s", qe.msg);
+		for (size_t i = 0; i < NUTF8; i++) {
+			ck_assert_msg(count_key(got, utf8_cases[i].out) == 2, "key %s in %s",
+			              utf8_cases[i].out, got);
+			/* the count: "key: i+1" then ',' or '}' (countPerValue's map comes first) */
+			char kv[80];
+			int kl = snprintf(kv, sizeof kv, "%s: %zu", utf8_cases[i].out, i + 1);
+			const char *at = strstr(got, kv);
+			ck_assert_msg(at && (at[kl] == ',' || at[kl] == '}'), "%s => %zu in %s",
+			              utf8_cases[i].out, i + 1, got);
+		}
+		char groups[64];
+		/* groups add up over parts: 5 user ids in each; by value, the distinct values of
+		 * each part (16: value 10 spans both) */
+		snprintf(groups, sizeof groups, "\"matchingGroups\": %d", g ? 16 : 10);
+		ck_assert_int_eq(cols[0][0].dict.n + cols[1][0].dict.n, 16);
+		ck_assert_msg(strstr(got, groups) != NULL, "%s", got);
+		free(got);
+	}
+	fr_arena_free(a);
+}
+END_TEST
+
 START_TEST(tc_pretty_output)
 {
 	fr_qerror qe;
@@ -1021,6 +1531,18 @@ static Suite *query_suite(void)
 	tcase_add_test(tc, tc_empty_part);
 	tcase_add_test(tc, tc_kth_largest);
 	suite_add_tcase(s, tc);
+	/* issue 13: documents near the size cap and long relations; a few seconds each under
+	 * ASan+UBSan on an idle machine, with room for a busy one */
+	TCase *th = tcase_create("hostile");
+	tcase_add_checked_fixture(th, ev_setup, ev_teardown);
+	tcase_set_timeout(th, 300);
+	tcase_add_test(th, tc_relation_program);
+	tcase_add_test(th, tc_relation_chains);
+	tcase_add_test(th, tc_relation_nesting);
+	tcase_add_test(th, tc_big_document);
+	tcase_add_test(th, tc_invalid_utf8_text);
+	tcase_add_test(th, tc_invalid_utf8_keys);
+	suite_add_tcase(s, th);
 	return s;
 }
 

@@ -9,6 +9,9 @@
 #include "core/bin.h"
 #include "task/task.h"
 
+#define FR_STR_(x) #x
+#define FR_STR(x) FR_STR_(x)
+
 static fr_task_col cols[] = {
 	{ "uid", FR_TYPE_STRING }, { "ts", FR_TYPE_INT }, { "price \xe2\x82\xac", FR_TYPE_FLOAT },
 	{ "", FR_TYPE_BOOL },
@@ -31,7 +34,7 @@ static fr_task_req full_req(void)
 		.part_index = -1,
 		.group_col = "uid",
 		.ts_col = "ts",
-		.opts = { 10, 2.5, 100000, 3, 1, 0.1, 20 },
+		.opts = { 10, 2.5, 100000, 0.1, 20 },
 		.query = query_doc,
 		.query_len = sizeof query_doc - 1,
 		.cols = cols,
@@ -59,6 +62,7 @@ static fr_task_res full_res(void)
 		.scanned_groups = 42,
 		.part_size = INT64_MAX,
 		.from_cache = 1,
+		.retryable = 1,
 		.qresult = blob,
 		.qresult_len = sizeof blob,
 		.schema_json = "{\"columns\": []}",
@@ -92,8 +96,6 @@ static void check_req_eq(const fr_task_req *a, const fr_task_req *b)
 	ck_assert_int_eq(a->opts.top_default, b->opts.top_default);
 	ck_assert(!memcmp(&a->opts.grace, &b->opts.grace, 8));
 	ck_assert_int_eq(a->opts.exact_limit, b->opts.exact_limit);
-	ck_assert_int_eq(a->opts.simd, b->opts.simd);
-	ck_assert_int_eq(a->opts.parquet_stats, b->opts.parquet_stats);
 	ck_assert(!memcmp(&a->opts.cat_ratio, &b->opts.cat_ratio, 8));
 	ck_assert_int_eq(a->opts.cat_top_count, b->opts.cat_top_count);
 	ck_assert_int_eq(!a->query, !b->query);
@@ -123,6 +125,7 @@ static void check_res_eq(const fr_task_res *a, const fr_task_res *b)
 	ck_assert_int_eq(a->scanned_groups, b->scanned_groups);
 	ck_assert_int_eq(a->part_size, b->part_size);
 	ck_assert_int_eq(a->from_cache, b->from_cache);
+	ck_assert_int_eq(a->retryable, b->retryable);
 	ck_assert_int_eq(!a->qresult, !b->qresult);
 	ck_assert_uint_eq(a->qresult_len, b->qresult_len);
 	if (a->qresult)
@@ -178,7 +181,7 @@ START_TEST(round_trips)
 	q.registered_at = "";
 	q.dataset = NULL;
 	q.want_group_ids = 0;
-	q.opts = (fr_task_opts){ -1, -0.0, INT64_MIN, -5, 0, 1e308, INT64_MAX };
+	q.opts = (fr_task_opts){ -1, -0.0, INT64_MIN, 1e308, INT64_MAX };
 	req_round_trip(&q);
 	q.query = "";   /* present but empty is not NULL */
 	req_round_trip(&q);
@@ -323,7 +326,7 @@ START_TEST(refusals_name_the_problem)
 	q.request_id = "ab";   /* fixed offsets: request_id's bytes start at 10 */
 	ck_assert_int_eq(fr_task_req_encode(&q, &b, &err), 0);
 	expect_refused(dec_req, &b, 0, 'X', "task request: bad magic");
-	expect_refused(dec_req, &b, 4, FR_TASK_WIRE_VERSION + 1, "wire version 2");
+	expect_refused(dec_req, &b, 4, FR_TASK_WIRE_VERSION + 1, "this build reads " FR_STR(FR_TASK_WIRE_VERSION));
 	expect_refused(dec_req, &b, 5, 9, "unknown task kind 9");
 	expect_refused(dec_req, &b, 10, 0, "NUL byte");
 	expect_refused(dec_req, &b, 9, 0x7f, "truncated");   /* a length past the end */

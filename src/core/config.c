@@ -45,6 +45,17 @@ static const struct known {
 	{ "unregister.last.used.interval", K_INT, 0, 1099511627776.0, NULL, "30" },
 	{ "catalog.busy.timeout.ms", K_INT, 1, 3600000, NULL, "5000" },
 	{ "stats.timing.percentiles", K_STR, 0, 0, NULL, "0.25, 0.5, 0.75, 0.95, 0.99" },
+	/* the S3 client and the disk cache (fr_invoker_s3_opts_load).  The AWS string settings
+	 * (region, endpoint, keys) are not listed: interfaces.md §3.4 has an empty one count as
+	 * unset, and `frocket config` must never print a secret. */
+	{ "s3.aws.connect.timeout", K_DOUBLE, 0.001, 86400, NULL, "60" },
+	{ "s3.aws.read.timeout", K_DOUBLE, 0.001, 86400, NULL, "60" },
+	{ "s3.aws.retry.base", K_DOUBLE, 0, 60, NULL, "0.1" },
+	{ "s3.aws.retries.max.attempts", K_INT, 0, 100, NULL, "4" },
+	{ "s3.aws.max.pool.connections", K_INT, 1, 1000, NULL, "10" },
+	{ "s3.read.coalesce.bytes", K_INT, 0, 1073741824.0, NULL, "65536" },
+	{ "worker.disk.cache.size.mb", K_DOUBLE, 0, 1073741824.0, NULL, "256" },
+	{ "worker.disk.cache.dir", K_STR, 0, 0, NULL, "$TMPDIR/frocket-cache-<uid>" },
 	/* frocket-server (src/server/opts.c); apiserver.auth.token is read there too but kept
 	 * out of this table, which `frocket config` prints */
 	{ "apiserver.bind", K_STR, 0, 0, NULL, "127.0.0.1" },

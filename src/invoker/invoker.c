@@ -51,6 +51,58 @@ static int get_percentiles(fr_invoker_opts *o, fr_err *err)
 	return 0;
 }
 
+/* Per-service AWS setting (interfaces.md §3.4): s3.<k> when set, else <k>, else NULL. */
+static const char *s3_str(const char *k)
+{
+	char key[128];
+	snprintf(key, sizeof key, "s3.%s", k);
+	const char *v = fr_config_str(key, NULL);
+	return v && *v ? v : fr_config_str(k, NULL);
+}
+
+/* The S3 client and disk-cache settings.  Storage never reads FROCKET_* itself. */
+int fr_invoker_s3_opts_load(fr_storage_s3_opts *s, fr_err *err)
+{
+	static char cache_dir[4096];
+	int64_t v;
+	int rc;
+	fr_storage_s3_defaults(s);
+	s->region = s3_str("aws.region");
+	s->endpoint_url = s3_str("aws.endpoint.url");
+	s->access_key_id = s3_str("aws.access.key.id");
+	s->secret_access_key = s3_str("aws.secret.access.key");
+	const char *ns = fr_config_str("s3.aws.no.signature", NULL);
+	if ((rc = fr_config_bool(ns && *ns ? "s3.aws.no.signature" : "aws.no.signature", 0,
+	                         &s->no_signature, err)))
+		return rc;
+	double mb;
+	if ((rc = fr_config_double("s3.aws.connect.timeout", 60, &s->connect_timeout, err)) ||
+	    (rc = fr_config_double("s3.aws.read.timeout", 60, &s->read_timeout, err)) ||
+	    (rc = fr_config_double("s3.aws.retry.base", 0.1, &s->retry_base, err)) ||
+	    (rc = fr_config_double("worker.disk.cache.size.mb", 256, &mb, err)))
+		return rc;
+	s->cache_max_bytes = (uint64_t)(mb * 1048576.0);
+	/* boto's meaning: retries after the first attempt */
+	if ((rc = fr_config_int("s3.aws.retries.max.attempts", 4, &v, err)))
+		return rc;
+	s->max_attempts = (int)v + 1;
+	if ((rc = fr_config_int("s3.aws.max.pool.connections", 10, &v, err)))
+		return rc;
+	s->max_parallel = (int)v;
+	if ((rc = fr_config_int("s3.read.coalesce.bytes", 64 << 10, &v, err)))
+		return rc;
+	s->coalesce_gap = (uint64_t)v;
+	const char *dir = fr_config_str("worker.disk.cache.dir", NULL);
+	if (!dir || !*dir) {
+		const char *t = getenv("TMPDIR");
+		snprintf(cache_dir, sizeof cache_dir, "%s/frocket-cache-%u", t && *t ? t : "/tmp",
+		         (unsigned)getuid());
+		dir = cache_dir;
+	}
+	s->cache_dir = dir;
+	return 0;
+}
+
 /* Ranges live in core/config's table of known settings, one place for every program: its
  * getters enforce them and name the variable and its value. */
 int fr_invoker_opts_load(fr_invoker_opts *o, fr_err *err)
@@ -89,7 +141,7 @@ int fr_invoker_opts_load(fr_invoker_opts *o, fr_err *err)
 	    (rc = fr_config_double("dataset.categorical.ratio", 0.1, &t->cat_ratio, err)) ||
 	    (rc = fr_config_int("dataset.categorical.top.count", 20, &t->cat_top_count, err)))
 		return rc;
-	return 0;
+	return fr_invoker_s3_opts_load(&o->s3, err);
 }
 
 fr_query_opts fr_invoker_query_opts(const fr_invoker_opts *o)
@@ -117,6 +169,13 @@ int fr_invoker_new_with(const fr_invoker_opts *o, fr_executor *exec, fr_invoker 
                         fr_err *err)
 {
 	*out = NULL;
+	/* the process's S3 settings, before any task can open a part (fr_runtime_init set them
+	 * already; options that were never loaded hold zeroes and change nothing) */
+	int rc = o->s3.max_attempts ? fr_storage_s3_init(&o->s3, err) : 0;
+	if (rc) {
+		exec->ops->free(exec);
+		return rc;
+	}
 	fr_invoker *inv = calloc(1, sizeof *inv);
 	if (!inv) {
 		exec->ops->free(exec);

@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "datastore/catalog.h"
 #include "query/query.h"
+#include "storage/s3.h"
 #include "task/task.h"
 
 #define FR_MAX_PERCENTILES 16
@@ -34,11 +35,17 @@ typedef struct fr_invoker_opts {
 	int npercentiles;
 	int busy_timeout_ms;           /* catalog lock wait (5000) */
 	fr_task_opts task;             /* shipped with every task */
+	/* S3 client and disk cache of this process (FROCKET_S3_AWS_* over FROCKET_AWS_*,
+	 * FROCKET_WORKER_DISK_CACHE_*); handed to storage by fr_invoker_new */
+	fr_storage_s3_opts s3;
 } fr_invoker_opts;
 
 /* Reads every setting from FROCKET_* (strictly: a malformed or out-of-range value is
  * FR_EINVAL naming the variable and its value). */
 int fr_invoker_opts_load(fr_invoker_opts *o, fr_err *err);
+/* The S3 client and disk-cache settings alone (part of fr_invoker_opts_load; also used by
+ * fr_runtime_init so that every executable hands them to storage at start-up). */
+int fr_invoker_s3_opts_load(fr_storage_s3_opts *s, fr_err *err);
 /* The engine settings of a query, as the tasks will use them. */
 fr_query_opts fr_invoker_query_opts(const fr_invoker_opts *o);
 

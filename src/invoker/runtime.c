@@ -5,9 +5,11 @@
 
 #include "core/config.h"
 #include "core/log.h"
+#include "invoker/invoker.h"
 #include "kernels/kernels.h"
 #include "parquet/decode.h"
 #include "parquet/parquet.h"
+#include "storage/s3.h"
 
 int fr_runtime_init(int use_log_file, void (*report)(const char *msg, void *ctx), void *ctx,
                     fr_err *err)
@@ -35,6 +37,11 @@ int fr_runtime_init(int use_log_file, void (*report)(const char *msg, void *ctx)
 	if ((rc = fr_config_bool("parquet.stats", 1, &stats, err)))
 		return rc;
 	fr_pq_set_use_stats(stats);
+	/* storage never reads FROCKET_*: its S3 and disk-cache settings are handed over here,
+	 * before any thread can open a part */
+	fr_storage_s3_opts s3;
+	if ((rc = fr_invoker_s3_opts_load(&s3, err)) || (rc = fr_storage_s3_init(&s3, err)))
+		return rc;
 	/* A fixed mmap threshold keeps large part buffers out of the heap, so freeing a part's
 	 * arena returns its memory at once (glibc's sliding threshold would keep it). */
 	mallopt(M_MMAP_THRESHOLD, 1 << 20);

@@ -1219,24 +1219,78 @@ static int data_page(load *L, const fr_pq_chunk *ch, const pghdr *h, const uint8
 	return 0;
 }
 
-/* Locates a chunk's bytes (parquet.md §5.1-5.2) and maps or fetches them. */
-static int chunk_bytes(load *L, const fr_pq_chunk *ch, const uint8_t **basep, int64_t *lenp)
+/* The byte range of a chunk (parquet.md §5.1-5.2): 0, or -1 when it lies outside the
+ * file's data.  Shared by the loader and the prefetch hint so both name the same bytes. */
+static int chunk_range(const fr_pq_file *f, const fr_pq_chunk *ch, int64_t *startp,
+                       int64_t *lenp)
 {
-	fr_pq_file *f = L->f;
-	const fr_pq_leaf *lf = L->leaf;
 	int64_t start = ch->data_page_offset;
 	if (ch->dict_page_offset > 0 && ch->dict_page_offset < start)
 		start = ch->dict_page_offset;
 	int64_t len = ch->total_compressed;
 	int64_t data_end = (int64_t)f->size - 8 - f->footer_len;
 	if (start < 4 || len <= 0 || start > data_end || len > data_end - start)
-		return bad(L, "column chunk lies outside the file's data", NULL);
+		return -1;
 	/* PARQUET-816: old parquet-mr under-reports the chunk length by the dictionary page
 	 * header; allow reading up to 100 bytes more (never into the footer). */
 	if (f->app == FR_PQ_APP_PARQUET_MR && fr_pq_version_lt(f, 1, 2, 9)) {
 		int64_t pad = data_end - (start + len);
 		len += pad < 100 ? pad : 100;
 	}
+	*startp = start;
+	*lenp = len;
+	return 0;
+}
+
+void fr_pq_set_hooks(fr_pq_file *f, fr_pq_prefetch_fn prefetch, void (*release)(void *ctx))
+{
+	f->prefetch = prefetch;
+	f->release = release;
+}
+
+int fr_pq_prefetch(fr_pq_file *f, const int *cols, int ncols, const uint8_t *keep, fr_err *err)
+{
+	if (f->map || !f->prefetch || ncols <= 0 || f->nrg <= 0)
+		return 0;
+	size_t cap = (size_t)ncols * (size_t)f->nrg;
+	fr_pq_range *r = malloc(cap * sizeof *r);
+	int n = 0;
+	if (!r)
+		return fr_err_set(err, FR_ENOMEM, "%s: out of memory", f->name);
+	uint64_t tail_start = f->size - f->tail_len;
+	for (int g = 0; g < f->nrg; g++) {
+		if (keep && !keep[g])
+			continue;
+		for (int i = 0; i < ncols; i++) {
+			if (cols[i] < 0 || cols[i] >= f->nleaves)
+				continue;
+			const fr_pq_chunk *ch = &f->rgs[g].cols[cols[i]];
+			int64_t start, len;
+			/* a chunk the loader will refuse is left for the loader to report */
+			if (!ch->has_meta || ch->encrypted || chunk_range(f, ch, &start, &len))
+				continue;
+			if (f->tail && (uint64_t)start >= tail_start)
+				continue;
+			r[n].off = (uint64_t)start;
+			r[n].len = (uint64_t)len;
+			n++;
+		}
+	}
+	int rc = n ? f->prefetch(f->ctx, r, n, err) : 0;
+	free(r);
+	if (rc)
+		return fr_err_prefix(err, "%s", f->name);
+	return 0;
+}
+
+/* Locates a chunk's bytes and maps or fetches them. */
+static int chunk_bytes(load *L, const fr_pq_chunk *ch, const uint8_t **basep, int64_t *lenp)
+{
+	fr_pq_file *f = L->f;
+	const fr_pq_leaf *lf = L->leaf;
+	int64_t start, len;
+	if (chunk_range(f, ch, &start, &len))
+		return bad(L, "column chunk lies outside the file's data", NULL);
 	const uint8_t *base;
 	uint64_t tail_start = f->size - f->tail_len;
 	if (f->map) {

@@ -104,6 +104,9 @@ struct fr_pq_file {
 	size_t aheadcap;
 	fr_pq_dctx dctx;
 	uint64_t bytes_read;                 /* through the callback, for tests */
+	/* Range readers: optional hooks of the reader's owner (fr_pq_set_hooks). */
+	fr_pq_prefetch_fn prefetch;
+	void (*release)(void *ctx);
 };
 
 enum { FR_PQ_APP_OTHER, FR_PQ_APP_PARQUET_MR, FR_PQ_APP_PARQUET_CPP, FR_PQ_APP_PARQUET_NET };

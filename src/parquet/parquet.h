@@ -26,6 +26,22 @@ void fr_pq_close(fr_pq_file *f);
  * Takes fd in every case (closed once the file is mapped, or before returning an error). */
 int fr_pq_open_fd(const char *name, int fd, fr_pq_file **out, fr_err *err);
 
+/* Range readers (S3) may learn ahead which byte ranges the next loads will read, to fetch
+ * them at once (coalesced, in parallel) instead of one chunk per call. */
+typedef struct fr_pq_range {
+	uint64_t off, len;
+} fr_pq_range;
+typedef int (*fr_pq_prefetch_fn)(void *ctx, const fr_pq_range *r, int n, fr_err *err);
+/* Hooks of a file opened with fr_pq_open_reader: prefetch (may be NULL) receives the hints
+ * of fr_pq_prefetch; release (may be NULL) is called with ctx by fr_pq_close, so the reader's
+ * owner can tie its state to the file's life. */
+void fr_pq_set_hooks(fr_pq_file *f, fr_pq_prefetch_fn prefetch, void (*release)(void *ctx));
+/* A hint: columns cols[0..ncols) of the row groups with keep[rg] != 0 (NULL: all) will be
+ * loaded next.  Hands their chunks' byte ranges (those not already fetched with the footer)
+ * to the prefetch hook in one call; a no-op for mapped files or without a hook.  Chunks the
+ * loader would refuse are skipped (the load reports them).  0 or the hook's error. */
+int fr_pq_prefetch(fr_pq_file *f, const int *cols, int ncols, const uint8_t *keep, fr_err *err);
+
 const char *fr_pq_name(const fr_pq_file *f);
 int64_t fr_pq_num_rows(const fr_pq_file *f);
 int fr_pq_num_row_groups(const fr_pq_file *f);

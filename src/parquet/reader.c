@@ -174,6 +174,8 @@ void fr_pq_close(fr_pq_file *f)
 	free(f->pagebuf);
 	free(f->aheadbuf);
 	free(f->name);
+	if (f->release)
+		f->release(f->ctx);
 	free(f);
 }
 

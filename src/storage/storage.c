@@ -1,9 +1,10 @@
 /* Storage: basepath classification (interfaces.md §4.1), local listing by pattern (§4.2-4.3)
  * and opening a part for the Parquet reader.  Local parts are opened non-blocking and checked
  * to be regular files before the reader maps them, so a FIFO or a device put where a part
- * should be fails at once instead of hanging a worker.  s3:// is recognised and validated
- * here already; reading it comes with the S3 client. */
+ * should be fails at once instead of hanging a worker.  s3:// parts are listed and read by
+ * the S3 client (s3.c). */
 #include "storage/storage.h"
+#include "storage/s3.h"
 
 #include "core/file.h"
 
@@ -67,8 +68,7 @@ int fr_storage_kind(const char *basepath, fr_store_kind *out, fr_err *err)
 		if (!s3_valid(basepath))
 			return fr_err_set(err, FR_EINVAL, "Invalid path: %s (protocol: S3)", basepath);
 		*out = FR_STORE_S3;
-		return fr_err_set(err, FR_EUNSUPPORTED, "%s: s3:// basepaths are not supported yet",
-		                  basepath);
+		return 0;
 	}
 	return fr_err_set(err, FR_EINVAL,
 	                  "Storage protocol '%.*s' is not in supported list: ['FILE', 'S3']",
@@ -107,6 +107,8 @@ int fr_storage_list(const char *basepath, const char *pattern, fr_arena *arena,
 		return err->code;
 	if (!pattern)
 		pattern = DEFAULT_PATTERN;
+	if (kind == FR_STORE_S3)
+		return fr_s3_list(basepath, pattern, arena, out, n, err);
 	const char *dir = local_path(basepath);
 	DIR *d = opendir(dir);
 	if (!d)
@@ -198,12 +200,30 @@ char *fr_storage_part_path(const char *basepath, const char *name, fr_arena *are
 int fr_storage_open(const char *basepath, const char *name, fr_pq_file **out, uint64_t *size,
                     fr_err *err)
 {
+	return fr_storage_open_ex(basepath, name, NULL, out, size, err);
+}
+
+void fr_storage_evict(const char *basepath, const char *name, const fr_storage_open_opts *o)
+{
+	fr_store_kind kind;
+	fr_err err = { 0 };
+	if (fr_storage_kind(basepath, &kind, &err) || kind != FR_STORE_S3)
+		return;   /* local parts are never cached */
+	char *path = join(basepath, name, NULL);
+	if (path)
+		fr_s3_evict(path, o);
+	free(path);
+}
+
+int fr_storage_open_ex(const char *basepath, const char *name, const fr_storage_open_opts *o,
+                       fr_pq_file **out, uint64_t *size, fr_err *err)
+{
 	*out = NULL;
 	*size = 0;
 	fr_store_kind kind;
 	if (fr_storage_kind(basepath, &kind, err))
 		return err->code;
-	/* Local parts are direct entries of the basepath (that is all listing returns), so a name
+	/* Parts are direct entries of the basepath (that is all listing returns), so a name
 	 * from a corrupt or forged request cannot reach outside it. */
 	if (!name[0] || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
 		return fr_err_set(err, FR_EINVAL, "%s: part name '%s' is not a file name", basepath,
@@ -212,6 +232,11 @@ int fr_storage_open(const char *basepath, const char *name, fr_pq_file **out, ui
 	if (!path)
 		return fr_err_set(err, FR_ENOMEM, "%s: out of memory", name);
 	int rc, fd;
+	if (kind == FR_STORE_S3) {
+		rc = fr_s3_open(path, o, out, size, err);
+		free(path);
+		return rc;
+	}
 	struct stat st;
 	/* a FIFO, device or directory is refused by what it is, without blocking in open() */
 	if ((rc = fr_file_open_regular(path, &fd, &st, err)))

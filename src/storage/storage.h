@@ -41,4 +41,26 @@ char *fr_storage_part_path(const char *basepath, const char *name, fr_arena *are
 int fr_storage_open(const char *basepath, const char *name, fr_pq_file **out, uint64_t *size,
                     fr_err *err);
 
+/* Counters of one opened remote part, written when the part is closed (fr_pq_close). */
+typedef struct fr_storage_stats {
+	uint64_t net_bytes, net_requests;    /* fetched from the store (requests incl. retries) */
+	uint64_t cache_bytes, cache_hits;    /* served by the local disk cache */
+} fr_storage_stats;
+
+/* How a task opens a part: the disk-cache identity is the dataset registration, so
+ * re-registering never reuses old bytes.  NULL dataset or registered_at (loose files,
+ * registration tasks): no disk cache.  Local parts ignore all of it. */
+typedef struct fr_storage_open_opts {
+	const char *dataset;
+	const char *registered_at;
+	fr_storage_stats *stats;             /* may be NULL */
+} fr_storage_open_opts;
+
+/* fr_storage_open with options (o may be NULL: same as fr_storage_open). */
+int fr_storage_open_ex(const char *basepath, const char *name, const fr_storage_open_opts *o,
+                       fr_pq_file **out, uint64_t *size, fr_err *err);
+/* Drops whatever a local cache holds of the part (decision 20: a part that failed to load
+ * is not served again from the cache).  A no-op for local parts. */
+void fr_storage_evict(const char *basepath, const char *name, const fr_storage_open_opts *o);
+
 #endif

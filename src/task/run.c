@@ -96,6 +96,21 @@ static int query_part(const fr_query *q, fr_pq_file *f,
 		*load_s = fr_mono_s() - t0;
 		goto out;
 	}
+	/* Tell a remote part which chunks follow, so it fetches them at once (coalesced, in
+	 * parallel) rather than one by one; a no-op for local files. */
+	int *want = malloc((size_t)(s->ncols > 0 ? s->ncols : 1) * sizeof *want);
+	int nwant = 0;
+	if (!want) {
+		rc = fr_err_set(err, FR_ENOMEM, "%s: out of memory", part);
+		goto out;
+	}
+	for (int c = 0; c < s->ncols; c++)
+		if (q->used[c])
+			want[nwant++] = fr_pq_column_index(f, s->names[c]);
+	rc = fr_pq_prefetch(f, want, nwant, keep, err);
+	free(want);
+	if (rc)
+		goto out;
 	int64_t nrows = -1;
 	for (int c = 0; c < s->ncols; c++) {
 		if (!q->used[c])
@@ -172,8 +187,15 @@ static int run_query(const fr_task_req *req, fr_task_progress_fn progress, void 
 	fr_pq_file *f = NULL;
 	uint64_t size = 0;
 	double t0 = fr_mono_s();
-	if ((rc = fr_storage_open(req->basepath, req->part_name, &f, &size, err)))
+	/* the disk cache of remote parts is keyed by the registration (runtime.md §6.4) */
+	fr_storage_stats st = { 0 };
+	fr_storage_open_opts so = { .dataset = req->dataset, .registered_at = req->registered_at,
+		.stats = &st };
+	if ((rc = fr_storage_open_ex(req->basepath, req->part_name, &so, &f, &size, err))) {
+		if (rc != FR_ETIMEOUT && rc != FR_ENOMEM)
+			fr_storage_evict(req->basepath, req->part_name, &so);
 		return rc;
+	}
 	res->part_size = (int64_t)size;
 	fr_qresult *r = NULL;
 	double load_s = 0;
@@ -181,7 +203,13 @@ static int run_query(const fr_task_req *req, fr_task_progress_fn progress, void 
 	/* Unmap now: the part's touched pages would otherwise stay resident. */
 	fr_pq_close(f);
 	res->load_s = load_s;
+	/* served without a single request to the store */
+	res->from_cache = st.cache_hits > 0 && st.net_requests == 0;
 	if (rc) {
+		/* decision 20: a part that fails to load is not served from the cache again (a
+		 * cancelled task or a full memory says nothing about the part) */
+		if (rc != FR_ETIMEOUT && rc != FR_ENOMEM)
+			fr_storage_evict(req->basepath, req->part_name, &so);
 		fr_qresult_free(r);
 		return rc;
 	}
@@ -219,7 +247,26 @@ static int run_register(const fr_task_req *req, fr_task_progress_fn progress, vo
 		.cat_top_count = req->opts.cat_top_count };
 	fr_dschema *ds = NULL;
 	fr_buf ids = FR_BUF_INIT, js = FR_BUF_INIT;
-	if (!(rc = cancelled(cancel, err)))
+	/* A remote part fetches at once the chunks the schema collection will surely decode:
+	 * the group id and timestamp columns and every string column (categorical analysis);
+	 * numeric columns are decoded only without usable statistics, fetched if so. */
+	int nc = fr_pq_num_columns(f);
+	int *want = malloc((size_t)(nc > 0 ? nc : 1) * sizeof *want);
+	int nwant = 0;
+	for (int c = 0; want && c < nc; c++) {
+		fr_pq_colinfo ci;
+		if (fr_pq_column_info(f, c, &ci) || ci.nested)
+			continue;
+		if (ci.type == FR_TYPE_STRING || (req->group_col && !strcmp(ci.name, req->group_col)) ||
+		    (req->ts_col && !strcmp(ci.name, req->ts_col)))
+			want[nwant++] = c;
+	}
+	if (!want)
+		rc = fr_err_set(err, FR_ENOMEM, "out of memory");
+	else
+		rc = fr_pq_prefetch(f, want, nwant, NULL, err);
+	free(want);
+	if (!rc && !(rc = cancelled(cancel, err)))
 		rc = fr_dschema_collect(f, req->group_col, req->ts_col, &so, arena, &ds,
 		                        req->want_group_ids ? &ids : NULL, err);
 	fr_pq_close(f);

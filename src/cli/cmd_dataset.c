@@ -585,7 +585,9 @@ int fr_cmd_config(int argc, char **argv)
 		if (known)
 			continue;
 		fr_jw_key(&w, ekey);
-		fr_jw_str(&w, eq + 1);
+		/* FROCKET_REDIS_PASSWORD and the like: say it is set, never show it */
+		size_t kl = strlen(ekey);
+		fr_jw_str(&w, kl >= 8 && !strcmp(ekey + kl - 8, "password") ? "(set)" : eq + 1);
 	}
 	fr_jw_close(&w, '}');
 	int rc = 0;

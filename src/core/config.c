@@ -14,6 +14,8 @@
  * value is, for the getters and for fr_config_check_env(). */
 enum { K_INT, K_DOUBLE, K_BOOL, K_ENUM, K_STR };
 static const char *const simd_names[] = { "auto", "scalar", "avx2", "neon", NULL };
+static const char *const datastore_names[] = { "embedded", "redis", NULL };
+static const char *const invoker_names[] = { "local", "work_queue", NULL };
 static const char *const level_names[] = { "debug", "info", "warning", "warn", "error",
 	"critical", "fatal", NULL };
 static const struct known {
@@ -56,6 +58,24 @@ static const struct known {
 	{ "s3.read.coalesce.bytes", K_INT, 0, 1073741824.0, NULL, "65536" },
 	{ "worker.disk.cache.size.mb", K_DOUBLE, 0, 1073741824.0, NULL, "256" },
 	{ "worker.disk.cache.dir", K_STR, 0, 0, NULL, "$TMPDIR/frocket-cache-<uid>" },
+	/* distributed mode (issue 16; fr_invoker_opts_load, fr_invoker_redis_opts_load) */
+	{ "datastore", K_ENUM, 0, 0, datastore_names, "embedded" },
+	{ "invoker", K_ENUM, 0, 0, invoker_names, "local" },
+	{ "invoker.retry.lost.interval", K_DOUBLE, 0.01, 86400, NULL, "20" },
+	{ "invoker.async.poll.interval.ms", K_INT, 1, 60000, NULL, "25" },
+	{ "redis.host", K_STR, 0, 0, NULL, "localhost" },
+	{ "redis.port", K_INT, 1, 65535, NULL, "6379" },
+	{ "redis.db", K_INT, 0, 1000000, NULL, "0" },
+	{ "datastore.redis.host", K_STR, 0, 0, NULL, "(redis.host)" },
+	{ "datastore.redis.port", K_INT, 1, 65535, NULL, "(redis.port)" },
+	{ "datastore.redis.db", K_INT, 0, 1000000, NULL, "(redis.db)" },
+	{ "datastore.redis.prefix", K_STR, 0, 0, NULL, "frocket:" },
+	{ "blobstore.redis.host", K_STR, 0, 0, NULL, "(redis.host)" },
+	{ "blobstore.redis.port", K_INT, 1, 65535, NULL, "(redis.port)" },
+	{ "blobstore.redis.db", K_INT, 0, 1000000, NULL, "(redis.db)" },
+	{ "redis.connect.timeout.ms", K_INT, 1, 600000, NULL, "3000" },
+	{ "redis.command.timeout.ms", K_INT, 1, 600000, NULL, "10000" },
+	{ "worker.reject.age", K_DOUBLE, 0.001, 604800, NULL, "60" },
 	/* frocket-server (src/server/opts.c); apiserver.auth.token is read there too but kept
 	 * out of this table, which `frocket config` prints */
 	{ "apiserver.bind", K_STR, 0, 0, NULL, "127.0.0.1" },

@@ -55,6 +55,10 @@ typedef struct fr_catalog_opts {
  * created or written, or a file that is not a frocket catalog (corrupt, another program's
  * database, a newer schema version) is an error that says so; the file is never replaced. */
 int fr_catalog_open_embedded(const fr_catalog_opts *opts, fr_catalog **out, fr_err *err);
+/* Opens the Redis catalog (FROCKET_DATASTORE=redis) on the datastore connection settings:
+ * connects and pings; an unreachable server is an error naming it. */
+struct fr_redis_opts;
+int fr_catalog_open_redis(const struct fr_redis_opts *o, fr_catalog **out, fr_err *err);
 void fr_catalog_close(fr_catalog *c);    /* NULL allowed */
 /* "embedded" (or "redis" later): for `frocket config` and /health. */
 const char *fr_catalog_kind(const fr_catalog *c);

@@ -1,5 +1,6 @@
 # src/datastore: the catalog of registered datasets (embedded SQLite now, Redis later).
-libfrocket_a_SOURCES += src/datastore/catalog.c src/datastore/catalog_sqlite.c
+libfrocket_a_SOURCES += src/datastore/catalog.c src/datastore/catalog_sqlite.c \
+	src/datastore/catalog_redis.c
 noinst_HEADERS += src/datastore/catalog.h src/datastore/catalog_impl.h
 
 check_PROGRAMS += tests/unit/test_catalog

@@ -132,6 +132,27 @@ int fr_invoker_opts_load(fr_invoker_opts *o, fr_err *err)
 	if ((rc = fr_config_int("catalog.busy.timeout.ms", 5000, &v, err)))
 		return rc;
 	o->busy_timeout_ms = (int)v;
+	/* distributed mode: which catalog and which executor, and their settings */
+	const char *ds = fr_config_str("datastore", "embedded");
+	if (!strcasecmp(ds, "redis"))
+		o->datastore_redis = 1;
+	else if (strcasecmp(ds, "embedded"))
+		return bad(err, "datastore", "must be 'embedded' or 'redis'");
+	const char *ik = fr_config_str("invoker", "local");
+	if (!strcasecmp(ik, "work_queue"))
+		o->work_queue = 1;
+	else if (strcasecmp(ik, "local"))
+		return bad(err, "invoker", "must be 'local' or 'work_queue'");
+	if (o->work_queue && !o->datastore_redis)
+		return bad(err, "invoker", "work_queue needs FROCKET_DATASTORE=redis (the workers "
+		           "find their tasks in the datastore's Redis)");
+	if ((rc = fr_config_double("invoker.retry.lost.interval", 20, &o->retry_lost_interval, err)) ||
+	    (rc = fr_config_int("invoker.async.poll.interval.ms", 25, &v, err)))
+		return rc;
+	o->poll_interval_ms = (int)v;
+	if (o->datastore_redis && ((rc = fr_invoker_redis_opts_load("datastore", &o->redis, err)) ||
+	                           (rc = fr_invoker_redis_opts_load("blobstore", &o->blob_redis, err))))
+		return rc;
 	fr_task_opts *t = &o->task;
 	if ((rc = fr_config_int("aggregations.top.default.count", 10, &t->top_default,
 	                  err)) ||
@@ -142,6 +163,48 @@ int fr_invoker_opts_load(fr_invoker_opts *o, fr_err *err)
 	    (rc = fr_config_int("dataset.categorical.top.count", 20, &t->cat_top_count, err)))
 		return rc;
 	return fr_invoker_s3_opts_load(&o->s3, err);
+}
+
+/* <role>.<rest> if set, else <rest>. */
+static const char *role_key(const char *role, const char *rest, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s.%s", role, rest);
+	if (!fr_config_str(buf, NULL))
+		snprintf(buf, n, "%s", rest);
+	return buf;
+}
+
+int fr_invoker_redis_opts_load(const char *role, fr_redis_opts *o, fr_err *err)
+{
+	memset(o, 0, sizeof *o);
+	char k[96];
+	int64_t v;
+	int rc;
+	const char *host = fr_config_str(role_key(role, "redis.host", k, sizeof k), "localhost");
+	if (strlen(host) >= sizeof o->host)
+		return bad(err, k, "host name too long");
+	snprintf(o->host, sizeof o->host, "%s", host);
+	if ((rc = fr_config_int(role_key(role, "redis.port", k, sizeof k), 6379, &v, err)))
+		return rc;
+	o->port = (int)v;
+	if ((rc = fr_config_int(role_key(role, "redis.db", k, sizeof k), 0, &v, err)))
+		return rc;
+	o->db = (int)v;
+	const char *pw = fr_config_str(role_key(role, "redis.password", k, sizeof k), "");
+	if (strlen(pw) >= sizeof o->password)
+		return fr_err_set(err, FR_EINVAL, "the redis password is too long");
+	snprintf(o->password, sizeof o->password, "%s", pw);
+	const char *prefix = fr_config_str("datastore.redis.prefix", "frocket:");
+	if (strlen(prefix) >= 64)
+		return bad(err, "datastore.redis.prefix", "at most 63 bytes");
+	snprintf(o->prefix, sizeof o->prefix, "%s", prefix);
+	if ((rc = fr_config_int("redis.connect.timeout.ms", 3000, &v, err)))
+		return rc;
+	o->connect_timeout_ms = (int)v;
+	if ((rc = fr_config_int("redis.command.timeout.ms", 10000, &v, err)))
+		return rc;
+	o->cmd_timeout_ms = (int)v;
+	return 0;
 }
 
 fr_query_opts fr_invoker_query_opts(const fr_invoker_opts *o)
@@ -197,7 +260,8 @@ int fr_invoker_new_with(const fr_invoker_opts *o, fr_executor *exec, fr_invoker 
 int fr_invoker_new(const fr_invoker_opts *o, fr_invoker **out, fr_err *err)
 {
 	fr_executor *e;
-	int rc = fr_executor_local_new(o->threads, &e, err);
+	int rc = o->work_queue ? fr_executor_work_queue_new(o, &e, err)
+	                       : fr_executor_local_new(o->threads, &e, err);
 	if (rc)
 		return rc;
 	return fr_invoker_new_with(o, e, out, err);
@@ -219,6 +283,8 @@ const fr_invoker_opts *fr_invoker_get_opts(const fr_invoker *inv)
 
 int fr_invoker_catalog(const fr_invoker *inv, fr_catalog **out, fr_err *err)
 {
+	if (inv->opts.datastore_redis)
+		return fr_catalog_open_redis(&inv->opts.redis, out, err);
 	fr_catalog_opts co = { .home = inv->home, .busy_timeout_ms = inv->opts.busy_timeout_ms };
 	return fr_catalog_open_embedded(&co, out, err);
 }

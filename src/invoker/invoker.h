@@ -15,6 +15,7 @@
 #include "core/buf.h"
 #include "core/error.h"
 #include "datastore/catalog.h"
+#include "net/redis.h"
 #include "query/query.h"
 #include "storage/s3.h"
 #include "task/task.h"
@@ -38,6 +39,15 @@ typedef struct fr_invoker_opts {
 	/* S3 client and disk cache of this process (FROCKET_S3_AWS_* over FROCKET_AWS_*,
 	 * FROCKET_WORKER_DISK_CACHE_*); handed to storage by fr_invoker_new */
 	fr_storage_s3_opts s3;
+	/* distributed mode (issue 16) */
+	int datastore_redis;           /* FROCKET_DATASTORE: embedded (default, 0) or redis (1) */
+	int work_queue;                /* FROCKET_INVOKER: local (default, 0) or work_queue (1) */
+	double retry_lost_interval;    /* invoker.retry.lost.interval (20 s): an unfinished
+	                                * attempt silent this long is lost (executors that can
+	                                * lose tasks only) */
+	int poll_interval_ms;          /* invoker.async.poll.interval.ms (25) */
+	fr_redis_opts redis;           /* the datastore role's connection (interfaces.md §3.3) */
+	fr_redis_opts blob_redis;      /* the blobstore role's (registration group ids) */
 } fr_invoker_opts;
 
 /* Reads every setting from FROCKET_* (strictly: a malformed or out-of-range value is
@@ -46,6 +56,10 @@ int fr_invoker_opts_load(fr_invoker_opts *o, fr_err *err);
 /* The S3 client and disk-cache settings alone (part of fr_invoker_opts_load; also used by
  * fr_runtime_init so that every executable hands them to storage at start-up). */
 int fr_invoker_s3_opts_load(fr_storage_s3_opts *s, fr_err *err);
+/* The Redis settings of a role ("datastore" or "blobstore"): <role>.redis.host|port|db|password
+ * falling back to redis.host|port|db|password, the shared datastore.redis.prefix, and
+ * redis.connect.timeout.ms / redis.command.timeout.ms.  Also used by frocket-worker. */
+int fr_invoker_redis_opts_load(const char *role, fr_redis_opts *o, fr_err *err);
 /* The engine settings of a query, as the tasks will use them. */
 fr_query_opts fr_invoker_query_opts(const fr_invoker_opts *o);
 
@@ -198,6 +212,10 @@ typedef struct fr_executor_ops {
 	 * stays valid until every reference the executor took is released. */
 	void (*job_end)(fr_executor *e, fr_job *job);
 	void (*free)(fr_executor *e);
+	/* 1 when a submitted task may vanish without any report (a worker killed on another
+	 * machine): the job then retries attempts silent for invoker.retry.lost.interval.  The
+	 * local executor never loses a task, so it leaves this 0. */
+	int can_lose_tasks;
 } fr_executor_ops;
 
 struct fr_executor {
@@ -207,6 +225,10 @@ struct fr_executor {
 /* The local executor: `threads` threads taking tasks of any number of jobs from one FIFO and
  * running them with fr_task_run. */
 int fr_executor_local_new(int threads, fr_executor **out, fr_err *err);
+/* The Redis work-queue executor (FROCKET_INVOKER=work_queue): requests go onto a Redis list
+ * for frocket-worker processes; a poller thread reads the jobs' status hashes every
+ * o->poll_interval_ms and reports into the jobs.  Connects (and pings) at once. */
+int fr_executor_work_queue_new(const fr_invoker_opts *o, fr_executor **out, fr_err *err);
 /* An invoker over a given executor (tests); takes ownership of exec. */
 int fr_invoker_new_with(const fr_invoker_opts *o, fr_executor *exec, fr_invoker **out,
                         fr_err *err);
@@ -215,6 +237,9 @@ int fr_invoker_new_with(const fr_invoker_opts *o, fr_executor *exec, fr_invoker 
  * ignored.  A result is an encoded fr_task_res; the job copies it. */
 void fr_job_report_status(fr_job *job, int task, int attempt, fr_task_status st);
 void fr_job_report_result(fr_job *job, int task, int attempt, const void *res, size_t len);
+/* The executor can no longer run the job (its Redis connection broke): the job fails with
+ * msg at its next look (the first such report wins). */
+void fr_job_report_error(fr_job *job, const char *msg);
 /* References held by executors for queued work; the last release frees the job. */
 void fr_job_ref(fr_job *job);
 void fr_job_unref(fr_job *job);

@@ -132,6 +132,16 @@ void fr_job_report_result(fr_job *job, int task, int attempt, const void *res, s
 	fr_arena_free(a);
 }
 
+void fr_job_report_error(fr_job *job, const char *msg)
+{
+	pthread_mutex_lock(&job->mu);
+	if (!job->error[0])
+		snprintf(job->error, sizeof job->error, "%s", msg && *msg ? msg : "executor failed");
+	job->version++;
+	pthread_cond_broadcast(&job->cv);
+	pthread_mutex_unlock(&job->mu);
+}
+
 /* The attempt whose status and result count for task t (runtime.md §4.2). */
 static int chosen_attempt(const fr_job_task *t)
 {
@@ -229,6 +239,9 @@ int fr_job_run(fr_invoker *inv, fr_job *job, fr_job_build_fn build, void *build_
 		inv->exec->ops->job_end(inv->exec, job);
 		goto collect;
 	}
+	/* Only executors that can lose a task (remote workers) get lost-task retries: a local
+	 * task always reports, however long it runs. */
+	const int lose = inv->exec->ops->can_lose_tasks;
 	pthread_mutex_lock(&job->mu);
 	for (;;) {
 		uint64_t v = job->version;
@@ -255,6 +268,15 @@ int fr_job_run(fr_invoker *inv, fr_job *job, fr_job_build_fn build, void *build_
 				} else if (a->t + o->retry_failed_interval < next) {
 					next = a->t + o->retry_failed_interval;
 				}
+			} else if (lose && t->natt < job->max_att) {
+				/* Lost (runtime.md §4.4): no status or heartbeat for the lost interval.
+				 * The retry's fresh QUEUED attempt becomes the latest, so a task is not
+				 * retried twice for the same silence.  Without attempts left it may still
+				 * recover before the run timeout. */
+				if (now - a->t >= o->retry_lost_interval)
+					retry[nretry++] = i;
+				else if (a->t + o->retry_lost_interval < next)
+					next = a->t + o->retry_lost_interval;
 			}
 		}
 		pr.rows = job->rows;
@@ -274,6 +296,10 @@ int fr_job_run(fr_invoker *inv, fr_job *job, fr_job_build_fn build, void *build_
 			out->ok = 1;
 			break;
 		}
+		if (job->error[0]) {
+			snprintf(out->error, sizeof out->error, "%s", job->error);
+			break;
+		}
 		if (nexhausted) {
 			if (nfinal == nexhausted)   /* none used its attempts: retrying cannot help */
 				snprintf(out->error, sizeof out->error, "Task(s) [%s] failed in a way "
@@ -291,9 +317,22 @@ int fr_job_run(fr_invoker *inv, fr_job *job, fr_job_build_fn build, void *build_
 		}
 		if (nretry) {
 			int ks[nretry];
-			for (int r = 0; r < nretry; r++)
+			for (int r = 0; r < nretry; r++) {
+				fr_job_task *t = &job->tasks[retry[r]];
+				pr.counts[t->att[t->natt - 1].st]--;
 				ks[r] = new_attempt(job, retry[r]);
+				pr.counts[FR_TS_QUEUED]++;
+			}
+			uint64_t vq = job->version;
 			pthread_mutex_unlock(&job->mu);
+			/* Progress shows the retries as QUEUED before they go out: a fast executor
+			 * may fail them again before the next look, and a watcher must still see
+			 * each failure as a separate event. */
+			if (fn) {
+				seen = vq;
+				last_report = now;
+				fn(fn_arg, &pr);
+			}
 			for (int r = 0; r < nretry && !rc; r++) {
 				FR_INFO("invoker", "retrying task %d (attempt %d)", retry[r], ks[r]);
 				rc = submit(inv, job, build, build_arg, retry[r], ks[r], err);

@@ -172,7 +172,8 @@ static void local_free(fr_executor *ex)
 	free(e);
 }
 
-static const fr_executor_ops local_ops = { local_submit, local_job_end, local_free };
+/* a local task always reports (it runs in this process): no lost-task retries */
+static const fr_executor_ops local_ops = { local_submit, local_job_end, local_free, 0 };
 
 int fr_executor_local_new(int threads, fr_executor **out, fr_err *err)
 {

@@ -25,10 +25,8 @@
 enum { M_FIXED, M_DICT, M_BIN };
 enum { CV_COPY, CV_I32_I64, CV_U32_I64, CV_F32_F64, CV_F16_F64, CV_INT96_NS };
 
-typedef struct span {
-	const uint8_t *p;
-	uint32_t n;
-} span;
+/* The public fr_pq_bytes, so that fr_pq_scan_bytes hands the decoder's spans out as they are. */
+typedef fr_pq_bytes span;
 
 typedef struct pghdr {
 	int type;
@@ -87,7 +85,9 @@ typedef struct load {
 	uint8_t *dict_bytes;
 	size_t dict_bytes_cap;
 	strdict sd;
-	/* M_BIN output */
+	/* M_BIN output, or the consumer of fr_pq_scan_bytes (then nothing is stored) */
+	fr_pq_bytes_fn scan;
+	void *scan_ctx;
 	fr_buf bin;
 	int64_t *bin_off;
 	/* scratch */
@@ -138,6 +138,7 @@ static int oom(load *L)
 static inline uint64_t hash_bytes(const uint8_t *p, size_t n)
 {
 	uint64_t h = 0x9e3779b97f4a7c15ull ^ (n * 0xff51afd7ed558ccdull);
+	size_t len = n;
 	while (n >= 8) {
 		uint64_t w;
 		memcpy(&w, p, 8);
@@ -147,8 +148,19 @@ static inline uint64_t hash_bytes(const uint8_t *p, size_t n)
 		n -= 8;
 	}
 	if (n) {
-		uint64_t w = 0;
-		memcpy(&w, p, n);
+		/* The tail in fixed-size reads: a memcpy of a variable length is a library call per
+		 * value.  Reads may overlap bytes already hashed; the length is in h already. */
+		uint64_t w;
+		if (len >= 8) {
+			memcpy(&w, p + n - 8, 8);
+		} else if (n >= 4) {
+			uint32_t a, b;
+			memcpy(&a, p, 4);
+			memcpy(&b, p + n - 4, 4);
+			w = a | (uint64_t)b << 32;
+		} else {
+			w = p[0] | (uint64_t)p[n >> 1] << 8 | (uint64_t)p[n - 1] << 16;
+		}
 		h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
 	}
 	h ^= h >> 32;
@@ -410,6 +422,10 @@ static int emit_spans(load *L, const span *sp, int64_t k, int64_t n)
 		if (k < n)
 			scatter(d, L->ow, L->valid, L->pos, n, k);
 		return 0;
+	}
+	if (L->scan) {
+		int rc = k > 0 ? L->scan(L->scan_ctx, sp, (size_t)k, L->err) : 0;
+		return rc < 0 ? rc : 0;
 	}
 	int64_t j = 0;
 	for (int64_t i = 0; i < n; i++) {
@@ -1509,7 +1525,7 @@ static int run_load(load *L, fr_arena *arena, const uint8_t *keep, int only_rg)
 			if (hi > lo)
 				madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
 		}
-	} else {
+	} else if (!L->scan) {
 		L->bin_off = fr_arena_alloc(arena, (size_t)(total + 1) * sizeof *L->bin_off);
 		if (!L->bin_off)
 			return oom(L);
@@ -1580,6 +1596,42 @@ int fr_pq_load_physical(fr_pq_file *f, int col, int rg, fr_arena *arena, fr_pq_p
 		out->data = L.vals;
 	}
 	load_free(&L);
+	return rc;
+}
+
+int fr_pq_scan_bytes(fr_pq_file *f, int col, int rg, fr_pq_bytes_fn fn, void *ctx,
+	int64_t *rows, int64_t *nulls, fr_err *err)
+{
+	*rows = *nulls = 0;
+	if (check_column(f, col, err))
+		return err->code;
+	if (rg < -1 || rg >= f->nrg)
+		return fr_err_set(err, FR_EINVAL, "%s: no row group %d", f->name, rg);
+	if (f->leaves[col].type != FR_PQ_BYTE_ARRAY)
+		return fr_err_set(err, FR_EINVAL, "%s: column %s is not a BYTE_ARRAY column", f->name,
+			f->leaves[col].name);
+	/* The validity bitmap (nullable columns) is the only allocation that grows with the
+	 * rows: a private arena, gone on return. */
+	fr_arena *arena = fr_arena_new(0);
+	if (!arena)
+		return fr_err_set(err, FR_ENOMEM, "%s: out of memory", f->name);
+	load L;
+	memset(&L, 0, sizeof L);
+	L.f = f;
+	L.leaf = &f->leaves[col];
+	L.err = err;
+	L.where = "";
+	L.pw = phys_width(L.leaf);
+	L.mode = M_BIN;
+	L.scan = fn;
+	L.scan_ctx = ctx;
+	int rc = run_load(&L, arena, NULL, rg);
+	if (!rc) {
+		*rows = L.total;
+		*nulls = L.nulls;
+	}
+	load_free(&L);
+	fr_arena_free(arena);
 	return rc;
 }
 

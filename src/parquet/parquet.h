@@ -130,6 +130,26 @@ typedef struct fr_pq_phys {
 int fr_pq_load_physical(fr_pq_file *f, int col, int rg, fr_arena *arena, fr_pq_phys *out,
 	fr_err *err);
 
+/* One BYTE_ARRAY value: its bytes and length. */
+typedef struct fr_pq_bytes {
+	const uint8_t *p;
+	uint32_t n;
+} fr_pq_bytes;
+
+/* Consumer of fr_pq_scan_bytes: n (> 0) values in row order; the bytes live only during the
+ * call.  0 to go on, or a negative FR_E* (with err filled) to stop the scan. */
+typedef int (*fr_pq_bytes_fn)(void *ctx, const fr_pq_bytes *v, size_t n, fr_err *err);
+
+/* Hands the non-null values of BYTE_ARRAY column `col` in row group `rg` (-1: all row
+ * groups) to fn, a page at a time, in row order, straight from the decoded pages: no
+ * dictionary is built and no value is copied (a dictionary-encoded page hands out its
+ * dictionary's entries).  For consumers that only count or hash values (registration's
+ * categorical analysis).  *rows and *nulls get the rows scanned and the nulls among them.
+ * Same checks and errors as fr_pq_load_physical; FR_EINVAL for a column of another physical
+ * type; fn's own error code stops the scan and is returned. */
+int fr_pq_scan_bytes(fr_pq_file *f, int col, int rg, fr_pq_bytes_fn fn, void *ctx,
+	int64_t *rows, int64_t *nulls, fr_err *err);
+
 /* Walks the page headers of every chunk of column `col` (nested columns included) without
  * decoding values, checking sizes, level lengths and value counts.  For tools that must
  * vouch for a whole file while reading only its flat columns. */

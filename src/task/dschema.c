@@ -495,12 +495,20 @@ static int sort_i64(int64_t *v, size_t n)
 	uint64_t *a = (uint64_t *)v, *b = malloc(n * sizeof *b);
 	if (!b)
 		return FR_ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		a[i] ^= (uint64_t)1 << 63;
+	/* every byte's histogram in one pass: a byte all keys share then costs nothing */
+	size_t (*hist)[256] = calloc(8, sizeof *hist);
+	if (!hist) {
+		free(b);
+		return FR_ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint64_t x = a[i] ^ (uint64_t)1 << 63;
+		a[i] = x;
+		for (int k = 0; k < 8; k++)
+			hist[k][(x >> (8 * k)) & 0xFF]++;
+	}
 	for (int sh = 0; sh < 64; sh += 8) {
-		size_t cnt[256] = { 0 };
-		for (size_t i = 0; i < n; i++)
-			cnt[(a[i] >> sh) & 0xFF]++;
+		size_t *cnt = hist[sh / 8];
 		if (cnt[(a[0] >> sh) & 0xFF] == n)
 			continue;
 		size_t pos = 0;
@@ -515,6 +523,7 @@ static int sort_i64(int64_t *v, size_t n)
 		a = b;
 		b = t;
 	}
+	free(hist);
 	if (a != (uint64_t *)v) {
 		memcpy(v, a, n * sizeof *a);
 		b = a;
@@ -561,6 +570,53 @@ done:
 	return rc;
 }
 
+/* Ids spanning a range not much wider than their number (a part of consecutive user ids, the
+ * usual case) are sorted and made distinct by one bitmap over the range: one pass over the
+ * ids and one over the bitmap, instead of a sort.  *dense = 0 leaves the ids to the sort. */
+static int ids_dense(const int64_t *v, size_t n, fr_buf *pay, uint64_t *count, int *dense)
+{
+	*dense = 0;
+	if (n == 0)
+		return 0;
+	int64_t lo = v[0], hi = v[0];
+	for (size_t i = 1; i < n; i++) {
+		lo = v[i] < lo ? v[i] : lo;
+		hi = v[i] > hi ? v[i] : hi;
+	}
+	uint64_t span = (uint64_t)hi - (uint64_t)lo;   /* exact, as unsigned */
+	/* the bitmap costs at most one bit per 64 of range per id: no more than the ids' bytes */
+	if (span / 64 >= n)
+		return 0;
+	size_t words = (size_t)(span / 64) + 1;
+	uint64_t *bm = calloc(words, sizeof *bm);
+	if (!bm)
+		return FR_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t d = (uint64_t)v[i] - (uint64_t)lo;
+		bm[d >> 6] |= (uint64_t)1 << (d & 63);
+	}
+	size_t m = 0;
+	for (size_t w = 0; w < words; w++)
+		m += (size_t)__builtin_popcountll(bm[w]);
+	int rc = fr_buf_reserve(pay, m * 8);
+	if (!rc) {
+		uint8_t *o = pay->data + pay->len;
+		for (size_t w = 0; w < words; w++) {
+			for (uint64_t b = bm[w]; b; b &= b - 1) {
+				uint64_t x = (uint64_t)lo + ((uint64_t)w << 6) + (uint64_t)__builtin_ctzll(b);
+				for (int k = 0; k < 8; k++)     /* little-endian, as fr_buf_put_u64le */
+					o[k] = (uint8_t)(x >> (8 * k));
+				o += 8;
+			}
+		}
+		pay->len += m * 8;
+		*count = m;
+		*dense = 1;
+	}
+	free(bm);
+	return rc;
+}
+
 /* The distinct ids of a decoded group column (no nulls: checked before). */
 static int ids_build(const fr_vec *v, fr_buf *out, fr_err *err, const char *fname,
                      const char *col)
@@ -572,6 +628,11 @@ static int ids_build(const fr_vec *v, fr_buf *out, fr_err *err, const char *fnam
 	if (v->kind == FR_VEC_I64) {
 		kind = IDS_KIND_INT;
 		size_t n = (size_t)v->len;
+		int dense = 0;
+		if ((rc = ids_dense(v->v.i64, n, &pay, &count, &dense)))
+			goto done;
+		if (dense)
+			goto emit;
 		int64_t *a = malloc((n ? n : 1) * sizeof *a);
 		if (!a) {
 			rc = FR_ENOMEM;
@@ -627,6 +688,7 @@ static int ids_build(const fr_vec *v, fr_buf *out, fr_err *err, const char *fnam
 			goto done;
 		count = m;
 	}
+emit:
 	if (pay.len > IDS_MAX_RAW) {
 		rc = fr_err_set(err, FR_ELIMIT, "%s: the distinct ids of column %s take more than "
 		                "%llu bytes", fname, col, (unsigned long long)IDS_MAX_RAW);
@@ -997,50 +1059,299 @@ done:
 	return rc;
 }
 
-/* A string column whose distinct values cannot stay under the categorical limit is worth
- * knowing before decoding it whole: its values are mostly unique, and building the whole
- * column's dictionary is the dearest step of registration.  The distinct count of one row
- * group is a lower bound of the column's, so the first row group large enough to pass the
- * limit alone is decoded: *decided = 1 when it does (not categorical), else the caller
- * decodes the whole column (at most one row group more of work). */
-static int probe_high_cardinality(fr_pq_file *f, int col, const char *name,
-                                  const fr_dschema_opts *o, int *decided, fr_err *err)
+/* ------------------------------------------------------------------------------------------
+ * Exact value counts of a plain string column, cache-friendly.
+ *
+ * The reader's string loading builds one dictionary for the whole column: one hash-table
+ * probe and one string comparison per row, scattered over the whole dictionary.  For a
+ * column with hundreds of thousands of distinct values (cryptic_attrs of the bench data)
+ * that is most of a registration's time, spent waiting on memory.  Here the rows are
+ * partitioned by the top bits of their hash into NPART partitions, copied inline (hash,
+ * length, bytes) one row group at a time, and each partition then counts its pending rows in
+ * its own small table of distinct values: every access stays within one partition's few
+ * kilobytes.  Counts are exact (equal hashes are compared byte for byte), so the ratio, the
+ * categorical flag and the top values are those of the dictionary they replace. */
+
+#define NPART 256
+#define PENT_HDR 12     /* u64 hash, u32 length, then the bytes */
+
+typedef struct spart {
+	fr_buf pend;        /* rows of the current row group, not yet counted */
+	fr_buf reps;        /* one entry per distinct value (same layout) */
+	uint64_t *roff;     /* offset of each distinct value in reps */
+	int64_t *cnt;       /* its occurrences */
+	uint32_t nrep, cap;
+	uint64_t *slots;    /* 0 empty, else (hash >> 32) << 32 | (index + 1) */
+	uint32_t mask;
+} spart;
+
+static uint64_t fast_hash(const uint8_t *p, size_t n)
 {
-	*decided = 0;
+	size_t len = n;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ ((uint64_t)n * 0xff51afd7ed558ccdull);
+	while (n >= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+		h ^= h >> 29;
+		p += 8;
+		n -= 8;
+	}
+	if (n) {
+		/* The tail without a variable-length memcpy (a call, then a load the CPU cannot
+		 * forward from its stores: it was most of the cost of hashing short strings). */
+		uint64_t w = 0;
+		if (len >= 8) {
+			memcpy(&w, p + n - 8, 8);
+			w >>= 8 * (8 - n);
+		} else {
+			for (size_t i = 0; i < n; i++)
+				w |= (uint64_t)p[i] << (8 * i);
+		}
+		h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+	}
+	h ^= h >> 32;
+	h *= 0x9e3779b97f4a7c15ull;
+	return h ^ (h >> 29);
+}
+
+/* memcmp(a, b, n) == 0 inline: nearly every comparison is of two equal values (a repeated
+ * value meets its first occurrence), and the call was a tenth of the counting. */
+static inline int same_bytes(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	if (n < 8) {
+		for (size_t i = 0; i < n; i++)
+			if (a[i] != b[i])
+				return 0;
+		return 1;
+	}
+	uint64_t x, y, diff = 0;
+	for (size_t i = 0; i + 8 <= n; i += 8) {
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		diff |= x ^ y;
+	}
+	memcpy(&x, a + n - 8, 8);
+	memcpy(&y, b + n - 8, 8);
+	return !(diff | (x ^ y));
+}
+
+static int spart_rehash(spart *s, uint32_t size)
+{
+	uint64_t *sl = calloc(size, sizeof *sl);
+	if (!sl)
+		return FR_ENOMEM;
+	uint32_t mask = size - 1;
+	for (uint32_t c = 0; c < s->nrep; c++) {
+		uint64_t h;
+		memcpy(&h, s->reps.data + s->roff[c], 8);
+		uint32_t i = (uint32_t)h & mask;
+		while (sl[i])
+			i = (i + 1) & mask;
+		sl[i] = (h >> 32 << 32) | (uint64_t)(c + 1);
+	}
+	free(s->slots);
+	s->slots = sl;
+	s->mask = mask;
+	return 0;
+}
+
+/* Counts the pending rows of one partition into its distinct values. */
+static int spart_flush(spart *s)
+{
+	const uint8_t *p = s->pend.data, *end = p + s->pend.len;
+	while (p < end) {
+		uint64_t h;
+		uint32_t n;
+		memcpy(&h, p, 8);
+		memcpy(&n, p + 8, 4);
+		const uint8_t *b = p + PENT_HDR;
+		p = b + n;
+		if (!s->slots || (uint64_t)(s->nrep + 1) * 2 > (uint64_t)s->mask + 1) {
+			if (s->nrep >= UINT32_MAX / 4)
+				return FR_ELIMIT;
+			if (spart_rehash(s, s->slots ? (s->mask + 1) * 2 : 64))
+				return FR_ENOMEM;
+		}
+		uint64_t tag = h >> 32 << 32;
+		uint32_t i = (uint32_t)h & s->mask;
+		int found = 0;
+		for (uint64_t sv; (sv = s->slots[i]); i = (i + 1) & s->mask) {
+			if ((sv & 0xffffffff00000000ull) != tag)
+				continue;
+			uint32_t c = (uint32_t)sv - 1;
+			const uint8_t *r = s->reps.data + s->roff[c];
+			uint64_t rh;
+			uint32_t rn;
+			memcpy(&rh, r, 8);
+			memcpy(&rn, r + 8, 4);
+			if (rh == h && rn == n && same_bytes(r + PENT_HDR, b, n)) {
+				s->cnt[c]++;
+				found = 1;
+				break;
+			}
+		}
+		if (found)
+			continue;
+		if (s->nrep >= s->cap) {
+			uint32_t nc = s->cap ? s->cap * 2 : 64;
+			uint64_t *ro = realloc(s->roff, (size_t)nc * sizeof *ro);
+			if (!ro)
+				return FR_ENOMEM;
+			s->roff = ro;
+			int64_t *cn = realloc(s->cnt, (size_t)nc * sizeof *cn);
+			if (!cn)
+				return FR_ENOMEM;
+			s->cnt = cn;
+			s->cap = nc;
+		}
+		s->roff[s->nrep] = s->reps.len;
+		if (fr_buf_append(&s->reps, b - PENT_HDR, PENT_HDR + (size_t)n))
+			return FR_ENOMEM;
+		s->cnt[s->nrep] = 1;
+		s->slots[i] = tag | (uint64_t)(s->nrep + 1);
+		s->nrep++;
+	}
+	s->pend.len = 0;
+	return 0;
+}
+
+/* fr_pq_scan_bytes consumer: each value, with its hash, to its partition's pending rows. */
+static int part_values(void *ctx, const fr_pq_bytes *v, size_t n, fr_err *err)
+{
+	spart *ps = ctx;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t h = fast_hash(v[i].p, v[i].n);
+		spart *s = &ps[h >> 56];
+		if (s->pend.cap - s->pend.len < PENT_HDR + (size_t)v[i].n &&
+		    fr_buf_reserve(&s->pend, PENT_HDR + (size_t)v[i].n))
+			return fr_err_set(err, FR_ENOMEM, "out of memory");
+		uint8_t *d = s->pend.data + s->pend.len;
+		memcpy(d, &h, 8);
+		memcpy(d + 8, &v[i].n, 4);
+		memcpy(d + PENT_HDR, v[i].p, v[i].n);
+		s->pend.len += PENT_HDR + (size_t)v[i].n;
+	}
+	return 0;
+}
+
+/* Keeps the k best values (by strref_cmp_freq) seen so far in top[0..*nt), best first. */
+static void top_offer(strref *top, size_t k, size_t *nt, strref r)
+{
+	if (*nt == k && strref_cmp_freq(&r, &top[k - 1]) >= 0)
+		return;
+	/* A value JSON cannot carry exactly (NUL, broken UTF-8) would come back from the catalog
+	 * as another string, or collide with one: it is left out of the top values. */
+	if (!json_safe(r.p, r.n))
+		return;
+	size_t i = *nt < k ? (*nt)++ : k - 1;
+	while (i > 0 && strref_cmp_freq(&r, &top[i - 1]) < 0) {
+		top[i] = top[i - 1];
+		i--;
+	}
+	top[i] = r;
+}
+
+/* Categorical analysis (§5.5) of a string column that is not a stored categorical, from
+ * exact value counts made row group by row group (fr_pq_scan_bytes): the same answers
+ * as analyze_strings over the whole column's dictionary, at a fraction of its cost. */
+static int analyze_strings_counted(fr_pq_file *f, int col, const fr_dschema_opts *o,
+                                   fr_arena *a, fr_dscol *c, fr_err *err)
+{
+	const char *fname = fr_pq_name(f);
 	int nrg = fr_pq_num_row_groups(f);
-	int64_t total = fr_pq_num_rows(f);
-	double limit = o->cat_ratio * (double)total;
-	if (nrg < 2)
-		return 0;
-	int r = 0;
-	while (r < nrg && (double)fr_pq_row_group_rows(f, r) <= limit)
-		r++;
-	if (r >= nrg)
-		return 0;
-	uint8_t *keep = calloc((size_t)nrg, 1);
-	fr_arena *sa = fr_arena_new(0);
+	spart *ps = calloc(NPART, sizeof *ps);
+	if (!ps)
+		return fr_err_set(err, FR_ENOMEM, "%s: column %s: out of memory", fname, c->name);
+	int64_t rows = 0, nulls = 0;
 	int rc = 0;
-	if (!keep || !sa) {
-		rc = fr_err_set(err, FR_ENOMEM, "%s: out of memory", fr_pq_name(f));
+	/* row group by row group: the pending rows of one row group at most are held */
+	for (int rg = 0; rg < nrg && !rc; rg++) {
+		int64_t r, z;
+		if ((rc = fr_pq_scan_bytes(f, col, rg, part_values, ps, &r, &z, err)))
+			break;
+		rows += r;
+		nulls += z;
+		for (int k = 0; k < NPART && !rc; k++)
+			rc = spart_flush(&ps[k]);
+	}
+	if (rc)
+		goto done;
+	int64_t distinct = 0, nonnull = rows - nulls;
+	for (int k = 0; k < NPART; k++)
+		distinct += ps[k].nrep;
+	c->categorical = 0;
+	c->has_ratio = 0;
+	c->ntop = 0;
+	c->top_values = NULL;
+	c->top_freqs = NULL;
+	if (distinct > 0) {
+		c->cat_ratio = (double)distinct / (double)rows;
+		c->categorical = c->cat_ratio <= o->cat_ratio;
+		c->has_ratio = c->categorical;
+	}
+	int64_t k = o->cat_top_count > 0 ? (int64_t)floor((double)o->cat_top_count * 1.5) : 0;
+	if (!c->categorical || k <= 0)
+		goto done;
+	if (k > distinct)
+		k = distinct;
+	strref *top = malloc((size_t)k * sizeof *top);
+	if (!top) {
+		rc = FR_ENOMEM;
 		goto done;
 	}
-	keep[r] = 1;
-	fr_vec v;
-	if ((rc = fr_pq_load_column(f, col, keep, sa, &v, err)))
-		goto done;
-	int64_t *cnt;
-	if ((rc = dict_counts(&v, &cnt, err, fr_pq_name(f), name)))
-		goto done;
-	int64_t distinct = 0;
-	for (uint32_t i = 0; i < v.dict.n; i++)
-		distinct += cnt[i] > 0;
-	free(cnt);
-	/* the very test the full analysis makes, so both agree at the boundary */
-	*decided = (double)distinct / (double)total > o->cat_ratio;
+	size_t nt = 0;
+	for (int q = 0; q < NPART; q++) {
+		const spart *s = &ps[q];
+		for (uint32_t i = 0; i < s->nrep; i++) {
+			const uint8_t *r = s->reps.data + s->roff[i];
+			uint32_t n;
+			memcpy(&n, r + 8, 4);
+			top_offer(top, (size_t)k, &nt, (strref){ r + PENT_HDR, n, s->cnt[i] });
+		}
+	}
+	c->top_values = fr_arena_calloc(a, nt ? nt : 1, sizeof *c->top_values);
+	c->top_freqs = fr_arena_calloc(a, nt ? nt : 1, sizeof *c->top_freqs);
+	for (size_t i = 0; i < nt && c->top_values && c->top_freqs; i++) {
+		if (!(c->top_values[i] = fr_arena_strndup(a, (const char *)top[i].p, top[i].n)))
+			c->top_freqs = NULL;
+		else
+			c->top_freqs[i] = (double)top[i].count / (double)nonnull;
+	}
+	free(top);
+	if (!c->top_values || !c->top_freqs)
+		rc = FR_ENOMEM;
+	else
+		c->ntop = (int)nt;
 done:
-	free(keep);
-	fr_arena_free(sa);
+	for (int q = 0; q < NPART; q++) {
+		fr_buf_free(&ps[q].pend);
+		fr_buf_free(&ps[q].reps);
+		free(ps[q].roff);
+		free(ps[q].cnt);
+		free(ps[q].slots);
+	}
+	free(ps);
+	if (rc == FR_ENOMEM)
+		return fr_err_set(err, FR_ENOMEM, "%s: column %s: out of memory", fname, c->name);
+	if (rc == FR_ELIMIT)
+		return fr_err_set(err, FR_ELIMIT, "%s: column %s: too many or too long values to "
+		                  "count", fname, c->name);
 	return rc;
+}
+
+/* 1 when every chunk of the column starts with a dictionary page: the reader then meets each
+ * distinct value of a chunk once (its dictionary) and maps the rows by index, cheaper than
+ * hashing every row. */
+static int all_dict_chunks(const fr_pq_file *f, int col)
+{
+	int nrg = fr_pq_num_row_groups(f);
+	for (int rg = 0; rg < nrg; rg++) {
+		fr_pq_chunkinfo ch;
+		if (fr_pq_chunk_info(f, rg, col, &ch) || ch.dictionary_page_offset < 0)
+			return 0;
+	}
+	return 1;
 }
 
 /* Numeric and string attributes of one ordinary supported column. */
@@ -1067,15 +1378,8 @@ static int analyze_column(fr_pq_file *f, int col, const fr_pq_colinfo *ci, int p
 		}
 	}
 	int rc;
-	if (ci->type == FR_TYPE_STRING && !pandas_cat) {
-		int decided = 0;
-		if ((rc = probe_high_cardinality(f, col, ci->name, o, &decided, err)))
-			return rc;
-		if (decided) {
-			c->categorical = c->has_ratio = c->ntop = 0;
-			return 0;
-		}
-	}
+	if (ci->type == FR_TYPE_STRING && !pandas_cat && !all_dict_chunks(f, col))
+		return analyze_strings_counted(f, col, o, arena, c, err);
 	fr_arena *sa = fr_arena_new(0);
 	if (!sa)
 		return fr_err_set(err, FR_ENOMEM, "%s: out of memory", fr_pq_name(f));

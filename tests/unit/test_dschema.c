@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include "core/arena.h"
 #include "core/buf.h"
@@ -159,12 +160,15 @@ static void tv_free(tvec *t)
 }
 
 /* Writes one file of ncols columns, rows split into row groups of rg_rows (0: one). */
+/* Writer options of write_file: NULL (the writer's defaults) but in counted_strings. */
+static const fr_pqw_opts *write_opts;
+
 static void write_file(const char *path, const fr_pqw_col *cols, int ncols, tvec *vecs,
                        int64_t nrows, int64_t rg_rows)
 {
 	fr_pqw *w;
 	fr_err e = { 0 };
-	ck_assert_msg(fr_pqw_open(path, cols, ncols, NULL, &w, &e) == 0, "%s", e.msg);
+	ck_assert_msg(fr_pqw_open(path, cols, ncols, write_opts, &w, &e) == 0, "%s", e.msg);
 	if (rg_rows <= 0)
 		rg_rows = nrows;
 	for (int64_t at = 0; at < nrows; at += rg_rows) {
@@ -1048,6 +1052,224 @@ START_TEST(json_forms)
 }
 END_TEST
 
+/* Registration counts the values of a string column without dictionary pages by hashing the
+ * raw values (analyze_strings_counted), and uses the reader's dictionary when every chunk has
+ * one.  Both must give the same answers, exactly, at the categorical boundary too. */
+static void same_strings(const fr_dscol *x, const fr_dscol *y)
+{
+	ck_assert_msg(x->categorical == y->categorical && x->has_ratio == y->has_ratio &&
+	              (!x->has_ratio || x->cat_ratio == y->cat_ratio) && x->ntop == y->ntop,
+	              "column %s: categorical %d/%d ratio %g/%g top %d/%d", x->name, x->categorical,
+	              y->categorical, x->cat_ratio, y->cat_ratio, x->ntop, y->ntop);
+	for (int i = 0; i < x->ntop; i++) {
+		ck_assert_str_eq(x->top_values[i], y->top_values[i]);
+		ck_assert(x->top_freqs[i] == y->top_freqs[i]);
+	}
+}
+
+START_TEST(counted_strings)
+{
+	make_tmp();
+	enum { N = 2000, NC = 7 };
+	/* at: exactly 200 distinct values of 2000 rows (ratio 0.1: categorical); above: 201 (just
+	 * over: not); nul: nulls and 200 distinct; odd: NUL bytes and broken UTF-8 among the most
+	 * frequent (left out of the top values); uniq: every value distinct.  Lengths 0 to 40 go
+	 * through every tail of the hash; the frequencies are skewed with ties. */
+	static char at[N][48], above[N][48], nul[N][48], odd[N][48], uniq[N][48];
+	const char *vat[N], *vabove[N], *vnul[N], *vodd[N], *vuniq[N];
+	int64_t g[N], ts[N];
+	for (int i = 0; i < N; i++) {
+		/* every one of the 200 values in the first 1000 rows, then values 0..36 only:
+		 * skewed frequencies, with ties */
+		int k = i < 1000 ? i % 200 : i % 37;
+		int len = k % 41;
+		memset(at[i], 'a' + k % 26, (size_t)len);
+		snprintf(at[i] + len, 8, "%d", k);
+		if (k == 7)
+			at[i][0] = '\0';             /* the empty string is a value like any other */
+		vat[i] = at[i];
+		memcpy(above[i], at[i], sizeof above[i]);
+		if (i == N - 1)
+			snprintf(above[i], sizeof above[i], "one more");
+		vabove[i] = above[i];
+		snprintf(nul[i], sizeof nul[i], "n%d", k);
+		vnul[i] = i % 9 == 4 ? NULL : nul[i];
+		if (i % 3 == 2)
+			snprintf(odd[i], sizeof odd[i], "o%d", k % 50);
+		else
+			snprintf(odd[i], sizeof odd[i], "%s", i % 3 ? "\xff\xfe" : "x~y");
+		vodd[i] = odd[i];
+		snprintf(uniq[i], sizeof uniq[i], "unique value number %d", i);
+		vuniq[i] = uniq[i];
+		g[i] = i;
+		ts[i] = 1000 + i;
+	}
+	fr_pqw_col cols[NC] = {
+		{ "g", FR_PQ_INT64, 0, 0, 0 }, { "ts", FR_PQ_INT64, 0, 0, 0 },
+		{ "at", FR_PQ_BYTE_ARRAY, 0, 1, 0 }, { "above", FR_PQ_BYTE_ARRAY, 0, 1, 0 },
+		{ "nul", FR_PQ_BYTE_ARRAY, 1, 1, 0 }, { "odd", FR_PQ_BYTE_ARRAY, 0, 0, 0 },
+		{ "uniq", FR_PQ_BYTE_ARRAY, 0, 1, 0 },
+	};
+	tvec v[NC] = { tv_i64(g, NULL, N), tv_i64(ts, NULL, N), tv_str(vat, N), tv_str(vabove, N),
+	               tv_str(vnul, N), tv_str(vodd, N), tv_str(vuniq, N) };
+	for (int64_t i = 0; i < v[5].off[N]; i++)
+		if (v[5].data[i] == '~')
+			v[5].data[i] = '\0';         /* "x\0y" */
+	/* 0: dictionary pages everywhere (the reader's dictionary); 1: none (the counted path);
+	 * 2: dictionaries that fill up and fall back to PLAIN pages in mid-chunk */
+	char path[3][512];
+	fr_pqw_opts wo[3];
+	for (int k = 0; k < 3; k++) {
+		snprintf(path[k], sizeof path[k], "%s/s%d.parquet", tmpdir, k);
+		fr_pqw_opts_default(&wo[k]);
+		wo[k].dictionary = k != 1;
+		if (k == 2)
+			wo[k].dict_limit = 600;
+		write_opts = &wo[k];
+		write_file(path[k], cols, NC, v, N, 300);
+	}
+	write_opts = NULL;
+	for (int i = 0; i < NC; i++)
+		tv_free(&v[i]);
+	/* the files are what the test means: every chunk of "at" has a dictionary page in the
+	 * first file, none has in the second */
+	for (int k = 0; k < 2; k++) {
+		fr_pq_file *f;
+		fr_err e = { 0 };
+		ck_assert_int_eq(fr_pq_open_path(path[k], &f, &e), 0);
+		ck_assert_int_eq(fr_pq_num_row_groups(f), 7);
+		for (int rg = 0; rg < 7; rg++) {
+			fr_pq_chunkinfo ch;
+			ck_assert_int_eq(fr_pq_chunk_info(f, rg, fr_pq_column_index(f, "at"), &ch), 0);
+			ck_assert_int_eq(ch.dictionary_page_offset >= 0, k == 0);
+		}
+		fr_pq_close(f);
+	}
+	static const char *const names[] = { "at", "above", "nul", "odd", "uniq" };
+	const double ratios[] = { 0.1, 0.0999, 0.1005, 1 };
+	const int tops[] = { 20, 2, 0 };
+	fr_arena *a = fr_arena_new(0);
+	for (size_t r = 0; r < sizeof ratios / sizeof ratios[0]; r++) {
+		for (size_t t = 0; t < sizeof tops / sizeof tops[0]; t++) {
+			fr_dschema_opts o = dopts();
+			o.cat_ratio = ratios[r];
+			o.cat_top_count = tops[t];
+			fr_dschema *s[3];
+			fr_err e = { 0 };
+			for (int k = 0; k < 3; k++)
+				ck_assert_msg(collect_path(path[k], "g", "ts", &o, a, &s[k], NULL, &e) == 0,
+				              "%s", e.msg);
+			for (size_t c = 0; c < sizeof names / sizeof names[0]; c++) {
+				same_strings(col(s[0], names[c]), col(s[1], names[c]));
+				same_strings(col(s[0], names[c]), col(s[2], names[c]));
+			}
+			if (r == 0 && t == 0) {
+				/* the boundary itself, and the answers that do not depend on the path */
+				const fr_dscol *c = col(s[1], "at");
+				ck_assert(c->categorical && c->has_ratio && c->cat_ratio == 0.1);
+				ck_assert_int_eq(c->ntop, 30);
+				ck_assert(!col(s[1], "above")->categorical && !col(s[1], "above")->has_ratio);
+				c = col(s[1], "nul");
+				ck_assert(c->categorical && c->cat_ratio == 0.1);
+				double sum = 0;
+				for (int i = 0; i < c->ntop; i++)
+					sum += c->top_freqs[i];
+				ck_assert(sum > 0 && sum <= 1);
+				c = col(s[1], "odd");
+				ck_assert(c->categorical);
+				for (int i = 0; i < c->ntop; i++)
+					ck_assert(strcmp(c->top_values[i], "x") && strcmp(c->top_values[i],
+					          "\xff\xfe"));
+				ck_assert(!col(s[1], "uniq")->categorical);
+				roundtrip(s[1]);
+			}
+		}
+	}
+	fr_arena_free(a);
+	rm_tmp();
+}
+END_TEST
+
+/* The int id set of one blob (header checked), decompressed when it is compressed. */
+static int64_t *blob_ints(const fr_buf *b, uint64_t *count)
+{
+	ck_assert(b->len >= 15 && !memcmp(b->data, "FRID", 4) && b->data[4] == 1 &&
+	          b->data[5] == 1);
+	memcpy(count, b->data + 6, 8);
+	const uint8_t *p = b->data + 15;
+	size_t len = b->len - 15;
+	uint8_t *raw = NULL;
+	if (b->data[14]) {
+		uint64_t rl;
+		ck_assert(len >= 8);
+		memcpy(&rl, p, 8);
+		raw = malloc(rl ? rl : 1);
+		ck_assert_uint_eq(ZSTD_decompress(raw, rl, p + 8, len - 8), rl);
+		p = raw;
+		len = rl;
+	}
+	ck_assert_uint_eq(len, *count * 8);
+	int64_t *v = malloc((len ? len : 1));
+	memcpy(v, p, len);   /* little-endian host */
+	free(raw);
+	return v;
+}
+
+static int cmp_i64(const void *x, const void *y)
+{
+	int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+	return a < b ? -1 : a > b;
+}
+
+START_TEST(ids_dense_and_sparse)
+{
+	/* The distinct ids come from a bitmap over their range when it is narrow (span / 64 <
+	 * rows), else from a sort: both must give the sorted distinct set, on either side of the
+	 * switch, across zero and at the ends of int64. */
+	make_tmp();
+	enum { N = 3000 };
+	static int64_t g[N], ts[N], want[N];
+	char path[512];
+	snprintf(path, sizeof path, "%s/i.parquet", tmpdir);
+	for (int t = 0; t < 7; t++) {
+		for (int i = 0; i < N; i++) {
+			int64_t k = (int64_t)((i * 7919) % (N / 2));   /* shuffled, each twice */
+			switch (t) {
+			case 0: g[i] = k - 700; break;                        /* across zero */
+			case 1: g[i] = INT64_MIN + k; break;                   /* the bottom end */
+			case 2: g[i] = INT64_MAX - k; break;                   /* the top end */
+			case 3: g[i] = k % 5 == 0 ? INT64_MIN : k % 5 == 1 ? INT64_MAX : k; break;
+			/* one id far out: span / 64 == N - 1 (bitmap), then == N (sort) */
+			case 4: g[i] = i == 17 ? (int64_t)64 * (N - 1) : k; break;
+			case 5: g[i] = i == 17 ? (int64_t)64 * N : k; break;
+			default: g[i] = k * 1000003 - 5; break;                /* sparse, spread */
+			}
+			ts[i] = i;
+			want[i] = g[i];
+		}
+		qsort(want, N, sizeof *want, cmp_i64);
+		size_t m = 0;
+		for (size_t i = 0; i < N; i++)
+			if (!m || want[i] != want[m - 1])
+				want[m++] = want[i];
+		fr_pqw_col cols[2] = { { "g", FR_PQ_INT64, 0, 0, 0 }, { "ts", FR_PQ_INT64, 0, 0, 0 } };
+		tvec v[2] = { tv_i64(g, NULL, N), tv_i64(ts, NULL, N) };
+		write_file(path, cols, 2, v, N, 1000);
+		tv_free(&v[0]);
+		tv_free(&v[1]);
+		fr_buf b = FR_BUF_INIT;
+		ids_of_file(path, "g", &b);
+		uint64_t cnt;
+		int64_t *got = blob_ints(&b, &cnt);
+		ck_assert_msg(cnt == m, "case %d: %llu ids, want %zu", t, (unsigned long long)cnt, m);
+		ck_assert_msg(!memcmp(got, want, m * 8), "case %d: ids differ", t);
+		free(got);
+		fr_buf_free(&b);
+	}
+	rm_tmp();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("dschema");
@@ -1062,6 +1284,8 @@ int main(void)
 	tcase_add_test(tc, merge_rules);
 	tcase_add_test(tc, ids_sets);
 	tcase_add_test(tc, json_forms);
+	tcase_add_test(tc, counted_strings);
+	tcase_add_test(tc, ids_dense_and_sparse);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

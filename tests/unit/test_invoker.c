@@ -1,6 +1,7 @@
 /* Unit tests of the invoker's job loop: retries of failed tasks, the retry limit, the run
  * timeout, the dedupe rule, progress, and several jobs at once on the real local executor. */
 #include <check.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,7 @@ static int script_submit(fr_executor *ex, fr_job *job, int task, int attempt, co
 
 static void script_job_end(fr_executor *e, fr_job *j) { (void)e; (void)j; }
 static void script_free(fr_executor *e) { free(e); }
-static const fr_executor_ops script_ops = { script_submit, script_job_end, script_free };
+static const fr_executor_ops script_ops = { script_submit, script_job_end, script_free, 0 };
 
 static int build_nothing(void *arg, int task, int attempt, double t, fr_buf *out, fr_err *err)
 {
@@ -87,6 +88,12 @@ static fr_invoker *scripted(int fails, int never, int max_att, double timeout, s
 	fr_err err = { 0 };
 	ck_assert_int_eq(fr_invoker_new_with(&o, &e->base, &inv, &err), 0);
 	return inv;
+}
+
+/* The documents are byte buffers, not C strings. */
+static int doc_has(const fr_job_out *o, const char *needle)
+{
+	return o->doc.len && memmem(o->doc.data, o->doc.len, needle, strlen(needle)) != NULL;
 }
 
 static void run_job(fr_invoker *inv, int ntasks, fr_job_run_out *ro, fr_arena *a, seen *s)
@@ -157,6 +164,182 @@ START_TEST(never_ends_times_out)
 	ck_assert_msg(took >= 0.3 && took < 30, "took %.3f s", took);
 	ck_assert_int_eq(e->submitted, 3);    /* a task that is only slow is not retried */
 	ck_assert_ptr_null(ro.chosen[0]);
+	fr_arena_free(a);
+	fr_invoker_free(inv);
+}
+END_TEST
+
+/* ---- an executor that can lose tasks (issue 16): attempts below `lose_below` vanish after
+ * LOADING_DATA; the others run `run_s` seconds on a thread, heartbeating every `beat_s`,
+ * then succeed.  `fail_job` reports an executor error instead. ---- */
+typedef struct lossy_exec {
+	fr_executor base;
+	int lose_below;
+	double run_s, beat_s;
+	int fail_job;
+	pthread_mutex_t mu;
+	int submitted, running;
+} lossy_exec;
+
+typedef struct lossy_item {
+	lossy_exec *e;
+	fr_job *job;
+	int task, attempt;
+} lossy_item;
+
+static void *lossy_run(void *arg)
+{
+	lossy_item *it = arg;
+	double end = fr_mono_s() + it->e->run_s;
+	while (fr_mono_s() < end && !*fr_job_cancel_flag(it->job)) {
+		fr_job_report_status(it->job, it->task, it->attempt, FR_TS_RUNNING_QUERY);
+		usleep((useconds_t)(it->e->beat_s * 1e6));
+	}
+	script_report(it->job, it->task, it->attempt, FR_TS_ENDED_SUCCESS);
+	fr_job_unref(it->job);
+	pthread_mutex_lock(&it->e->mu);
+	it->e->running--;
+	pthread_mutex_unlock(&it->e->mu);
+	free(it);
+	return NULL;
+}
+
+static int lossy_submit(fr_executor *ex, fr_job *job, int task, int attempt, const void *req,
+                        size_t len, fr_err *err)
+{
+	lossy_exec *e = (lossy_exec *)ex;
+	pthread_mutex_lock(&e->mu);
+	e->submitted++;
+	pthread_mutex_unlock(&e->mu);
+	fr_job_report_status(job, task, attempt, FR_TS_LOADING_DATA);
+	if (e->fail_job) {
+		fr_job_report_error(job, "redis 127.0.0.1:1/0: connection lost");
+		return 0;
+	}
+	if (attempt < e->lose_below)
+		return 0;   /* the worker died with it: nothing more is ever reported */
+	lossy_item *it = calloc(1, sizeof *it);
+	ck_assert_ptr_nonnull(it);
+	*it = (lossy_item){ e, job, task, attempt };
+	fr_job_ref(job);
+	pthread_mutex_lock(&e->mu);
+	e->running++;
+	pthread_mutex_unlock(&e->mu);
+	pthread_t th;
+	ck_assert_int_eq(pthread_create(&th, NULL, lossy_run, it), 0);
+	pthread_detach(th);
+	return 0;
+}
+
+static void lossy_free(fr_executor *ex)
+{
+	lossy_exec *e = (lossy_exec *)ex;
+	for (;;) {   /* wait for the detached runners */
+		pthread_mutex_lock(&e->mu);
+		int r = e->running;
+		pthread_mutex_unlock(&e->mu);
+		if (!r)
+			break;
+		usleep(1000);
+	}
+	pthread_mutex_destroy(&e->mu);
+	free(e);
+}
+
+static const fr_executor_ops lossy_ops = { lossy_submit, script_job_end, lossy_free, 1 };
+
+static fr_invoker *lossy(int lose_below, double run_s, double beat_s, double lost_interval,
+                         double timeout, lossy_exec **ex)
+{
+	fr_invoker_opts o;
+	memset(&o, 0, sizeof o);
+	o.home = "/nonexistent-frocket-home";
+	o.threads = 1;
+	o.retry_max = 3;
+	o.retry_failed_interval = 0.01;
+	o.retry_lost_interval = lost_interval;
+	o.run_timeout = timeout;
+	lossy_exec *e = calloc(1, sizeof *e);
+	ck_assert_ptr_nonnull(e);
+	e->base.ops = &lossy_ops;
+	e->lose_below = lose_below;
+	e->run_s = run_s;
+	e->beat_s = beat_s;
+	pthread_mutex_init(&e->mu, NULL);
+	*ex = e;
+	fr_invoker *inv;
+	fr_err err = { 0 };
+	ck_assert_int_eq(fr_invoker_new_with(&o, &e->base, &inv, &err), 0);
+	return inv;
+}
+
+START_TEST(lost_task_retried)
+{
+	lossy_exec *e;
+	fr_invoker *inv = lossy(1, 0, 0.01, 0.2, 20, &e);
+	fr_arena *a = fr_arena_new(0);
+	fr_job_run_out ro;
+	seen s = { 0 };
+	double t0 = fr_mono_s();
+	run_job(inv, 4, &ro, a, &s);
+	double took = fr_mono_s() - t0;
+	ck_assert_msg(ro.ok, "%s", ro.error);
+	ck_assert_int_eq(e->submitted, 8);   /* each task: the lost attempt 0, then attempt 1 */
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(ro.chosen[i]->attempt, 1);
+	ck_assert_msg(took >= 0.2 && took < 15, "took %.3f s", took);
+	fr_arena_free(a);
+	fr_invoker_free(inv);
+}
+END_TEST
+
+START_TEST(lost_on_every_attempt)
+{
+	lossy_exec *e;
+	fr_invoker *inv = lossy(100, 0, 0.01, 0.05, 1.0, &e);
+	fr_arena *a = fr_arena_new(0);
+	fr_job_run_out ro;
+	seen s = { 0 };
+	run_job(inv, 2, &ro, a, &s);
+	ck_assert_int_eq(ro.ok, 0);
+	ck_assert_msg(strstr(ro.error, "Query timed out after"), "%s", ro.error);
+	ck_assert_int_eq(e->submitted, 6);   /* 3 attempts each, never a 4th */
+	fr_arena_free(a);
+	fr_invoker_free(inv);
+}
+END_TEST
+
+START_TEST(slow_with_heartbeats_not_retried)
+{
+	lossy_exec *e;
+	/* runs 5 lost intervals, heartbeating 5 times per interval */
+	fr_invoker *inv = lossy(0, 1.0, 0.04, 0.2, 20, &e);
+	fr_arena *a = fr_arena_new(0);
+	fr_job_run_out ro;
+	seen s = { 0 };
+	run_job(inv, 3, &ro, a, &s);
+	ck_assert_msg(ro.ok, "%s", ro.error);
+	ck_assert_int_eq(e->submitted, 3);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(ro.chosen[i]->attempt, 0);
+	fr_arena_free(a);
+	fr_invoker_free(inv);
+}
+END_TEST
+
+START_TEST(executor_error_fails_job)
+{
+	lossy_exec *e;
+	fr_invoker *inv = lossy(0, 0, 0.01, 0.2, 20, &e);
+	e->fail_job = 1;
+	fr_arena *a = fr_arena_new(0);
+	fr_job_run_out ro;
+	seen s = { 0 };
+	double t0 = fr_mono_s();
+	run_job(inv, 2, &ro, a, &s);
+	ck_assert_int_eq(ro.ok, 0);
+	ck_assert_msg(strstr(ro.error, "connection lost"), "%s", ro.error);
+	ck_assert_msg(fr_mono_s() - t0 < 10, "the error must end the job at once");
 	fr_arena_free(a);
 	fr_invoker_free(inv);
 }
@@ -250,7 +433,7 @@ START_TEST(local_executor_retry)
 	ck_assert_int_eq(fr_invoke_query(inv, "retry", "{}", 2, appear_progress, &ap, 0, &out), 0);
 	ck_assert_msg(out.outcome == FR_JOB_OK, "%.*s", (int)out.doc.len, (char *)out.doc.data);
 	ck_assert_int_eq(ap.copied, 1);
-	ck_assert_msg(!memmem(out.doc.data, out.doc.len, "\"failedTasks\": 0", 16), "%.*s",
+	ck_assert_msg(!doc_has(&out, "\"failedTasks\": 0"), "%.*s",
 	              (int)out.doc.len, (char *)out.doc.data);
 	fr_job_out_free(&out);
 	/* A corrupt part fails at once: another attempt would read the same bytes. */
@@ -260,7 +443,7 @@ START_TEST(local_executor_retry)
 	fclose(f);
 	ck_assert_int_eq(fr_invoke_query(inv, "retry", "{}", 2, NULL, NULL, 0, &out), 0);
 	ck_assert_int_eq(out.outcome, FR_JOB_FAILED);
-	ck_assert_msg(memmem(out.doc.data, out.doc.len, "\"totalTasks\": 1", 15), "%.*s",
+	ck_assert_msg(doc_has(&out, "\"totalTasks\": 1"), "%.*s",
 	              (int)out.doc.len, (char *)out.doc.data);
 	fr_job_out_free(&out);
 	snprintf(cmd, sizeof cmd, "cp '%s' '%s'", oracle_part(), part);
@@ -411,6 +594,10 @@ int main(void)
 	tcase_add_test(t, never_ends_times_out);
 	tcase_add_test(t, dedupe_lowest_success);
 	tcase_add_test(t, local_executor_retry);
+	tcase_add_test(t, lost_task_retried);
+	tcase_add_test(t, lost_on_every_attempt);
+	tcase_add_test(t, slow_with_heartbeats_not_retried);
+	tcase_add_test(t, executor_error_fails_job);
 	tcase_add_test(t, progress_cancels_job);
 	tcase_add_test(t, metrics_rows);
 	suite_add_tcase(s, t);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/arena.h"
+#include "core/buf.h"
 #include "core/vec.h"
 #include "parquet/parquet.h"
 #include "parquet/format.h"
@@ -1246,6 +1247,218 @@ START_TEST(vectors_match_physical)
 }
 END_TEST
 
+/* ---- fr_pq_scan_bytes hands out exactly the non-null values the physical load gives ---- */
+
+typedef struct scan_acc {
+	fr_buf bytes;          /* the values' bytes, one after the other */
+	int64_t nvals;
+	int64_t *lens;
+	size_t lens_cap;
+	int calls, fail_at;    /* fail_at > 0: the fail_at-th call fails */
+} scan_acc;
+
+static int scan_collect(void *ctx, const fr_pq_bytes *v, size_t n, fr_err *err)
+{
+	scan_acc *s = ctx;
+	if (++s->calls == s->fail_at)
+		return fr_err_set(err, FR_ELIMIT, "consumer stops at call %d", s->calls);
+	if (n == 0)
+		return fr_err_set(err, FR_EINVAL, "called with no values");
+	if (s->nvals + (int64_t)n > (int64_t)s->lens_cap) {
+		s->lens_cap = (size_t)(s->nvals + (int64_t)n) * 2;
+		s->lens = realloc(s->lens, s->lens_cap * sizeof *s->lens);
+		ck_assert_ptr_nonnull(s->lens);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (fr_buf_append(&s->bytes, v[i].p, v[i].n))
+			return fr_err_set(err, FR_ENOMEM, "out of memory");
+		s->lens[s->nvals++] = v[i].n;
+	}
+	return 0;
+}
+
+static void scan_acc_free(scan_acc *s)
+{
+	fr_buf_free(&s->bytes);
+	free(s->lens);
+	memset(s, 0, sizeof *s);
+}
+
+/* Scans column c (row group rg, -1 all) and checks it against fr_pq_load_physical: same
+ * non-null values in the same order, same row and null counts.  0 when both failed alike. */
+static int scan_matches_physical(fr_pq_file *f, int c, int rg)
+{
+	fr_arena *a = fr_arena_new(0);
+	fr_err e1 = { 0 }, e2 = { 0 };
+	fr_pq_phys p;
+	scan_acc s;
+	memset(&s, 0, sizeof s);
+	int64_t rows = -1, nulls = -1;
+	int r1 = fr_pq_load_physical(f, c, rg, a, &p, &e1);
+	int r2 = fr_pq_scan_bytes(f, c, rg, scan_collect, &s, &rows, &nulls, &e2);
+	ck_assert_msg((r1 == 0) == (r2 == 0), "%s column %d: physical %d (%s), scan %d (%s)",
+	              fr_pq_name(f), c, r1, e1.msg, r2, e2.msg);
+	if (r1 == 0) {
+		ck_assert_int_eq(rows, p.len);
+		ck_assert_int_eq(nulls, p.null_count);
+		ck_assert_int_eq(s.nvals, p.len - p.null_count);
+		int64_t j = 0, at = 0;
+		int same = 1;
+		for (int64_t i = 0; i < p.len && same; i++) {
+			if (p.valid && !fr_bit_get(p.valid, i))
+				continue;
+			int64_t n = p.bin.off[i + 1] - p.bin.off[i];
+			same = s.lens[j] == n && (size_t)(at + n) <= s.bytes.len &&
+			       (n == 0 || !memcmp(s.bytes.data + at, p.bin.data + p.bin.off[i], (size_t)n));
+			at += n;
+			j++;
+		}
+		ck_assert_msg(same && (size_t)at == s.bytes.len, "%s column %d row group %d: the "
+		              "scanned values differ from the physical ones", fr_pq_name(f), c, rg);
+	}
+	scan_acc_free(&s);
+	fr_arena_free(a);
+	return r1;
+}
+
+static int scanned_columns;
+static int visit_scan(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st; (void)ftw;
+	if (type != FTW_F || !strstr(path, ".parquet") || strstr(path, "/expected/"))
+		return 0;
+	fr_err err = { 0 };
+	fr_pq_file *f;
+	if (fr_pq_open_path(path, &f, &err))
+		return 0;
+	for (int c = 0; c < fr_pq_num_columns(f); c++) {
+		fr_pq_colinfo ci;
+		fr_pq_column_info(f, c, &ci);
+		if (ci.physical_type != FR_PQ_BYTE_ARRAY || ci.nested)
+			continue;
+		if (scan_matches_physical(f, c, -1) == 0)
+			scanned_columns++;
+	}
+	fr_pq_close(f);
+	return 0;
+}
+
+START_TEST(scan_bytes_matches_physical)
+{
+	/* every BYTE_ARRAY column of the corpus (PLAIN, dictionary, DELTA_LENGTH_BYTE_ARRAY,
+	 * DELTA_BYTE_ARRAY, v1 and v2 pages, nulls) */
+	ck_assert_int_eq(nftw(corpus(""), visit_scan, 16, FTW_PHYS), 0);
+	ck_assert_int_gt(scanned_columns, 20);
+}
+END_TEST
+
+START_TEST(scan_bytes_row_groups_and_errors)
+{
+	/* our writer, with and without dictionaries, a dictionary that falls back to PLAIN in
+	 * mid-chunk, v1 and v2 pages: values of every length 0..40 and nulls, three row groups */
+	enum { N = 3000 };
+	char path[] = "/tmp/frocket-scan-XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	int64_t *off = malloc((N + 1) * sizeof *off), *ids = malloc(N * sizeof *ids);
+	uint8_t *data = malloc((size_t)N * 41);
+	uint64_t *valid = calloc(FR_BITMAP_WORDS(N) + 1, 8);
+	ck_assert(off && ids && data && valid);
+	off[0] = 0;
+	int64_t nulls = 0;
+	for (int i = 0; i < N; i++) {
+		int len = (i * 7) % 41;
+		int null = i % 13 == 5;
+		ids[i] = i;
+		for (int k = 0; k < len && !null; k++)
+			data[off[i] + k] = (uint8_t)('a' + (i / 3 + k) % 26);
+		off[i + 1] = off[i] + (null ? 0 : len);
+		if (null)
+			nulls++;
+		else
+			fr_bit_set(valid, i);
+	}
+	fr_pqw_col cols[] = { { .name = "id", .type = FR_PQ_INT64 },
+	                      { .name = "s", .type = FR_PQ_BYTE_ARRAY, .optional = 1, .string = 1 } };
+	fr_vec vecs[2] = { { .kind = FR_VEC_I64, .len = N, .v.i64 = ids },
+	                   { .kind = FR_VEC_BIN, .len = N, .valid = valid, .null_count = nulls,
+	                     .dict = { N, off, data } } };
+	for (int variant = 0; variant < 4; variant++) {
+		fr_pqw_opts o;
+		fr_pqw_opts_default(&o);
+		o.dictionary = variant != 1;
+		o.page_v2 = variant == 3;
+		if (variant == 2)
+			o.dict_limit = 2000;   /* the dictionary fills up: PLAIN pages follow */
+		fr_pqw *w;
+		fr_err err = { 0 };
+		ck_assert_int_eq(fr_pqw_open(path, cols, 2, &o, &w, &err), 0);
+		for (int at = 0; at < N; at += 1000) {
+			fr_vec part[2] = { vecs[0], vecs[1] };
+			/* one row group of 1000 rows: a window with its own validity and offsets */
+			part[0].v.i64 = ids + at;
+			part[0].len = part[1].len = 1000;
+			uint64_t *bm = calloc(FR_BITMAP_WORDS(1000) + 1, 8);
+			int64_t z = 0;
+			for (int i = 0; i < 1000; i++) {
+				if (fr_bit_get(valid, at + i))
+					fr_bit_set(bm, i);
+				else
+					z++;
+			}
+			part[1].valid = bm;
+			part[1].null_count = z;
+			part[1].dict = (fr_strtab){ 1000, off + at, data };
+			ck_assert_msg(fr_pqw_write_row_group(w, 1000, part, &err) == 0, "%s", err.msg);
+			free(bm);
+		}
+		ck_assert_int_eq(fr_pqw_close(w, &err), 0);
+		fr_pq_file *f;
+		ck_assert_int_eq(fr_pq_open_path(path, &f, &err), 0);
+		ck_assert_int_eq(fr_pq_num_row_groups(f), 3);
+		for (int rg = -1; rg < 3; rg++)
+			ck_assert_int_eq(scan_matches_physical(f, 1, rg), 0);
+		/* the whole column, against the input */
+		scan_acc s;
+		memset(&s, 0, sizeof s);
+		int64_t rows, zn;
+		ck_assert_int_eq(fr_pq_scan_bytes(f, 1, -1, scan_collect, &s, &rows, &zn, &err), 0);
+		ck_assert_int_eq(rows, N);
+		ck_assert_int_eq(zn, nulls);
+		ck_assert_int_eq(s.bytes.len, (size_t)off[N]);
+		ck_assert(!memcmp(s.bytes.data, data, (size_t)off[N]));
+		int calls = s.calls;
+		scan_acc_free(&s);
+		ck_assert_int_ge(calls, 3);   /* at least one call per row group */
+		/* the consumer's error stops the scan and comes back as is */
+		s.fail_at = 2;
+		memset(&err, 0, sizeof err);
+		ck_assert_int_eq(fr_pq_scan_bytes(f, 1, -1, scan_collect, &s, &rows, &zn, &err),
+		                 FR_ELIMIT);
+		ck_assert_int_eq(s.calls, 2);
+		ck_assert_str_eq(err.msg, "consumer stops at call 2");
+		scan_acc_free(&s);
+		/* not a BYTE_ARRAY column, no such row group, no such column */
+		ck_assert_int_eq(fr_pq_scan_bytes(f, 0, -1, scan_collect, &s, &rows, &zn, &err),
+		                 FR_EINVAL);
+		ck_assert_msg(strstr(err.msg, "column id"), "%s", err.msg);
+		ck_assert_int_eq(fr_pq_scan_bytes(f, 1, 3, scan_collect, &s, &rows, &zn, &err),
+		                 FR_EINVAL);
+		ck_assert_int_eq(fr_pq_scan_bytes(f, 1, -2, scan_collect, &s, &rows, &zn, &err),
+		                 FR_EINVAL);
+		ck_assert_int_ne(fr_pq_scan_bytes(f, 2, -1, scan_collect, &s, &rows, &zn, &err), 0);
+		ck_assert_int_eq(s.calls, 0);
+		fr_pq_close(f);
+	}
+	unlink(path);
+	free(off);
+	free(ids);
+	free(data);
+	free(valid);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("parquet");
@@ -1277,6 +1490,8 @@ int main(void)
 	tcase_add_test(tf, open_errors);
 	tcase_add_test(tf, unsigned_columns);
 	tcase_add_test(tf, vectors_match_physical);
+	tcase_add_test(tf, scan_bytes_matches_physical);
+	tcase_add_test(tf, scan_bytes_row_groups_and_errors);
 	suite_add_tcase(s, tf);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

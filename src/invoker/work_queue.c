@@ -1,0 +1,431 @@
+/* The work-queue executor (FROCKET_INVOKER=work_queue): tasks go onto a Redis list for
+ * frocket-worker processes anywhere (net/workq.h has the layout).  submit() writes the
+ * attempt's QUEUED status and pushes its message in one MULTI/EXEC; one poller thread per
+ * executor reads the status hash of every active job each poll interval and turns changes
+ * into fr_job_report_status / fr_job_report_result.  A status value carries the writer's
+ * time, so a worker's heartbeat is a change too: the job's lost-task rule (this executor sets
+ * can_lose_tasks) then tells a slow task from a lost one.  A broken Redis connection fails
+ * the jobs it concerns with the connection's error (fr_job_report_error). */
+#include "invoker/internal.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "net/workq.h"
+
+typedef struct wq_job {
+	struct wq_job *next;
+	fr_job *job;
+	char keybase[FR_WQ_KEYBASE_MAX + 1];
+	char kstatus[FR_WQ_KEYBASE_MAX + 16], kresult[FR_WQ_KEYBASE_MAX + 16];
+	int ntasks, max_att;
+	char (*seen)[40];          /* per task*max_att+attempt: the last status value seen */
+	uint8_t *fetched;          /* per attempt: its result was read (or given up on) */
+	int failed;                /* reported an error already */
+	int polled;                /* one poll has succeeded */
+} wq_job;
+
+typedef struct wq_exec {
+	fr_executor base;
+	fr_invoker_opts o;
+	char kqueue[256];
+	uint32_t ttl;
+	double heartbeat;
+	pthread_mutex_t mu;        /* jobs list, and the submit connection */
+	fr_redis *sub;
+	wq_job *jobs;
+	pthread_mutex_t poll_mu;   /* held by the poller for a whole pass; job_end waits on it */
+	pthread_cond_t cv;
+	int stop;
+	pthread_t poller;
+	int started;
+	fr_redis *pr;              /* the poller's own connection */
+	fr_redis *blob;            /* the poller's blobstore connection (opened when needed) */
+} wq_exec;
+
+static wq_job *find_job(wq_exec *e, fr_job *job)
+{
+	for (wq_job *j = e->jobs; j; j = j->next)
+		if (j->job == job)
+			return j;
+	return NULL;
+}
+
+static void free_wq_job(wq_job *j)
+{
+	if (!j)
+		return;
+	free(j->seen);
+	free(j->fetched);
+	free(j);
+}
+
+/* The job's entry, created at its first submit (under e->mu). */
+static int job_entry(wq_exec *e, fr_job *job, wq_job **out, fr_err *err)
+{
+	wq_job *j = find_job(e, job);
+	if (j) {
+		*out = j;
+		return 0;
+	}
+	j = calloc(1, sizeof *j);
+	size_t n = (size_t)(job->ntasks > 0 ? job->ntasks : 1) * (size_t)job->max_att;
+	if (!j || !(j->seen = calloc(n, sizeof *j->seen)) || !(j->fetched = calloc(n, 1))) {
+		free_wq_job(j);
+		return fr_err_set(err, FR_ENOMEM, "out of memory");
+	}
+	char rid[32];
+	fr_job_request_id(rid, sizeof rid);
+	snprintf(j->keybase, sizeof j->keybase, "%sreq-%s", e->o.redis.prefix, rid);
+	snprintf(j->kstatus, sizeof j->kstatus, "%s:status", j->keybase);
+	snprintf(j->kresult, sizeof j->kresult, "%s:result", j->keybase);
+	j->job = job;
+	j->ntasks = job->ntasks;
+	j->max_att = job->max_att;
+	fr_job_ref(job);
+	j->next = e->jobs;
+	e->jobs = j;
+	*out = j;
+	return 0;
+}
+
+static int wq_submit(fr_executor *ex, fr_job *job, int task, int attempt, const void *req,
+                     size_t len, fr_err *err)
+{
+	wq_exec *e = (wq_exec *)ex;
+	fr_buf msg = FR_BUF_INIT;
+	pthread_mutex_lock(&e->mu);
+	wq_job *j = NULL;
+	int rc = job_entry(e, job, &j, err);
+	if (rc)
+		goto out;
+	fr_wq_msg m = { .keybase = j->keybase, .task = task, .attempt = attempt, .ttl = e->ttl,
+		.heartbeat = e->heartbeat, .req = req, .req_len = len };
+	if ((rc = fr_wq_msg_encode(&m, &msg, err)))
+		goto out;
+	char field[32], val[40];
+	fr_wq_field(field, sizeof field, task, attempt);
+	fr_wq_status_value(val, sizeof val, FR_TS_QUEUED, fr_wall_s());
+	/* the poller must not report our own QUEUED back as news */
+	snprintf(j->seen[(size_t)task * (size_t)j->max_att + (size_t)attempt], 40, "%s", val);
+	fr_rcmd c[4];
+	fr_rcmd_init(&c[0], "HSET");
+	fr_rcmd_str(&c[0], j->kstatus);
+	fr_rcmd_str(&c[0], field);
+	fr_rcmd_str(&c[0], val);
+	fr_rcmd_init(&c[1], "EXPIRE");
+	fr_rcmd_str(&c[1], j->kstatus);
+	fr_rcmd_int(&c[1], e->ttl);
+	fr_rcmd_init(&c[2], "LPUSH");
+	fr_rcmd_str(&c[2], e->kqueue);
+	fr_rcmd_bin(&c[2], msg.data, msg.len);
+	rc = fr_redis_tx(e->sub, c, 3, NULL, err);
+	/* A connection broken since the last job (a Redis restart) is only noticed now: one
+	 * more try on a fresh one.  At worst the message goes out twice, and both runs of the
+	 * same attempt write the same fields. */
+	if (rc == FR_EIO)
+		rc = fr_redis_tx(e->sub, c, 3, NULL, err);
+	if (rc) {
+		char m2[FR_ERR_MSG_MAX];
+		snprintf(m2, sizeof m2, "%s", err->msg);
+		fr_err_set(err, rc, "queueing task %d: %s", task, m2);
+	}
+out:
+	pthread_mutex_unlock(&e->mu);
+	fr_buf_free(&msg);
+	return rc;
+}
+
+/* A registration attempt's group ids travel through the blobstore (runtime.md §5.7): put
+ * them back into the result, and delete the blob.  A missing blob fails the attempt. */
+static void report_with_blob(wq_exec *e, wq_job *j, int task, int attempt, const redisReply *res,
+                             const redisReply *blobkey)
+{
+	fr_arena *a = fr_arena_new(0);
+	fr_task_res r;
+	fr_err err = { 0 };
+	fr_buf b = FR_BUF_INIT;
+	redisReply *blob = NULL;
+	if (!a || fr_task_res_decode(res->str, res->len, a, &r, &err)) {
+		/* let the job say what is wrong with it */
+		fr_job_report_result(j->job, task, attempt, res->str, res->len);
+		goto out;
+	}
+	char key[512];
+	snprintf(key, sizeof key, "%.*s", (int)(blobkey->len < 511 ? blobkey->len : 511),
+	         blobkey->str);
+	int rc = 0;
+	if (!e->blob)
+		rc = fr_redis_new(&e->o.blob_redis, &e->blob, &err);
+	fr_rcmd c;
+	fr_rcmd_init(&c, "GET");
+	fr_rcmd_str(&c, key);
+	if (!rc && (rc = fr_redis_run(e->blob, &c, &blob, &err)) == FR_EIO)
+		rc = fr_redis_run(e->blob, &c, &blob, &err);
+	char msg[FR_ERR_MSG_MAX];
+	if (rc || blob->type != REDIS_REPLY_STRING) {
+		snprintf(msg, sizeof msg, "Blob not found, ID: %s%s%.400s", key, rc ? ": " : "",
+		         rc ? err.msg : "");
+		r.status = FR_TS_ENDED_FAILED;
+		r.error = msg;
+		r.group_ids = NULL;
+		r.group_ids_len = 0;
+	} else {
+		r.group_ids = (const uint8_t *)blob->str;
+		r.group_ids_len = blob->len;
+	}
+	if (fr_task_res_encode(&r, &b, &err))
+		fr_job_report_status(j->job, task, attempt, FR_TS_ENDED_FAILED);
+	else
+		fr_job_report_result(j->job, task, attempt, b.data, b.len);
+	if (!rc) {
+		redisReply *d;
+		fr_rcmd_init(&c, "DEL");
+		fr_rcmd_str(&c, key);
+		if (!fr_redis_run(e->blob, &c, &d, &err))
+			freeReplyObject(d);
+	}
+out:
+	if (blob)
+		freeReplyObject(blob);
+	fr_buf_free(&b);
+	fr_arena_free(a);
+}
+
+/* Reads one ended attempt's result (and its blob's id, if any) and hands it to the job. */
+static void fetch_result(wq_exec *e, wq_job *j, int task, int attempt, const char *field)
+{
+	char bfield[48];
+	snprintf(bfield, sizeof bfield, "%s:blob", field);
+	fr_rcmd c[2];
+	fr_rcmd_init(&c[0], "HGET");
+	fr_rcmd_str(&c[0], j->kresult);
+	fr_rcmd_str(&c[0], field);
+	fr_rcmd_init(&c[1], "HGET");
+	fr_rcmd_str(&c[1], j->kresult);
+	fr_rcmd_str(&c[1], bfield);
+	redisReply *ex;
+	fr_err err = { 0 };
+	if (fr_redis_tx(e->pr, c, 2, &ex, &err)) {
+		if (!j->failed)
+			fr_job_report_error(j->job, err.msg);
+		j->failed = 1;
+		return;
+	}
+	j->fetched[(size_t)task * (size_t)j->max_att + (size_t)attempt] = 1;
+	const redisReply *res = ex->elements == 2 ? ex->element[0] : NULL;
+	const redisReply *bk = ex->elements == 2 ? ex->element[1] : NULL;
+	if (res && res->type == REDIS_REPLY_STRING && bk && bk->type == REDIS_REPLY_STRING) {
+		report_with_blob(e, j, task, attempt, res, bk);
+	} else if (res && res->type == REDIS_REPLY_STRING) {
+		fr_job_report_result(j->job, task, attempt, res->str, res->len);
+	} else {
+		/* written in the same transaction as the ended status: gone means expired or
+		 * tampered with; the attempt fails and may be retried */
+		FR_WARN("invoker", "task %d attempt %d: ended without a result in %s", task, attempt,
+		        j->kresult);
+		fr_job_report_status(j->job, task, attempt, FR_TS_ENDED_FAILED);
+	}
+	freeReplyObject(ex);
+}
+
+static void poll_job(wq_exec *e, wq_job *j)
+{
+	if (j->failed)
+		return;
+	fr_rcmd c;
+	fr_rcmd_init(&c, "HGETALL");
+	fr_rcmd_str(&c, j->kstatus);
+	redisReply *rep;
+	fr_err err = { 0 };
+	int rc = fr_redis_run(e->pr, &c, &rep, &err);
+	/* the poller's connection may have broken between jobs: a job not yet polled tries a
+	 * fresh one; a job already under way fails (its state may be gone with the server) */
+	if (rc == FR_EIO && !j->polled)
+		rc = fr_redis_run(e->pr, &c, &rep, &err);
+	if (!rc && (rc = fr_redis_want(e->pr, rep, REDIS_REPLY_ARRAY, "HGETALL", &err)))
+		freeReplyObject(rep);
+	if (!rc && rep->elements == 0) {
+		/* Our QUEUED entries were written before the first message went out: an empty
+		 * hash means Redis lost the job's state (restarted without persistence, flushed). */
+		rc = fr_err_set(&err, FR_EREMOTE, "redis %s: the job's task statuses (%s) are gone: "
+		                "was the server restarted or flushed?", fr_redis_name(e->pr),
+		                j->kstatus);
+		freeReplyObject(rep);
+	}
+	if (rc) {
+		j->failed = 1;
+		fr_job_report_error(j->job, err.msg);
+		return;
+	}
+	j->polled = 1;
+	for (size_t i = 0; i + 1 < rep->elements; i += 2) {
+		const redisReply *f = rep->element[i], *v = rep->element[i + 1];
+		int task, attempt, st;
+		double wall;
+		if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING ||
+		    fr_wq_field_parse(f->str, f->len, &task, &attempt) ||
+		    fr_wq_status_parse(v->str, v->len, &st, &wall) || task >= j->ntasks ||
+		    attempt >= j->max_att || st < 0 || st >= FR_TS__COUNT)
+			continue;   /* not ours to understand: ignore, never crash */
+		size_t idx = (size_t)task * (size_t)j->max_att + (size_t)attempt;
+		if (v->len < 40 && strlen(j->seen[idx]) == v->len && !memcmp(j->seen[idx], v->str, v->len))
+			continue;
+		snprintf(j->seen[idx], 40, "%.*s", (int)(v->len < 39 ? v->len : 39), v->str);
+		if (st == FR_TS_ENDED_SUCCESS || st == FR_TS_ENDED_FAILED) {
+			if (!j->fetched[idx]) {
+				/* The attempt is alive until its result is in: refresh its time first,
+				 * so the lost rule does not fire while a large result is transferred. */
+				fr_task_status cur = FR_TS_RUNNING;
+				pthread_mutex_lock(&j->job->mu);
+				if (attempt < j->job->tasks[task].natt)
+					cur = j->job->tasks[task].att[attempt].st;
+				pthread_mutex_unlock(&j->job->mu);
+				fr_job_report_status(j->job, task, attempt, cur);
+				char field[32];
+				fr_wq_field(field, sizeof field, task, attempt);
+				fetch_result(e, j, task, attempt, field);
+			}
+		} else {
+			fr_job_report_status(j->job, task, attempt, (fr_task_status)st);
+		}
+	}
+	freeReplyObject(rep);
+}
+
+static void *poller(void *arg)
+{
+	wq_exec *e = arg;
+	int period = e->o.poll_interval_ms > 0 ? e->o.poll_interval_ms : 25;
+	pthread_mutex_lock(&e->poll_mu);
+	while (!e->stop) {
+		/* snapshot the active jobs; job_end cannot remove one while we hold poll_mu */
+		pthread_mutex_lock(&e->mu);
+		wq_job *list = e->jobs;
+		pthread_mutex_unlock(&e->mu);
+		for (wq_job *j = list; j && !e->stop; j = j->next)
+			poll_job(e, j);
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += (long)period * 1000000L;
+		ts.tv_sec += ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		if (!e->stop)
+			pthread_cond_timedwait(&e->cv, &e->poll_mu, &ts);
+	}
+	pthread_mutex_unlock(&e->poll_mu);
+	return NULL;
+}
+
+/* The job ended: forget it and delete its keys (a late worker's writes re-create them with a
+ * TTL, so they expire). */
+static void wq_job_end(fr_executor *ex, fr_job *job)
+{
+	wq_exec *e = (wq_exec *)ex;
+	pthread_mutex_lock(&e->poll_mu);
+	pthread_mutex_lock(&e->mu);
+	wq_job **pp = &e->jobs, *j = NULL;
+	while (*pp) {
+		if ((*pp)->job == job) {
+			j = *pp;
+			*pp = j->next;
+			break;
+		}
+		pp = &(*pp)->next;
+	}
+	pthread_mutex_unlock(&e->poll_mu);
+	if (j) {
+		fr_rcmd c;
+		fr_rcmd_init(&c, "DEL");
+		fr_rcmd_str(&c, j->kstatus);
+		fr_rcmd_str(&c, j->kresult);
+		redisReply *rep;
+		fr_err err = { 0 };
+		int drc = fr_redis_run(e->sub, &c, &rep, &err);
+		if (drc == FR_EIO)   /* a connection broken meanwhile: DEL again on a fresh one */
+			drc = fr_redis_run(e->sub, &c, &rep, &err);
+		if (drc)
+			FR_WARN("invoker", "cleaning up %s: %s (the keys expire by themselves)",
+			        j->keybase, err.msg);
+		else
+			freeReplyObject(rep);
+	}
+	pthread_mutex_unlock(&e->mu);
+	if (j) {
+		fr_job_unref(j->job);
+		free_wq_job(j);
+	}
+}
+
+static void wq_free(fr_executor *ex)
+{
+	wq_exec *e = (wq_exec *)ex;
+	if (!e)
+		return;
+	if (e->started) {
+		pthread_mutex_lock(&e->poll_mu);
+		e->stop = 1;
+		pthread_cond_broadcast(&e->cv);
+		pthread_mutex_unlock(&e->poll_mu);
+		pthread_join(e->poller, NULL);
+	}
+	while (e->jobs) {
+		wq_job *j = e->jobs;
+		e->jobs = j->next;
+		fr_job_unref(j->job);
+		free_wq_job(j);
+	}
+	fr_redis_close(e->sub);
+	fr_redis_close(e->pr);
+	fr_redis_close(e->blob);
+	pthread_cond_destroy(&e->cv);
+	pthread_mutex_destroy(&e->poll_mu);
+	pthread_mutex_destroy(&e->mu);
+	free(e);
+}
+
+static const fr_executor_ops wq_ops = {
+	.submit = wq_submit, .job_end = wq_job_end, .free = wq_free, .can_lose_tasks = 1,
+};
+
+int fr_executor_work_queue_new(const fr_invoker_opts *o, fr_executor **out, fr_err *err)
+{
+	*out = NULL;
+	wq_exec *e = calloc(1, sizeof *e);
+	if (!e)
+		return fr_err_set(err, FR_ENOMEM, "out of memory");
+	e->base.ops = &wq_ops;
+	e->o = *o;
+	pthread_mutex_init(&e->mu, NULL);
+	pthread_mutex_init(&e->poll_mu, NULL);
+	pthread_cond_init(&e->cv, NULL);
+	/* Keys outlive any job that could still read them (the run timeout plus the slack of
+	 * enqueueing and a few lost intervals), and then expire (decision 21). */
+	double ttl = 2 * o->run_timeout + 4 * o->retry_lost_interval + 60;
+	e->ttl = ttl > 7 * 86400 ? 7 * 86400 : (uint32_t)ceil(ttl);
+	/* A few heartbeats per lost interval, so one late write is not a lost task. */
+	e->heartbeat = o->retry_lost_interval / 4;
+	if (e->heartbeat < 0.01)
+		e->heartbeat = 0.01;
+	if (e->heartbeat > 5)
+		e->heartbeat = 5;
+	snprintf(e->kqueue, sizeof e->kqueue, "%squeues:default", o->redis.prefix);
+	int rc = fr_redis_open(&o->redis, &e->sub, err);
+	if (!rc)
+		rc = fr_redis_open(&o->redis, &e->pr, err);
+	if (!rc && pthread_create(&e->poller, NULL, poller, e))
+		rc = fr_err_set(err, FR_EIO, "cannot start the work queue's poller thread");
+	if (rc) {
+		wq_free(&e->base);
+		return rc;
+	}
+	e->started = 1;
+	*out = &e->base;
+	return 0;
+}

@@ -1,0 +1,784 @@
+#!/usr/bin/env python3
+"""Distributed mode end to end (issue 16): a real redis-server on a free loopback port, three
+frocket-worker processes, the CLI with FROCKET_DATASTORE=redis FROCKET_INVOKER=work_queue.
+
+All 305 oracle queries through `frocket run`; then the faults: a worker killed with SIGKILL in
+the middle of a task, a task that fails twice then succeeds, a slow worker (heartbeats) that is
+not retried, malformed and foreign messages pushed by hand, Redis full (maxmemory), Redis
+restarted in the middle of a job, Redis down at start; and no request key left without a TTL.
+Speaks RESP itself (no client library needed)."""
+import glob
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "query"))
+from oracle_cmp import compare  # noqa: E402
+
+TOP = os.environ.get("FR_TOP_SRCDIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.environ.get("FR_TOP_BUILDDIR", TOP)
+FROCKET = os.path.join(BUILD, "frocket")
+WORKER = os.path.join(BUILD, "frocket-worker")
+ORACLE = os.path.join(TOP, "tests", "data", "oracle")
+SAN_MARKERS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer", "runtime error:")
+PREFIX = "frocket:"
+failures = []
+TMP = tempfile.mkdtemp(prefix="frocket-redis-")
+REDIS_DIR = os.path.join(TMP, "redis")
+os.makedirs(REDIS_DIR)
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what, flush=True)
+    return cond
+
+
+def wait_for(pred, timeout, what):
+    end = time.time() + timeout
+    while time.time() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.02)
+    failures.append("timed out waiting for " + what)
+    print("FAIL: timed out waiting for", what, flush=True)
+    return None
+
+
+# ---- a minimal RESP client ----
+class Resp:
+    def __init__(self, port):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.buf = b""
+
+    def close(self):
+        self.s.close()
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            d = self.s.recv(65536)
+            if not d:
+                raise ConnectionError("redis closed the connection")
+            self.buf += d
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def _bulk(self, n):
+        while len(self.buf) < n + 2:
+            d = self.s.recv(65536)
+            if not d:
+                raise ConnectionError("redis closed the connection")
+            self.buf += d
+        v, self.buf = self.buf[:n], self.buf[n + 2:]
+        return v
+
+    def _reply(self):
+        line = self._line()
+        t, rest = line[:1], line[1:]
+        if t == b"+":
+            return rest.decode()
+        if t == b"-":
+            return RuntimeError(rest.decode())
+        if t == b":":
+            return int(rest)
+        if t == b"$":
+            n = int(rest)
+            return None if n < 0 else self._bulk(n)
+        if t == b"*":
+            n = int(rest)
+            return None if n < 0 else [self._reply() for _ in range(n)]
+        raise ValueError("bad RESP line %r" % line)
+
+    def cmd(self, *args):
+        out = [b"*%d\r\n" % len(args)]
+        for a in args:
+            if isinstance(a, str):
+                a = a.encode()
+            elif isinstance(a, int):
+                a = str(a).encode()
+            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+        self.s.sendall(b"".join(out))
+        return self._reply()
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+class Redis:
+    def __init__(self):
+        self.proc = None
+        self.port = None
+
+    def start(self, port=None, aof=False):
+        for _ in range(20):
+            self.port = port or free_port()
+            args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                    "--save", "", "--appendonly", "yes" if aof else "no", "--dir", REDIS_DIR,
+                    "--logfile", os.path.join(REDIS_DIR, "redis.log")]
+            self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.DEVNULL)
+            if wait_for(lambda: self.ping() or self.proc.poll() is not None, 10,
+                        "redis-server to answer") and self.proc.poll() is None:
+                return
+            if port:
+                break
+        raise SystemExit("cannot start redis-server")
+
+    def ping(self):
+        try:
+            c = Resp(self.port)
+            ok = c.cmd("PING") == "PONG"
+            c.close()
+            return ok
+        except OSError:
+            return False
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def c(self):
+        return Resp(self.port)
+
+
+REDIS = Redis()
+
+
+def base_env(extra=None):
+    e = dict(os.environ)
+    for k in list(e):
+        if k.startswith("FROCKET_"):
+            del e[k]
+    e.update({"FROCKET_DATASTORE": "redis", "FROCKET_INVOKER": "work_queue",
+              "FROCKET_REDIS_HOST": "127.0.0.1", "FROCKET_REDIS_PORT": str(REDIS.port),
+              "FROCKET_HOME": os.path.join(TMP, "home"),
+              # the blobstore role on its own logical DB: group ids travel through it
+              "FROCKET_BLOBSTORE_REDIS_DB": "1",
+              "FROCKET_INVOKER_RETRY_FAILED_INTERVAL": "0.05"})
+    e.update(extra or {})
+    return e
+
+
+def fr(args, extra=None, timeout=120):
+    p = subprocess.run([FROCKET] + args, capture_output=True, text=True, timeout=timeout,
+                       env=base_env(extra))
+    for m in SAN_MARKERS:
+        if m in p.stderr:
+            failures.append("sanitizer report for %s: %s" % (args, p.stderr[:2000]))
+    return p
+
+
+def doc(p):
+    try:
+        return json.loads(p.stdout)
+    except ValueError:
+        return None
+
+
+class Workers:
+    def __init__(self):
+        self.procs = []
+
+    def start(self, n=1, extra=None):
+        for _ in range(n):
+            i = len(self.procs)
+            log = open(os.path.join(TMP, "worker-%d.log" % i), "w+")
+            p = subprocess.Popen([WORKER], stdout=log, stderr=subprocess.STDOUT,
+                                 env=base_env(extra))
+            p.log = log
+            p.logname = log.name
+            p.killed = False
+            self.procs.append(p)
+
+    def alive(self):
+        return [p for p in self.procs if p.poll() is None]
+
+    def stop_all(self):
+        for p in self.alive():
+            p.send_signal(signal.SIGTERM)
+        for p in self.procs:
+            try:
+                rc = p.wait(20)
+                check(rc == 0 or p.killed, "worker %d exit status %s after SIGTERM" % (p.pid, rc))
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+                check(False, "worker %d ignored SIGTERM" % p.pid)
+            with open(p.logname) as f:
+                text = f.read()
+            for m in SAN_MARKERS:
+                if m in text:
+                    failures.append("sanitizer report in worker log %s: %s" %
+                                    (p.logname, text[:2000]))
+        self.procs = []
+
+
+WORKERS = Workers()
+
+
+def keys(c, pattern):
+    out, cur = [], b"0"
+    while True:
+        cur, batch = c.cmd("SCAN", cur, "MATCH", pattern, "COUNT", 1000)
+        out += batch
+        if cur == b"0":
+            return out
+
+
+def oracle_queries():
+    names = sorted(os.listdir(os.path.join(ORACLE, "queries")))
+    bad = 0
+    for name in names:
+        with open(os.path.join(ORACLE, "expected", name)) as f:
+            exp = json.load(f)
+        p = fr(["--nopretty", "run", "oracle", "-f", os.path.join(ORACLE, "queries", name)])
+        out = doc(p)
+        errs = ["no JSON (exit %d): %s" % (p.returncode, p.stderr[:300])] if out is None \
+            else compare(out, exp)
+        want = 0 if exp["valid"] else 1
+        if p.returncode != want:
+            errs.append("exit %d, want %d: %s" % (p.returncode, want, p.stderr[:300]))
+        if errs:
+            bad += 1
+            failures.append("oracle run %s: %s" % (name, "; ".join(errs[:3])))
+    print("oracle through frocket run (redis, 3 workers): %d queries, %d failures" %
+          (len(names), bad), flush=True)
+
+
+def register(name, path, group="uid", ts="ts", extra=None):
+    p = fr(["--nopretty", "register", name, path, group, ts], extra=extra)
+    d = doc(p)
+    check(p.returncode == 0 and d and d.get("success"),
+          "register %s: exit %d %s %s" % (name, p.returncode, p.stdout[:500], p.stderr[:500]))
+    return d
+
+
+Q_EVENTS = '{"query": {"aggregations": [{"column": "event"}]}}'
+# Slow enough per part (seconds over 1M rows) to kill a worker in the middle of it.
+Q_HEAVY = json.dumps({"query": {
+    "conditions": [{"filter": ["event", "==", "view"]},
+                   {"sequence": [{"filter": ["event", "==", "view"]},
+                                 {"filter": ["event", "==", "addtocart"]},
+                                 {"filter": ["event", "==", "transaction"]}]}],
+    "aggregations": [{"column": "cryptic_attrs"}, {"column": "categoryid"},
+                     {"column": "itemid"}]}})
+# Slower still, for one task lasting several lost intervals.
+Q_HEAVIER = json.dumps({"query": {
+    "conditions": json.loads(Q_HEAVY)["query"]["conditions"],
+    "aggregations": json.loads(Q_HEAVY)["query"]["aggregations"] + [
+        {"column": "cryptic_attrs", "type": "groupsPerValue"},
+        {"column": "itemid", "type": "groupsPerValue"},
+        {"column": "cryptic_attrs", "type": "sumPerValue", "otherColumn": "price"},
+        {"column": "itemid", "type": "meanPerValue", "otherColumn": "price"}]}})
+
+
+def local_answer(paths, group, ts, q):
+    """The same query in embedded mode over the same files (no Redis)."""
+    e = dict(os.environ)
+    for k in list(e):
+        if k.startswith("FROCKET_"):
+            del e[k]
+    p = subprocess.run([FROCKET, "--nopretty", "query", "-g", group, "-t", ts, "--string", q] +
+                       paths, capture_output=True, text=True, env=e, timeout=120)
+    d = doc(p)
+    check(p.returncode == 0 and d, "local query: %s %s" % (p.stdout[:300], p.stderr[:300]))
+    return d
+
+
+def run_bg(name, q, extra=None):
+    return subprocess.Popen([FROCKET, "--nopretty", "run", name, "--string", q],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=base_env(extra))
+
+
+def finish(p, timeout=120):
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+        check(False, "frocket run did not finish")
+    return p.returncode, out, err
+
+
+def status_fields(c):
+    """{(task, attempt): status number} over every request's status hash."""
+    st = {}
+    for k in keys(c, PREFIX + "req-*:status"):
+        h = c.cmd("HGETALL", k) or []
+        if isinstance(h, Exception):
+            continue
+        for i in range(0, len(h), 2):
+            t, a = h[i].decode().split(":")
+            st[(int(t), int(a))] = int(h[i + 1].decode().split(":")[0])
+    return st
+
+
+def busy_worker_pids(c):
+    """Pids of our live workers holding a message in their processing list (a killed
+    worker's list stays until it expires)."""
+    live = {w.pid for w in WORKERS.alive()}
+    pids = []
+    for k in keys(c, PREFIX + "queues:default:processing:*"):
+        pid = int(k.decode().split(":")[-2])
+        if pid in live and c.cmd("LLEN", k):
+            pids.append(pid)
+    return pids
+
+
+def embedded_env():
+    e = dict(os.environ)
+    for k in list(e):
+        if k.startswith("FROCKET_"):
+            del e[k]
+    e["FROCKET_HOME"] = os.path.join(TMP, "embedded-home")
+    return e
+
+
+def info_docs(out):
+    """The three documents of `info --nopretty`, registeredAt dropped."""
+    docs = [json.loads(line) for line in out.splitlines() if line.strip()]
+    if docs:
+        docs[0]["id"].pop("registeredAt", None)
+    return docs
+
+
+def catalog_ops():
+    """The Redis catalog answers like the embedded one: info, the unregister guard, unknown
+    names; and a reader never sees half of a registration while the name is re-registered."""
+    data = os.path.join(ORACLE, "split9")
+    register("c", data)
+    a = fr(["--nopretty", "info", "c", "--full"])
+    emb = embedded_env()
+    subprocess.run([FROCKET, "register", "c", data, "uid", "ts"], capture_output=True, env=emb)
+    b = subprocess.run([FROCKET, "--nopretty", "info", "c", "--full"], capture_output=True,
+                       text=True, env=emb)
+    check(a.returncode == 0 and info_docs(a.stdout) == info_docs(b.stdout),
+          "info in redis and embedded catalogs differ:\n%s\n%s" % (a.stdout[:600], b.stdout[:600]))
+    p = fr(["--nopretty", "unregister", "c"])
+    check(p.returncode == 0 and doc(p) == {"datasetFound": True, "success": True},
+          "unregister unused: %s" % p.stdout)
+    register("c", data)
+    fr(["run", "c", "--empty"])
+    p = fr(["--nopretty", "unregister", "c"])
+    d = doc(p)
+    check(p.returncode == 1 and d and d["success"] is False and d["datasetFound"] is True and
+          isinstance(d.get("datasetLastUsed"), int) and "force" in d.get("errorMessage", ""),
+          "unregister guard: %s" % p.stdout)
+    p = fr(["--nopretty", "unregister", "c", "--force"])
+    check(p.returncode == 0 and doc(p)["success"] is True, "--force: %s" % p.stdout)
+    p = fr(["--nopretty", "unregister", "nosuch"])
+    check(p.returncode == 0 and doc(p) == {"datasetFound": False, "success": True},
+          "unknown dataset: %s" % p.stdout)
+    p = fr(["run", "nosuch", "--empty"])
+    check(p.returncode == 1 and "Dataset 'nosuch' not found!" in p.stderr,
+          "run unknown: %s" % p.stderr)
+    # re-register one name between a 4-part and a 9-part basepath while reading it
+    bases = {os.path.join(ORACLE, "data"): 4, data: 9}
+    flipper = subprocess.Popen(
+        ["sh", "-c", "for i in 1 2 3 4 5 6; do for b in \"$0\" \"$1\"; do "
+         "\"$2\" register flip \"$b\" uid ts >/dev/null 2>&1; done; done"] +
+        list(bases) + [FROCKET], env=base_env())
+    register("flip", os.path.join(ORACLE, "data"))
+    reads = bad = 0
+    while flipper.poll() is None or reads == 0:
+        p = fr(["--nopretty", "info", "flip"])
+        docs = [json.loads(x) for x in p.stdout.splitlines() if x.strip()]
+        if p.returncode != 0 or len(docs) != 3:
+            bad += 1
+            failures.append("info during re-registration: %d %s" % (p.returncode, p.stderr[:200]))
+            continue
+        reads += 1
+        n = bases.get(docs[0]["basepath"])
+        if not (n == docs[0]["totalParts"] == docs[1]["totalParts"] == len(docs[1]["filenames"])):
+            bad += 1
+            failures.append("half a registration seen: %s / %s" % (docs[0], docs[1]))
+    flipper.wait()
+    print("redis catalog: info, unregister guard; %d reads during re-registration, %d bad" %
+          (reads, bad), flush=True)
+
+
+def soak(nqueries=100):
+    """Queries while a killer SIGKILLs a random worker every second or so and starts a new
+    one: every answer right, none lost."""
+    import threading
+    names = sorted(os.listdir(os.path.join(ORACLE, "queries")))
+    rnd = random.Random(16)
+    picks = []
+    for name in rnd.sample(names, len(names)):
+        with open(os.path.join(ORACLE, "expected", name)) as f:
+            exp = json.load(f)
+        if exp["valid"]:
+            picks.append((name, exp))
+        if len(picks) == nqueries:
+            break
+    stop = threading.Event()
+    kills = [0]
+
+    def killer():
+        while not stop.wait(rnd.uniform(0.2, 0.6)):
+            alive = [w for w in WORKERS.alive() if not w.killed]
+            if alive:
+                w = rnd.choice(alive)
+                w.kill()
+                w.killed = True
+                kills[0] += 1
+                WORKERS.start(1)
+
+    th = threading.Thread(target=killer)
+    th.start()
+    bad = 0
+    try:
+        for name, exp in picks:
+            p = fr(["--nopretty", "run", "oracle", "-f", os.path.join(ORACLE, "queries", name)],
+                   extra={"FROCKET_INVOKER_RETRY_LOST_INTERVAL": "1",
+                          "FROCKET_INVOKER_RETRY_MAX_ATTEMPTS": "10"})
+            out = doc(p)
+            errs = ["no JSON (exit %d): %s" % (p.returncode, p.stderr[-300:])] if out is None \
+                else compare(out, exp)
+            if p.returncode != 0:
+                errs.append("exit %d: %s" % (p.returncode, p.stderr[-300:]))
+            if errs:
+                bad += 1
+                failures.append("soak %s: %s" % (name, "; ".join(errs[:3])))
+    finally:
+        stop.set()
+        th.join()
+    print("soak: %d queries while %d workers were killed, %d wrong or lost" %
+          (len(picks), kills[0], bad), flush=True)
+
+
+def sigterm_mid_task():
+    """SIGTERM while a worker holds a task: it finishes the task (no retry) and exits 0."""
+    wait_idle()
+    c = REDIS.c()
+    p = run_bg("big1", Q_HEAVY, {"FROCKET_INVOKER_RETRY_LOST_INTERVAL": "300"})
+    pid = wait_for(lambda: (busy_worker_pids(c) or [None])[0], 60, "a busy worker")
+    c.close()
+    w = next((w for w in WORKERS.alive() if w.pid == pid), None)
+    if not check(w is not None, "the busy worker %s is one of ours" % pid):
+        finish(p)
+        return
+    w.send_signal(signal.SIGTERM)
+    rc, out, err = finish(p)
+    check(rc == 0 and "retrying task" not in err, "query across a SIGTERM: %d %s" %
+          (rc, err[-500:]))
+    try:
+        wrc = w.wait(60)
+    except subprocess.TimeoutExpired:
+        wrc = None
+    check(wrc == 0, "worker exit status after SIGTERM mid-task: %s" % wrc)
+    with open(w.logname) as f:
+        log = f.read()
+    check("ENDED_SUCCESS" in log.split("SIGTERM")[-1], "the task in hand was finished: %s" %
+          log[-600:])
+    w.killed = True   # gone (cleanly)
+    WORKERS.start(1)
+    print("SIGTERM mid-task: the task finished, exit 0", flush=True)
+
+
+def blobstore():
+    """Registration's group ids go through the blobstore (DB 1 here): a copied part is
+    caught by the uniqueness check, and no blob is left behind."""
+    dup = os.path.join(TMP, "dup")
+    os.makedirs(dup)
+    for f in sorted(glob.glob(os.path.join(ORACLE, "data", "part-0000[01].parquet"))):
+        shutil.copy(f, dup)
+    shutil.copy(os.path.join(dup, "part-00000.parquet"), os.path.join(dup, "part-00002.parquet"))
+    p = fr(["--nopretty", "register", "dup", dup, "uid", "ts", "--validation", "sample"])
+    d = doc(p)
+    check(p.returncode == 1 and d and "not unique" in d.get("errorMessage", ""),
+          "duplicate group ids through the blobstore: %s %s" % (p.stdout[:400], p.stderr[-300:]))
+    register("nodup", os.path.join(ORACLE, "split9"))
+    # with the blobstore role pointed at nothing (workers and invoker alike) the group ids
+    # cannot travel: the role is really used
+    port = str(free_port())
+    ws = Workers()
+    ws.start(1, {"FROCKET_BLOBSTORE_REDIS_PORT": port})
+    for w in WORKERS.alive():
+        w.send_signal(signal.SIGSTOP)
+    p = fr(["--nopretty", "register", "noblob", os.path.join(ORACLE, "split9"), "uid", "ts"],
+           extra={"FROCKET_BLOBSTORE_REDIS_PORT": port, "FROCKET_INVOKER_RETRY_MAX_ATTEMPTS": "1"})
+    for w in WORKERS.alive():
+        w.send_signal(signal.SIGCONT)
+    ws.stop_all()
+    check(p.returncode == 1 and "blobstore" in p.stdout and port in p.stdout,
+          "blobstore unreachable: %s %s" % (p.stdout[:400], p.stderr[-300:]))
+    c = REDIS.c()
+    c.cmd("SELECT", 1)
+    left = keys(c, PREFIX + "blob:*")
+    check(not left, "blobs left after registrations: %s" % left[:5])
+    c.close()
+    print("blobstore (DB 1): duplicates caught, no blob left", flush=True)
+
+
+def kill_mid_task(big):
+    """SIGKILL a worker while it holds a task: the query still answers right, via a retry."""
+    want = local_answer(big["paths"], "visitorid", "timestamp", Q_HEAVY)
+    extra = {"FROCKET_INVOKER_RETRY_LOST_INTERVAL": "1"}
+    c = REDIS.c()
+    done = False
+    for attempt in range(5):
+        p = run_bg("big", Q_HEAVY, extra)
+        pid = wait_for(lambda: (busy_worker_pids(c) or [None])[0], 30, "a busy worker")
+        killed = False
+        for w in WORKERS.alive():
+            if w.pid == pid:
+                w.kill()
+                w.killed = True
+                killed = True
+        rc, out, err = finish(p)
+        d = json.loads(out) if out.strip().startswith("{") else None
+        check(rc == 0 and d and d.get("success"), "query with a killed worker: %d %s %s" %
+              (rc, out[:300], err[-500:]))
+        if d:
+            check(d["query"] == want["query"], "answer with a killed worker differs: %s / %s" %
+                  (json.dumps(d["query"])[:300], json.dumps(want["query"])[:300]))
+        if killed:
+            WORKERS.start(1)   # replace it
+        if killed and "retrying task" in err:
+            done = True
+            break
+    check(done, "never killed a worker in the middle of a task")
+    c.close()
+    print("kill -9 mid-task: ok after %d tries" % (attempt + 1), flush=True)
+
+
+def wait_idle():
+    """No task queued or in hand (a task waiting in the queue past the lost interval is
+    rightly retried, so the timing tests start from idle workers)."""
+    c = REDIS.c()
+    wait_for(lambda: not busy_worker_pids(c) and
+             c.cmd("LLEN", PREFIX + "queues:default") == 0, 60, "idle workers")
+    c.close()
+
+
+def slow_not_retried(big):
+    """A task much longer than the lost interval keeps heartbeating: no retry.  The interval
+    is set from the task's measured duration (a quarter of it, at least 0.3 s), so that a loaded
+    machine or a sanitizer build slows both alike."""
+    wait_idle()
+    t0 = time.time()
+    rc, out, err = finish(run_bg("big1", Q_HEAVIER,
+                                 {"FROCKET_INVOKER_RETRY_LOST_INTERVAL": "300"}))
+    d0 = time.time() - t0
+    check(rc == 0, "slow query (measuring): %d %s" % (rc, err[-500:]))
+    # the task's result (tens of MB of exact maps) must also arrive within it
+    lost = max(0.3, d0 / 4)
+    wait_idle()
+    t0 = time.time()
+    rc, out, err = finish(run_bg("big1", Q_HEAVIER,
+                                 {"FROCKET_INVOKER_RETRY_LOST_INTERVAL": "%.2f" % lost}))
+    took = time.time() - t0
+    check(rc == 0, "slow query: %d %s" % (rc, err[-500:]))
+    check("retrying task" not in err, "a slow (heartbeating) task was retried (lost interval "
+          "%.2f s, took %.2f s): %s" % (lost, took, err[-800:]))
+    d = doc(subprocess.CompletedProcess([], rc, out, err))
+    if d:
+        check(d["stats"]["invoker"]["totalTasks"] == 1, "slow: attempts %s" % d["stats"])
+    check(took > 2 * lost, "the slow query took only %.2f s (lost interval %.2f s): not a test "
+          "of heartbeats" % (took, lost))
+    print("slow task (%.2f s, lost interval %.2f s) not retried" % (took, lost), flush=True)
+
+
+def fails_twice_then_succeeds():
+    d = os.path.join(TMP, "flaky")
+    os.makedirs(d)
+    for f in sorted(glob.glob(os.path.join(ORACLE, "data", "*.parquet"))):
+        shutil.copy(f, d)
+    register("flaky", d)
+    part = os.path.join(d, "part-00001.parquet")
+    hidden = os.path.join(TMP, "hidden.parquet")
+    os.rename(part, hidden)
+    extra = {"FROCKET_INVOKER_RETRY_FAILED_INTERVAL": "1.5"}
+    c = REDIS.c()
+    p = run_bg("flaky", Q_EVENTS, extra)
+    # the second attempt of task 1 fails: put the file back before the third
+    ok = wait_for(lambda: status_fields(c).get((1, 1)) == 5, 30, "attempt 1 of task 1 to fail")
+    os.rename(hidden, part)
+    rc, out, err = finish(p)
+    c.close()
+    check(ok and rc == 0, "fails twice then succeeds: %d %s %s" % (rc, out[:300], err[-500:]))
+    d2 = json.loads(out) if out.strip().startswith("{") else None
+    want = local_answer(sorted(glob.glob(os.path.join(d, "*.parquet"))), "uid", "ts", Q_EVENTS)
+    check(d2 and d2["query"] == want["query"], "flaky answer: %s" % out[:300])
+    check(err.count("retrying task 1") == 2, "two retries of task 1: %s" % err[-800:])
+    print("a task that fails twice then succeeds: ok", flush=True)
+
+
+def bad_messages():
+    c = REDIS.c()
+    q = PREFIX + "queues:default"
+    msgs = [b"hello", b"", bytes(random.Random(7).getrandbits(8) for _ in range(300)),
+            b"FRWQ", b"FRWQ\x01" + b"\xff" * 64, b"FRWQ\x09garbage",
+            json.dumps({"contentCls": "QueryTaskRequest", "contentDict": {"requestId": "x"}}).encode(),
+            # a well-formed envelope naming keys outside our prefix
+            b"FRWQ\x01" + struct.pack("<I", 10) + b"other:keys" +
+            struct.pack("<IIIdI", 0, 0, 60, 1.0, 0)]
+    for m in msgs:
+        c.cmd("LPUSH", q, m)
+    c.cmd("SET", PREFIX + "queues:wrongtype", "x")
+    wait_for(lambda: c.cmd("LLEN", q) == 0, 30, "the workers to drain the bad messages")
+    time.sleep(0)  # (no fixed sleeps: the next query proves the workers are alive)
+    alive = len(WORKERS.alive())
+    want = len([w for w in WORKERS.procs if not w.killed])
+    check(alive == want, "workers died on bad messages: %d of %d alive" % (alive, want))
+    p = fr(["--nopretty", "run", "oracle", "--string", Q_EVENTS])
+    d = doc(p)
+    check(p.returncode == 0 and d and d["success"], "query after bad messages: %s" % p.stderr[-300:])
+    logs = "".join(open(w.logname).read() for w in WORKERS.procs)
+    check("malformed message" in logs, "the worker logs malformed messages")
+    check("foreign message" in logs, "the worker logs foreign messages")
+    c.close()
+    print("malformed and foreign messages: workers survive", flush=True)
+
+
+def maxmemory():
+    c = REDIS.c()
+    c.cmd("CONFIG", "SET", "maxmemory-policy", "noeviction")
+    c.cmd("CONFIG", "SET", "maxmemory", "1")
+    p = fr(["--nopretty", "run", "oracle", "--string", Q_EVENTS])
+    c.cmd("CONFIG", "SET", "maxmemory", "0")
+    out = p.stdout + p.stderr
+    check(p.returncode == 1 and "OOM" in out and "maxmemory" in out,
+          "redis full: exit %d %s" % (p.returncode, out[-500:]))
+    p = fr(["--nopretty", "run", "oracle", "--string", Q_EVENTS])
+    check(p.returncode == 0, "query once redis has room again: %s" % p.stderr[-300:])
+    c.close()
+    print("maxmemory reached: clear error", flush=True)
+
+
+def restart_mid_job():
+    c = REDIS.c()
+    # persist what is there, then restart with the same AOF
+    c.cmd("CONFIG", "SET", "appendonly", "yes")
+    wait_for(lambda: b"aof_rewrite_in_progress:0" in c.cmd("INFO", "persistence") and
+             b"aof_rewrite_scheduled:0" in c.cmd("INFO", "persistence"), 30, "the AOF rewrite")
+    before = sorted(d["name"] for d in doc(fr(["--nopretty", "list"])) or [])
+    # hold the job: its tasks wait while the workers are stopped
+    for w in WORKERS.alive():
+        w.send_signal(signal.SIGSTOP)
+    old = set(keys(c, PREFIX + "req-*:status"))
+    p = run_bg("big", Q_EVENTS, {"FROCKET_INVOKER_RETRY_LOST_INTERVAL": "30"})
+    wait_for(lambda: set(keys(c, PREFIX + "req-*:status")) - old, 30, "the job's statuses")
+    c.close()
+    port = REDIS.port
+    REDIS.stop()
+    REDIS.start(port=port, aof=True)
+    rc, out, err = finish(p)
+    for w in WORKERS.alive():
+        w.send_signal(signal.SIGCONT)
+    msg = out + err
+    check(rc == 1 and "redis" in msg.lower(), "job across a redis restart: exit %d %s %s" %
+          (rc, out[:300], err[-300:]))
+    after = sorted(d["name"] for d in doc(fr(["--nopretty", "list"])) or [])
+    check(before and before == after, "datasets after the restart: %s / %s" % (before, after))
+    p = fr(["--nopretty", "run", "oracle", "--string", Q_EVENTS], timeout=60)
+    check(p.returncode == 0, "the workers reconnect and serve the next query: %s" %
+          p.stderr[-300:])
+    print("redis restarted mid-job: clear error (%s), datasets intact, next query ok" %
+          (json.loads(out).get("errorMessage", "")[:120] if out.strip() else err[-120:]),
+          flush=True)
+
+
+def down_at_start():
+    p = subprocess.run([FROCKET, "run", "oracle", "--string", Q_EVENTS], capture_output=True,
+                       text=True, timeout=60, env=base_env({"FROCKET_REDIS_PORT": str(free_port())}))
+    check(p.returncode == 1 and "redis" in p.stderr and "connect" in p.stderr,
+          "redis down at start: exit %d %s" % (p.returncode, p.stderr[-300:]))
+    print("redis down at start: exit 1 (%s)" % p.stderr.strip()[-120:], flush=True)
+
+
+def ttl_check():
+    c = REDIS.c()
+    catalog = {PREFIX + k for k in ("datasets", "dataset_parts", "schemas", "short_schemas",
+                                    "dataset_lastused")}
+    bad = []
+    for k in keys(c, "*"):
+        if k.decode(errors="replace") in catalog or k == (PREFIX + "queues:wrongtype").encode():
+            continue
+        if c.cmd("TTL", k) == -1:
+            bad.append(k)
+    check(not bad, "keys without a TTL: %s" % bad[:10])
+    c.close()
+
+
+def main():
+    for prog in (FROCKET, WORKER):
+        if not os.access(prog, os.X_OK):
+            print("missing", prog)
+            sys.exit(1)
+    if not shutil.which("redis-server"):
+        print("redis-server is not installed (scripts/install-deps installs it)")
+        sys.exit(1)
+    t0 = time.time()
+    REDIS.start()
+    try:
+        down_at_start()
+        WORKERS.start(3)
+        register("oracle", os.path.join(ORACLE, "data"))
+        p = fr(["--nopretty", "list"])
+        check(p.returncode == 0 and "oracle" in p.stdout, "list: %s" % p.stdout[:300])
+        oracle_queries()
+        ttl_check()
+        catalog_ops()
+        blobstore()
+        # a bigger dataset for the faults that need a task in hand
+        big = os.path.join(TMP, "big")
+        g = subprocess.run([FROCKET, "gen", "--out", big, "--rows", "2M", "--parts", "2",
+                            "--no-progress"], capture_output=True, text=True)
+        check(g.returncode == 0, "gen: %s" % g.stderr[-300:])
+        paths = sorted(glob.glob(os.path.join(big, "*.parquet")))
+        register("big", big, "visitorid", "timestamp")
+        # one part of it alone: one task lasting several lost intervals
+        big1 = os.path.join(TMP, "big1")
+        os.makedirs(big1)
+        shutil.copy(paths[0], big1)
+        register("big1", big1, "visitorid", "timestamp")
+        kill_mid_task({"paths": paths})
+        slow_not_retried({"paths": paths})
+        sigterm_mid_task()
+        fails_twice_then_succeeds()
+        soak()
+        bad_messages()
+        maxmemory()
+        restart_mid_job()
+        ttl_check()
+        WORKERS.stop_all()
+    finally:
+        for w in WORKERS.alive():
+            w.kill()
+        REDIS.stop()
+        shutil.rmtree(TMP, ignore_errors=True)
+    print("redis_test: %.1f s" % (time.time() - t0))
+    if failures:
+        print("%d failures:" % len(failures))
+        for f in failures:
+            print(" -", f[:2000])
+        sys.exit(1)
+    print("redis_test: all passed")
+
+
+if __name__ == "__main__":
+    main()

@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "core/config.h"
-#include "query/jw.h"
+#include "core/jw.h"
 #include "task/dschema.h"
 
 /* getopt_long over a command's own options, from its argv (argv[0] = the command). */

@@ -1,6 +1,7 @@
 /* `frocket query`: runs a query over Parquet files directly (no registration), one part per
  * file, through the same query job as `frocket run` (fr_invoke_query_files). */
 #include "cli/cli.h"
+#include "core/jw.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -79,7 +80,7 @@ int fr_cmd_query(int argc, char **argv)
 		if (err.code == FR_ELIMIT) {
 			printf("{\"errorKind\": \"SCHEMA\", \"errorMessage\": ");
 			fr_buf m = FR_BUF_INIT;
-			fr_qjson_str(&m, err.msg, strlen(err.msg));
+			fr_json_str(&m, err.msg, strlen(err.msg));
 			fwrite(m.data, 1, m.len, stdout);
 			fr_buf_free(&m);
 			printf(", \"success\": false}\n");

@@ -7,6 +7,9 @@
 #include <stdint.h>
 #include <stddef.h>
 
+/* Exact integer sums (kernels, part results, JSON output). */
+typedef __int128 fr_i128;
+
 /* Logical column types of a dataset (query.md §0); FR_TYPE_NONE = unsupported column. */
 #define FR_COLTYPES(X) \
 	X(FR_TYPE_NONE,   "UNSUPPORTED") \

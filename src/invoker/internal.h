@@ -6,7 +6,7 @@
 
 #include "core/arena.h"
 #include "invoker/invoker.h"
-#include "query/jw.h"
+#include "core/jw.h"
 
 struct fr_invoker {
 	fr_invoker_opts opts;

@@ -110,7 +110,7 @@ void fr_job_write_stats(fr_jw *w, const fr_invoker_opts *o, const fr_job_stats_i
 		if (b <= 0)
 			b = 0.25;   /* a task takes some time: the first slot is (0, 0.25] */
 		char key[40];
-		fr_qfmt_double(b, key, sizeof key);
+		fr_json_fmt_double(b, key, sizeof key);
 		int j = 0;
 		while (j < nslots && strcmp(slots[j].key, key))
 			j++;

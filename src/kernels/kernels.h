@@ -39,8 +39,6 @@
 /* Id of a row that belongs to no group (outside the selection the index was built on). */
 #define FR_KERN_NOGROUP UINT32_MAX
 
-typedef __int128 fr_i128;
-
 /* ------------------------------------------------------------------------------------------
  * SIMD mode.  Chosen once from the CPU (AVX2+BMI2 on x86_64, NEON on aarch64) unless
  * FROCKET_SIMD is "scalar" (or "auto", the default; "avx2"/"neon" demand that path). */

@@ -2,6 +2,7 @@
  * relation, aggregations, funnel.  All per-row work is done by the kernels; this file only
  * strings them together over one group index shared by every stage. */
 #include "query/query.h"
+#include "core/jw.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -348,7 +349,7 @@ static int make_key(xctx *x, const fr_kern_index *ix, const fr_vec *vec, uint32_
 		len = strlen(s);
 		break;
 	case FR_VEC_F64:
-		fr_qfmt_double(ix->key_f64[v], buf, sizeof buf);
+		fr_json_fmt_double(ix->key_f64[v], buf, sizeof buf);
 		len = strlen(buf);
 		break;
 	case FR_VEC_DICT: {

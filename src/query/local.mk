@@ -1,7 +1,7 @@
 # src/query: query document, validation, execution, merge, result document.
 libfrocket_a_SOURCES += src/query/parse.c src/query/relation.c src/query/exec.c \
-	src/query/result.c src/query/jw.c
-noinst_HEADERS += src/query/query.h src/query/internal.h src/query/jw.h
+	src/query/result.c
+noinst_HEADERS += src/query/query.h src/query/internal.h
 
 check_PROGRAMS += tests/unit/test_query
 TESTS += tests/unit/test_query

@@ -2,6 +2,7 @@
  * spec/README.md).  Checks run in the order of query.md §3.2 so the first error reported is the
  * one the original reports; every message names the JSON path of the offending value. */
 #include "query/query.h"
+#include "core/jw.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -905,7 +906,7 @@ static void fmt_value(const fr_qfilter *f, char *out, size_t n)
 {
 	switch (f->vtype) {
 	case FR_QV_INT: snprintf(out, n, "%lld", (long long)f->i); break;
-	case FR_QV_FLOAT: fr_qfmt_double(f->f, out, n); break;
+	case FR_QV_FLOAT: fr_json_fmt_double(f->f, out, n); break;
 	case FR_QV_BOOL: snprintf(out, n, "%s", f->i ? "True" : "False"); break;
 	default: snprintf(out, n, "'%.60s'", f->s); break;
 	}

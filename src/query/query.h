@@ -255,14 +255,4 @@ int fr_qresult_merge(const fr_query *q, fr_qresult *acc, const fr_qresult *part,
 struct fr_jw;
 int fr_qresult_write(const fr_query *q, const fr_qresult *r, struct fr_jw *w);
 
-/* ---- JSON text helpers shared with the CLI ---- */
-
-/* Python repr() of a double (query.md Appendix B). */
-void fr_qfmt_double(double v, char *out, size_t n);
-/* JSON string literal with non-ASCII escaped as \uXXXX (interfaces.md §0.2).  Bytes that are
- * not valid UTF-8 (overlong forms and encoded surrogates included) print one each as the lone
- * surrogate \udc80..\udcff (Python's surrogateescape): distinct byte strings always print
- * as distinct JSON strings, and the bytes can be recovered. */
-int fr_qjson_str(fr_buf *b, const char *s, size_t len);
-
 #endif

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "query/internal.h"
-#include "query/jw.h"
+#include "core/jw.h"
 
 static int alloc_aggs(fr_arena *a, const fr_qagglist *l, fr_qaggres **out)
 {

@@ -14,7 +14,7 @@
 
 #include "core/log.h"
 #include "parquet/format.h"
-#include "query/jw.h"
+#include "core/jw.h"
 
 #define COND_PREFIX "__cond_"
 #define IDS_MAGIC "FRID"

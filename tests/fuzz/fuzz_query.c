@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "query/jw.h"
+#include "core/jw.h"
 #include "query/query.h"
 #include "query_testdata.h"
 

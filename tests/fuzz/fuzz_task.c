@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "task_query.h"
-#include "query/jw.h"
+#include "core/jw.h"
 #include "query/query.h"
 #include "query/wire.h"
 #include "query_testdata.h"

@@ -9,7 +9,7 @@
 #include <jansson.h>
 
 #include "query/internal.h"
-#include "query/jw.h"
+#include "core/jw.h"
 #include "query/query.h"
 #include "query_testdata.h"
 #include "parquet/format.h"
@@ -1185,7 +1185,7 @@ START_TEST(tc_float_repr)
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char b[64];
-		fr_qfmt_double(cases[i].v, b, sizeof b);
+		fr_json_fmt_double(cases[i].v, b, sizeof b);
 		ck_assert_str_eq(b, cases[i].s);
 	}
 }
@@ -1220,7 +1220,7 @@ END_TEST
 static char *jstr(const char *s, size_t n)
 {
 	fr_buf b = FR_BUF_INIT;
-	ck_assert_int_eq(fr_qjson_str(&b, s, n), 0);
+	ck_assert_int_eq(fr_json_str(&b, s, n), 0);
 	fr_buf_putc(&b, 0);
 	char *r = strdup((char *)b.data);
 	fr_buf_free(&b);

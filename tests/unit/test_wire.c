@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "query/jw.h"
+#include "core/jw.h"
 #include "query/query.h"
 #include "query/wire.h"
 #include "query_testdata.h"

@@ -1,5 +1,5 @@
 /* JSON writer and number formatting for response documents (query.md §6, Appendix B). */
-#include "query/jw.h"
+#include "core/jw.h"
 
 #include <float.h>
 #include <math.h>
@@ -8,9 +8,8 @@
 #include <string.h>
 
 #include "core/error.h"
-#include "query/query.h"
 
-void fr_qfmt_double(double v, char *out, size_t n)
+void fr_json_fmt_double(double v, char *out, size_t n)
 {
 	if (isnan(v)) {
 		snprintf(out, n, "nan");
@@ -129,7 +128,7 @@ invalid:
 	return 0xDC00 | c;
 }
 
-int fr_qjson_str(fr_buf *b, const char *str, size_t len)
+int fr_json_str(fr_buf *b, const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	int rc = fr_buf_putc(b, '"');
@@ -224,7 +223,7 @@ void fr_jw_close(fr_jw *w, char c)
 void fr_jw_keyn(fr_jw *w, const char *k, size_t n)
 {
 	pre(w);
-	if (fr_qjson_str(w->b, k, n))
+	if (fr_json_str(w->b, k, n))
 		w->oom = 1;
 	put(w, ": ", 2);
 	w->after_key = 1;
@@ -238,7 +237,7 @@ void fr_jw_key(fr_jw *w, const char *k)
 void fr_jw_strn(fr_jw *w, const char *s, size_t n)
 {
 	pre(w);
-	if (fr_qjson_str(w->b, s, n))
+	if (fr_json_str(w->b, s, n))
 		w->oom = 1;
 }
 
@@ -277,7 +276,7 @@ void fr_jw_double(fr_jw *w, double v)
 		fr_jw_null(w);
 		return;
 	}
-	fr_qfmt_double(v, buf, sizeof buf);
+	fr_json_fmt_double(v, buf, sizeof buf);
 	pre(w);
 	put(w, buf, strlen(buf));
 }

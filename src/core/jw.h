@@ -1,13 +1,13 @@
 /* Streaming JSON writer for response documents: Python json.dumps layout (indent=2, or one
  * line with ", " and ": " separators), non-ASCII escaped, doubles as Python repr. */
-#ifndef FR_QUERY_JW_H
-#define FR_QUERY_JW_H
+#ifndef FR_CORE_JW_H
+#define FR_CORE_JW_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/buf.h"
-#include "kernels/kernels.h"
+#include "core/vec.h"
 
 #define FR_JW_MAX_DEPTH 32
 
@@ -34,5 +34,13 @@ void fr_jw_bool(fr_jw *w, int v);
 void fr_jw_null(fr_jw *w);
 /* 0, or FR_ENOMEM if any append failed. */
 int fr_jw_status(const fr_jw *w);
+
+/* Python repr() of a double (query.md Appendix B). */
+void fr_json_fmt_double(double v, char *out, size_t n);
+/* JSON string literal with non-ASCII escaped as \uXXXX (interfaces.md §0.2).  Bytes that are
+ * not valid UTF-8 (overlong forms and encoded surrogates included) print one each as the lone
+ * surrogate \udc80..\udcff (Python's surrogateescape): distinct byte strings always print
+ * as distinct JSON strings, and the bytes can be recovered. */
+int fr_json_str(fr_buf *b, const char *s, size_t len);
 
 #endif

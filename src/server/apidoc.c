@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "core/arena.h"
-#include "query/jw.h"
+#include "core/jw.h"
 
 /* Deep enough for any schema we store; deeper input is refused rather than recursed. */
 #define MAX_DEPTH 24

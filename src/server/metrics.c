@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "core/config.h"
-#include "query/query.h"
+#include "core/jw.h"
 
 #define MAX_BUCKETS 64
 /* Series per metric: dataset names multiply them; past this a new series is not created
@@ -256,7 +256,7 @@ int fr_srv_metrics_text(fr_srv_metrics *m, fr_buf *b)
 			for (int j = 0; j <= h->nb && !rc; j++) {
 				char le[40];
 				if (j < h->nb)
-					fr_qfmt_double(h->bounds[j], le, sizeof le);
+					fr_json_fmt_double(h->bounds[j], le, sizeof le);
 				else
 					snprintf(le, sizeof le, "+Inf");
 				cum += s->counts[j];
@@ -272,7 +272,7 @@ int fr_srv_metrics_text(fr_srv_metrics *m, fr_buf *b)
 				rc = put_series(b, name, "_sum", h, s, NULL);
 			if (!rc) {
 				char v[40];
-				fr_qfmt_double(s->sum, v, sizeof v);
+				fr_json_fmt_double(s->sum, v, sizeof v);
 				rc = fr_buf_printf(b, " %s\n", v);
 			}
 		}

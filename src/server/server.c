@@ -29,7 +29,7 @@
 #include "core/arena.h"
 #include "core/clock.h"
 #include "core/log.h"
-#include "query/jw.h"
+#include "core/jw.h"
 
 /* Progress lines waiting for a slow client: past this the newest replaces the last queued
  * one, so a client that does not read cannot make the job wait or the queue grow. */

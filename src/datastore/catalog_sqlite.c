@@ -25,6 +25,8 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -673,6 +675,36 @@ static int set_wal(sq_catalog *c, fr_err *err)
 	return rc;
 }
 
+/* The advisory lock that serialises the creation of a new catalog (see open_db): waits up
+ * to the busy timeout for another creator. */
+static int init_lock(sq_catalog *c, int *out, fr_err *err)
+{
+	size_t n = strlen(c->path) + sizeof ".init-lock";
+	char *p = malloc(n);
+	if (!p)
+		return fr_err_set(err, FR_ENOMEM, "out of memory");
+	snprintf(p, n, "%s.init-lock", c->path);
+	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	free(p);
+	if (fd < 0)
+		return fr_err_set(err, FR_EIO, "catalog %s: cannot create its lock file: %s", c->path,
+		                  strerror(errno));
+	for (int waited = 0;; waited += 10) {
+		if (!flock(fd, LOCK_EX | LOCK_NB))
+			break;
+		if ((errno != EWOULDBLOCK && errno != EINTR) || waited >= c->busy_ms) {
+			int e = errno;
+			close(fd);
+			return fr_err_set(err, e == EWOULDBLOCK ? FR_ETIMEOUT : FR_EIO, "catalog %s: %s",
+			                  c->path, e == EWOULDBLOCK ? "another process is still creating "
+			                  "it" : strerror(e));
+		}
+		usleep(10000);
+	}
+	*out = fd;
+	return 0;
+}
+
 static int open_db(sq_catalog *c, fr_err *err)
 {
 	int rc = sqlite3_open_v2(c->path, &c->db,
@@ -695,19 +727,26 @@ static int open_db(sq_catalog *c, fr_err *err)
 		return rc;
 	if (!fresh)
 		return 0;
-	/* A new catalog.  Two processes may get here at once: the schema goes in under the
-	 * write lock, after a second look at the header. */
-	if ((rc = set_wal(c, err)) || (rc = begin(c, 1, err)))
+	/* A new catalog.  Several processes may get here at once, and SQLite cannot let them all
+	 * switch the journal to WAL (each holds a shared lock and waits for the others': they time
+	 * out together).  Creation is therefore taken in turns under an advisory lock beside the
+	 * file; the schema goes in under the write lock, after a second look at the header. */
+	int lk = -1;
+	if ((rc = init_lock(c, &lk, err)))
 		return rc;
+	if ((rc = set_wal(c, err)) || (rc = begin(c, 1, err)))
+		goto out;
 	if ((rc = check_header(c, &fresh, err)))
 		goto fail;
 	if (fresh && (rc = exec_sql(c, schema_sql, "creating the catalog", err)))
 		goto fail;
 	if ((rc = commit(c, err)))
 		goto fail;
-	return 0;
+	goto out;
 fail:
 	rollback(c);
+out:
+	close(lk);   /* releases the lock */
 	return rc;
 }
 

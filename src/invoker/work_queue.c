@@ -409,8 +409,9 @@ int fr_executor_work_queue_new(const fr_invoker_opts *o, fr_executor **out, fr_e
 	 * enqueueing and a few lost intervals), and then expire (decision 21). */
 	double ttl = 2 * o->run_timeout + 4 * o->retry_lost_interval + 60;
 	e->ttl = ttl > 7 * 86400 ? 7 * 86400 : (uint32_t)ceil(ttl);
-	/* A few heartbeats per lost interval, so one late write is not a lost task. */
-	e->heartbeat = o->retry_lost_interval / 4;
+	/* Eight heartbeats per lost interval: a worker on a loaded machine may miss several
+	 * before its task is taken for lost. */
+	e->heartbeat = o->retry_lost_interval / 8;
 	if (e->heartbeat < 0.01)
 		e->heartbeat = 0.01;
 	if (e->heartbeat > 5)

@@ -419,20 +419,21 @@ def catalog_ops():
           (reads, bad), flush=True)
 
 
-def soak(nqueries=100):
+def soak(nqueries):
     """Queries while a killer SIGKILLs a random worker every second or so and starts a new
-    one: every answer right, none lost."""
+    one: every answer right, none lost. The valid oracle queries (300) are taken in a shuffled
+    order, again and again until nqueries have run, each checked against its expected answer."""
     import threading
     names = sorted(os.listdir(os.path.join(ORACLE, "queries")))
     rnd = random.Random(16)
-    picks = []
+    valid = []
     for name in rnd.sample(names, len(names)):
         with open(os.path.join(ORACLE, "expected", name)) as f:
             exp = json.load(f)
         if exp["valid"]:
-            picks.append((name, exp))
-        if len(picks) == nqueries:
-            break
+            valid.append((name, exp))
+    check(valid, "no valid oracle query for the soak")
+    picks = [valid[i % len(valid)] for i in range(nqueries)] if valid else []
     stop = threading.Event()
     kills = [0]
 
@@ -447,6 +448,7 @@ def soak(nqueries=100):
                 WORKERS.start(1)
 
     th = threading.Thread(target=killer)
+    t0 = time.time()
     th.start()
     bad = 0
     try:
@@ -465,8 +467,8 @@ def soak(nqueries=100):
     finally:
         stop.set()
         th.join()
-    print("soak: %d queries while %d workers were killed, %d wrong or lost" %
-          (len(picks), kills[0], bad), flush=True)
+    print("soak: %d queries in %.1f s while %d workers were killed, %d wrong or lost" %
+          (len(picks), time.time() - t0, kills[0], bad), flush=True)
 
 
 def sigterm_mid_task():
@@ -576,8 +578,9 @@ def wait_idle():
 
 def slow_not_retried(big):
     """A task much longer than the lost interval keeps heartbeating: no retry.  The interval
-    is set from the task's measured duration (a quarter of it, at least 0.3 s), so that a loaded
-    machine or a sanitizer build slows both alike."""
+    is set from the task's measured duration (a third of it, at least 0.5 s; heartbeats come
+    eight times per interval), so that a loaded machine or a sanitizer build slows both
+    alike."""
     wait_idle()
     t0 = time.time()
     rc, out, err = finish(run_bg("big1", Q_HEAVIER,
@@ -585,7 +588,7 @@ def slow_not_retried(big):
     d0 = time.time() - t0
     check(rc == 0, "slow query (measuring): %d %s" % (rc, err[-500:]))
     # the task's result (tens of MB of exact maps) must also arrive within it
-    lost = max(0.3, d0 / 4)
+    lost = max(0.5, d0 / 3)
     wait_idle()
     t0 = time.time()
     rc, out, err = finish(run_bg("big1", Q_HEAVIER,
@@ -597,7 +600,7 @@ def slow_not_retried(big):
     d = doc(subprocess.CompletedProcess([], rc, out, err))
     if d:
         check(d["stats"]["invoker"]["totalTasks"] == 1, "slow: attempts %s" % d["stats"])
-    check(took > 2 * lost, "the slow query took only %.2f s (lost interval %.2f s): not a test "
+    check(took > 1.5 * lost, "the slow query took only %.2f s (lost interval %.2f s): not a test "
           "of heartbeats" % (took, lost))
     print("slow task (%.2f s, lost interval %.2f s) not retried" % (took, lost), flush=True)
 
@@ -760,7 +763,9 @@ def main():
         slow_not_retried({"paths": paths})
         sigterm_mid_task()
         fails_twice_then_succeeds()
-        soak()
+        # 500 queries (issue 16) in the optimised build; the sanitized run of scripts/test
+        # sets FR_SANITIZED=1, where each query costs several times more, and keeps it at 100.
+        soak(100 if os.environ.get("FR_SANITIZED") else 500)
         bad_messages()
         maxmemory()
         restart_mid_job()

@@ -76,6 +76,31 @@ static const struct known {
 	{ "redis.connect.timeout.ms", K_INT, 1, 600000, NULL, "3000" },
 	{ "redis.command.timeout.ms", K_INT, 1, 600000, NULL, "10000" },
 	{ "worker.reject.age", K_DOUBLE, 0.001, 604800, NULL, "60" },
+	/* frocket-server (src/server/opts.c); apiserver.auth.token is read there too but kept
+	 * out of this table, which `frocket config` prints */
+	{ "apiserver.bind", K_STR, 0, 0, NULL, "127.0.0.1" },
+	{ "apiserver.port", K_INT, 0, 65535, NULL, "5000" },
+	{ "apiserver.num.workers", K_INT, 1, 1024, NULL, "8" },
+	{ "apiserver.max.jobs", K_INT, 1, 100000, NULL, "16" },
+	{ "apiserver.max.body.bytes", K_INT, 1, 4294967296.0, NULL, "1048576" },
+	{ "apiserver.max.url.bytes", K_INT, 256, 1048576, NULL, "8192" },
+	{ "apiserver.max.header.bytes", K_INT, 1024, 1048576, NULL, "16384" },
+	{ "apiserver.connection.timeout", K_INT, 1, 86400, NULL, "30" },
+	{ "apiserver.max.connections", K_INT, 1, 100000, NULL, "512" },
+	{ "apiserver.admin.actions", K_BOOL, 0, 0, NULL, "true" },
+	{ "apiserver.error.details", K_BOOL, 0, 0, NULL, "true" },
+	{ "apiserver.prettyprint", K_BOOL, 0, 0, NULL, "true" },
+	{ "apiserver.basepath.roots", K_STR, 0, 0, NULL, "" },
+	{ "metrics.export.prometheus", K_BOOL, 0, 0, NULL, "true" },
+	{ "metrics.buckets.default", K_STR, 0, 0, NULL, "0.1, 0.5, 1, 5, 25, 100, 1000" },
+	{ "metrics.buckets.seconds", K_STR, 0, 0, NULL, "0.05, 0.1, 0.5, 1, 2, 5, 10, 15" },
+	{ "metrics.buckets.dollars", K_STR, 0, 0, NULL, "0.01, 0.05, 0.1, 0.5, 1, 2" },
+	{ "metrics.buckets.bytes", K_STR, 0, 0, NULL,
+	  "1048576, 16777216, 67108864, 134217728, 268435456" },
+	{ "metrics.buckets.groups", K_STR, 0, 0, NULL,
+	  "100, 1000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 500_000_000" },
+	{ "metrics.buckets.rows", K_STR, 0, 0, NULL,
+	  "100, 1000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 500_000_000" },
 };
 
 static const struct known *find_known(const char *key)

@@ -12,6 +12,8 @@ struct fr_invoker {
 	fr_invoker_opts opts;
 	char *home;
 	fr_executor *exec;
+	fr_metrics_fn metrics_fn;      /* fr_invoker_set_metrics */
+	void *metrics_arg;
 };
 
 /* One attempt of one task, as reported by the executor. */
@@ -78,6 +80,11 @@ typedef struct fr_job_stats_in {
 	int query;                 /* scannedRows/scannedGroups only for query jobs */
 } fr_job_stats_in;
 void fr_job_write_stats(fr_jw *w, const fr_invoker_opts *o, const fr_job_stats_in *in);
+
+/* Hands the job's metric rows to the sink, if one is set: the invoker's own (enqueue and
+ * poll only when the tasks were dispatched: ro != NULL) and every attempt's in ro. */
+void fr_job_emit_metrics(fr_invoker *inv, const char *job_type, const char *dataset, int ok,
+                         double total_s, const fr_job_run_out *ro);
 
 /* "<unix seconds>-<8 hex>" */
 void fr_job_request_id(char *out, size_t n);

@@ -81,6 +81,11 @@ typedef struct fr_job_progress {
 	int counts[FR_TS__COUNT];      /* tasks by the status of their latest attempt */
 	int64_t rows;                  /* rows scanned by the tasks done so far */
 	double elapsed;                /* seconds since the job started */
+	/* While the tasks run (stage RUNNING), a callback that stores nonzero here cancels the
+	 * job: queued tasks are dropped, running ones stop at their next step, and the job ends
+	 * failed with "Job cancelled".  The API server uses it when a client goes away.  NULL in
+	 * the other stages. */
+	volatile int *cancel;
 } fr_job_progress;
 
 /* Called from the invoking thread whenever the counts change (and at most every 100 ms
@@ -140,6 +145,58 @@ int fr_invoke_query_files(fr_invoker *inv, const char *const *paths, int n,
 /* Unregister with the last-used guard; the UnregisterResult document in out. */
 int fr_invoke_unregister(fr_invoker *inv, const char *name, int force, int pretty,
                          fr_job_out *out);
+
+/* ---- Metrics (runtime.md §8) ----
+ * After each job the invoker hands its metric rows to a sink set by the program (the API
+ * server's Prometheus registry): the job's own rows (component invoker) and those of every
+ * task attempt that reported a result (component worker). */
+#define FR_METRICS(X) \
+	X(FR_M_INVOKE_TO_RUN_SECONDS,       "invoke_to_run_seconds") \
+	X(FR_M_TASK_TOTAL_RUN_SECONDS,      "task_total_run_seconds") \
+	X(FR_M_TASK_TOTAL_LOAD_SECONDS,     "task_total_load_seconds") \
+	X(FR_M_TASK_PREFLIGHT_SLEEP_SECONDS, "task_preflight_sleep_seconds") \
+	X(FR_M_TASK_DOWNLOAD_SECONDS,       "task_download_seconds") \
+	X(FR_M_TASK_LOAD_FILE_SECONDS,      "task_load_file_seconds") \
+	X(FR_M_TASK_RUN_QUERY_SECONDS,      "task_run_query_seconds") \
+	X(FR_M_SCANNED_ROWS,                "scanned_rows") \
+	X(FR_M_SCANNED_GROUPS,              "scanned_groups") \
+	X(FR_M_MACHINE_MEMORY_BYTES,        "machine_memory_bytes") \
+	X(FR_M_COST_DOLLARS,                "cost_dollars") \
+	X(FR_M_INVOKER_TOTAL_SECONDS,       "invoker_total_seconds") \
+	X(FR_M_ASYNC_ENQUEUE_SECONDS,       "async_enqueue_seconds") \
+	X(FR_M_ASYNC_POLL_SECONDS,          "async_poll_seconds")
+
+typedef enum {
+#define X(name, text) name,
+	FR_METRICS(X)
+#undef X
+	FR_M__COUNT
+} fr_metric;
+
+/* The Prometheus name ("invoker_total_seconds"); its unit is the part after the last '_'. */
+const char *fr_metric_name(fr_metric m);
+
+typedef struct fr_metric_row {
+	fr_metric metric;
+	double value;
+	int worker;                    /* 0: the invoker's row, 1: a task attempt's */
+	int success;                   /* the job's or the attempt's outcome */
+	const char *worker_startup;    /* worker rows: "warm" (local and queue workers) */
+	const char *load_from;         /* worker rows after a load: "source", "disk_cache" */
+	const char *part_select;       /* query task rows: "set_by_invoker" */
+} fr_metric_row;
+
+typedef struct fr_job_metrics {
+	const char *job_type;          /* "query" or "register" */
+	const char *dataset;           /* NULL for loose files */
+	const fr_metric_row *rows;
+	int nrows;
+} fr_job_metrics;
+
+typedef void (*fr_metrics_fn)(void *arg, const fr_job_metrics *m);
+/* Sets the sink before any job starts; it is called from each job's thread as the job ends
+ * (several at once when jobs run in parallel). */
+void fr_invoker_set_metrics(fr_invoker *inv, fr_metrics_fn fn, void *arg);
 
 /* ---- Executors (internal seam, public for tests) ---- */
 typedef struct fr_executor fr_executor;

@@ -213,7 +213,9 @@ int fr_job_run(fr_invoker *inv, fr_job *job, fr_job_build_fn build, void *build_
 	memset(out, 0, sizeof *out);
 	int rc = 0;
 	double t0 = fr_mono_s();
-	fr_job_progress pr = { .stage = "RUNNING", .message = NULL, .total = job->ntasks };
+	volatile int cancel_req = 0;   /* set by the progress callback (fr_job_progress.cancel) */
+	fr_job_progress pr = { .stage = "RUNNING", .message = NULL, .total = job->ntasks,
+		.cancel = &cancel_req };
 	for (int i = 0; i < job->ntasks && !rc; i++) {
 		pthread_mutex_lock(&job->mu);
 		int k = new_attempt(job, i);
@@ -285,6 +287,10 @@ int fr_job_run(fr_invoker *inv, fr_job *job, fr_job_build_fn build, void *build_
 			pthread_mutex_unlock(&job->mu);
 			fn(fn_arg, &pr);
 			pthread_mutex_lock(&job->mu);
+		}
+		if (cancel_req) {
+			snprintf(out->error, sizeof out->error, "Job cancelled");
+			break;
 		}
 		if (nsuccess == job->ntasks) {
 			out->ok = 1;
@@ -383,6 +389,7 @@ collect:
 	}
 	pthread_mutex_unlock(&job->mu);
 	pr.stage = "DONE";
+	pr.cancel = NULL;
 	if (fn) {
 		pr.elapsed = fr_mono_s() - job_start;
 		fn(fn_arg, &pr);

@@ -145,6 +145,8 @@ static int run_qjob(qjob *j, const fr_query *q, double t_start, fr_job_progress_
 	fr_jw_key(&w, "success");
 	fr_jw_bool(&w, ok);
 	fr_jw_close(&w, '}');
+	fr_job_emit_metrics(inv, "query", j->dataset && *j->dataset ? j->dataset : NULL, ok,
+	                    si.total_s, &ro);
 	fr_qresult_free(acc);
 	fr_arena_free(a);
 	if (fr_jw_status(&w)) {

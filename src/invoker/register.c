@@ -313,6 +313,7 @@ result:;
 	snprintf(out->message, sizeof out->message, "%s", ok ? "" : msg);
 	if (fr_jw_status(&w))
 		fr_job_fail_doc(out, FR_JOB_INTERNAL, NULL, "out of memory writing the result", pretty);
+	fr_job_emit_metrics(inv, "register", args->name, ok, si.total_s, ran ? &ro : NULL);
 	rc = 0;
 done:
 	fr_job_unref(job);

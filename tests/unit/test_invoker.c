@@ -467,6 +467,123 @@ START_TEST(local_executor_retry)
 }
 END_TEST
 
+
+/* ---- the progress callback's cancel (the API server's client went away) ---- */
+typedef struct canceller {
+	int calls;
+	int saw_flag;
+} canceller;
+
+static void cancel_after_two(void *arg, const fr_job_progress *p)
+{
+	canceller *c = arg;
+	if (strcmp(p->stage, "RUNNING"))
+		return;
+	c->saw_flag += p->cancel != NULL;
+	if (++c->calls == 2 && p->cancel)
+		*p->cancel = 1;
+}
+
+START_TEST(progress_cancels_job)
+{
+	script_exec *e;
+	fr_invoker *inv = scripted(0, 1, 3, 30, &e);   /* tasks never end: only cancel stops it */
+	fr_arena *a = fr_arena_new(0);
+	fr_job *job;
+	fr_err err = { 0 };
+	ck_assert_int_eq(fr_job_new(4, 3, &job, &err), 0);
+	canceller c = { 0 };
+	double t0 = fr_mono_s();
+	fr_job_run_out ro;
+	ck_assert_int_eq(fr_job_run(inv, job, build_nothing, NULL, cancel_after_two, &c, t0, a, &ro,
+	                            &err), 0);
+	ck_assert_msg(fr_mono_s() - t0 < 5, "cancel took %.2f s", fr_mono_s() - t0);
+	ck_assert(!ro.ok);
+	ck_assert_str_eq(ro.error, "Job cancelled");
+	ck_assert_int_eq(c.calls, 2);
+	ck_assert_int_eq(c.saw_flag, 2);
+	ck_assert_int_ne(*fr_job_cancel_flag(job), 0);   /* running tasks are told too */
+	fr_job_unref(job);
+	fr_arena_free(a);
+	fr_invoker_free(inv);
+}
+END_TEST
+
+/* ---- metric rows handed to the sink after a job ---- */
+typedef struct sink {
+	int calls;
+	int rows[FR_M__COUNT];
+	int worker_rows, invoker_rows, failed_worker_rows;
+	char job_type[16], dataset[32];
+	int set_by_invoker, source;
+} sink;
+
+static void collect(void *arg, const fr_job_metrics *m)
+{
+	sink *k = arg;
+	k->calls++;
+	snprintf(k->job_type, sizeof k->job_type, "%s", m->job_type);
+	snprintf(k->dataset, sizeof k->dataset, "%s", m->dataset ? m->dataset : "(null)");
+	for (int i = 0; i < m->nrows; i++) {
+		const fr_metric_row *r = &m->rows[i];
+		k->rows[r->metric]++;
+		if (r->worker) {
+			k->worker_rows++;
+			k->failed_worker_rows += !r->success;
+			k->set_by_invoker += r->part_select && !strcmp(r->part_select, "set_by_invoker");
+			k->source += r->load_from && !strcmp(r->load_from, "source");
+			ck_assert_str_eq(r->worker_startup, "warm");
+		} else {
+			k->invoker_rows++;
+		}
+	}
+}
+
+START_TEST(metrics_rows)
+{
+	script_exec *e;
+	fr_invoker *inv = scripted(1, 0, 3, 30, &e);   /* each task fails once, then succeeds */
+	sink k = { 0 };
+	fr_invoker_set_metrics(inv, collect, &k);
+	fr_arena *a = fr_arena_new(0);
+	fr_job_run_out ro;
+	seen s = { 0 };
+	run_job(inv, 3, &ro, a, &s);
+	ck_assert(ro.ok);
+	ck_assert_int_eq(ro.nresults, 6);
+	fr_job_emit_metrics(inv, "query", "ds", 1, 0.5, &ro);
+	ck_assert_int_eq(k.calls, 1);
+	ck_assert_str_eq(k.job_type, "query");
+	ck_assert_str_eq(k.dataset, "ds");
+	ck_assert_int_eq(k.rows[FR_M_INVOKER_TOTAL_SECONDS], 1);
+	ck_assert_int_eq(k.rows[FR_M_ASYNC_ENQUEUE_SECONDS], 1);
+	ck_assert_int_eq(k.rows[FR_M_ASYNC_POLL_SECONDS], 1);
+	/* every attempt has its latency and run time; only successful query attempts have the
+	 * query's own rows */
+	ck_assert_int_eq(k.rows[FR_M_INVOKE_TO_RUN_SECONDS], 6);
+	ck_assert_int_eq(k.rows[FR_M_TASK_TOTAL_RUN_SECONDS], 6);
+	ck_assert_int_eq(k.rows[FR_M_SCANNED_ROWS], 3);
+	ck_assert_int_eq(k.rows[FR_M_TASK_RUN_QUERY_SECONDS], 3);
+	ck_assert_int_eq(k.rows[FR_M_COST_DOLLARS], 0);
+	ck_assert_int_gt(k.failed_worker_rows, 0);
+	ck_assert_int_eq(k.source, k.worker_rows - k.failed_worker_rows);   /* after a load only */
+	ck_assert_int_gt(k.set_by_invoker, 0);
+	/* a job that never dispatched has no enqueue or poll rows; no sink, no call */
+	memset(&k, 0, sizeof k);
+	fr_job_emit_metrics(inv, "register", NULL, 0, 0.1, NULL);
+	ck_assert_int_eq(k.rows[FR_M_ASYNC_POLL_SECONDS], 0);
+	ck_assert_int_eq(k.rows[FR_M_INVOKER_TOTAL_SECONDS], 1);
+	ck_assert_str_eq(k.dataset, "(null)");
+	fr_invoker_set_metrics(inv, NULL, NULL);
+	fr_job_emit_metrics(inv, "query", "ds", 1, 0.5, &ro);
+	ck_assert_int_eq(k.calls, 1);
+	ck_assert_str_eq(fr_metric_name(FR_M_INVOKER_TOTAL_SECONDS), "invoker_total_seconds");
+	ck_assert_str_eq(fr_metric_name(FR_M_SCANNED_GROUPS), "scanned_groups");
+	fr_arena_free(a);
+	fr_invoker_free(inv);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("invoker");
@@ -481,6 +598,8 @@ int main(void)
 	tcase_add_test(t, lost_on_every_attempt);
 	tcase_add_test(t, slow_with_heartbeats_not_retried);
 	tcase_add_test(t, executor_error_fails_job);
+	tcase_add_test(t, progress_cancels_job);
+	tcase_add_test(t, metrics_rows);
 	suite_add_tcase(s, t);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -57,9 +57,15 @@ typedef struct loop {
 
 /* Refreshes the attempt's status only while its job is alive (the invoker deletes the status
  * hash when the job ends): a heartbeat never resurrects an ended job's keys, and the answer
- * tells the task to stop early. */
+ * tells the task to stop early.  Nor does it overwrite the attempt's final status: the
+ * heartbeat keeps going while the result is written (a big result can take longer than the
+ * lost interval to encode and send), and a beat that lands after the result changes
+ * nothing. */
 static const char hb_lua[] =
 	"if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end "
+	"local cur = redis.call('HGET', KEYS[1], ARGV[1]) "
+	"if cur then local s = string.match(cur, '^(%d+):') "
+	"if s == ARGV[4] or s == ARGV[5] then return 1 end end "
 	"redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) "
 	"redis.call('EXPIRE', KEYS[1], ARGV[3]) return 1";
 
@@ -75,6 +81,8 @@ static void hb_write(hb *h, int st)
 	fr_rcmd_str(&c, h->field);
 	fr_rcmd_str(&c, val);
 	fr_rcmd_int(&c, h->ttl);
+	fr_rcmd_int(&c, FR_TS_ENDED_SUCCESS);
+	fr_rcmd_int(&c, FR_TS_ENDED_FAILED);
 	fr_err err = { 0 };
 	long long alive = 1;
 	if (fr_redis_run_int(h->r, &c, &alive, &err))
@@ -367,8 +375,8 @@ static void handle(loop *l, const redisReply *msg)
 	}
 	hb_start(&l->hb, kst, field, m.ttl, m.heartbeat);
 	fr_task_run(&req, hb_progress, &l->hb, &l->hb.cancel, a, &res);
-	hb_stop(&l->hb);
 	if (l->hb.cancel) {
+		hb_stop(&l->hb);
 		FR_INFO("worker", "%s task %d attempt %d: its job ended while it ran; stopped it",
 		        m.keybase, m.task, m.attempt);
 		goto out;
@@ -395,6 +403,7 @@ static void handle(loop *l, const redisReply *msg)
 		res.group_ids_len = 0;
 	}
 	int wrc = write_result(l, m.keybase, field, m.ttl, &res, bk, &err);
+	hb_stop(&l->hb);   /* only now: the result's encoding and transfer count as alive */
 	const char *part = req.part_name ? req.part_name : "?";
 	if (wrc)
 		FR_WARN("worker", "%s task %d attempt %d %s %s: result not written: %s", m.keybase,

@@ -585,9 +585,12 @@ int fr_cmd_config(int argc, char **argv)
 		if (known)
 			continue;
 		fr_jw_key(&w, ekey);
-		/* FROCKET_REDIS_PASSWORD and the like: say it is set, never show it */
-		size_t kl = strlen(ekey);
-		fr_jw_str(&w, kl >= 8 && !strcmp(ekey + kl - 8, "password") ? "(set)" : eq + 1);
+		/* passwords, tokens, secret keys (FROCKET_REDIS_PASSWORD,
+		 * FROCKET_APISERVER_AUTH_TOKEN, FROCKET_*_SECRET_ACCESS_KEY, session tokens): say
+		 * they are set, never show them */
+		int secret = strstr(ekey, "password") || strstr(ekey, "token") ||
+		             strstr(ekey, "secret");
+		fr_jw_str(&w, secret ? "(set)" : eq + 1);
 	}
 	fr_jw_close(&w, '}');
 	int rc = 0;

@@ -345,6 +345,11 @@ def formats():
     cfg = doc(p)
     check(cfg and cfg.get("invoker.run.timeout") == "60" and cfg.get("something.else") == "x" and
           all(isinstance(v, str) for v in cfg.values()), "config: %s" % p.stdout[:300])
+    p = fr(["--nopretty", "config"], home=home,
+           extra={"FROCKET_APISERVER_AUTH_TOKEN": "hunter2", "FROCKET_REDIS_PASSWORD": "pw1",
+                  "FROCKET_S3_AWS_SECRET_ACCESS_KEY": "sk1", "FROCKET_AWS_SESSION_TOKEN": "st1"})
+    check(p.returncode == 0 and not any(x in p.stdout for x in ("hunter2", "pw1", "sk1", "st1")),
+          "config never prints secrets: %s" % p.stdout[-400:])
     p = fr(["--loglevel", "warning", "--nopretty", "config"], home=home)
     check(doc(p) and doc(p)["log.level"] == "warning", "config log.level")
     p = fr(["config", "--nopretty"], home=home)

@@ -8,8 +8,10 @@ not retried, malformed and foreign messages pushed by hand, Redis full (maxmemor
 restarted in the middle of a job, Redis down at start; and no request key left without a TTL.
 Speaks RESP itself (no client library needed)."""
 import glob
+import http.client
 import json
 import os
+import re
 import random
 import shutil
 import signal
@@ -18,6 +20,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "query"))
@@ -264,6 +267,64 @@ def oracle_queries():
             failures.append("oracle run %s: %s" % (name, "; ".join(errs[:3])))
     print("oracle through frocket run (redis, 3 workers): %d queries, %d failures" %
           (len(names), bad), flush=True)
+
+
+def oracle_through_api():
+    """The same 305 queries through frocket-server in distributed mode: the server's invoker
+    pushes the tasks onto the queue the 3 workers take them from."""
+    server = os.path.join(BUILD, "frocket-server")
+    if not check(os.access(server, os.X_OK), "missing %s" % server):
+        return
+    srv = subprocess.Popen([server, "--bind", "127.0.0.1", "--port", "0"], env=base_env(),
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    port = None
+    deadline = time.time() + 60
+    try:
+        while time.time() < deadline and port is None:
+            line = srv.stderr.readline()
+            if not line:
+                break
+            m = re.match(r"listening on 127\.0\.0\.1:(\d+)", line)
+            if m:
+                port = int(m.group(1))
+        if not check(port is not None, "frocket-server did not start in distributed mode"):
+            return
+        # keep reading its log so it never blocks on a full pipe
+        threading.Thread(target=lambda: [None for _ in srv.stderr], daemon=True).start()
+        bad = 0
+        names = sorted(os.listdir(os.path.join(ORACLE, "queries")))
+        for name in names:
+            with open(os.path.join(ORACLE, "expected", name)) as f:
+                exp = json.load(f)
+            with open(os.path.join(ORACLE, "queries", name), "rb") as f:
+                body = f.read()
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+            c.request("POST", "/datasets/oracle/query", body=body,
+                      headers={"Content-Type": "application/json"})
+            r = c.getresponse()
+            raw = r.read()
+            c.close()
+            try:
+                out = json.loads(raw)
+                errs = compare(out, exp)
+            except ValueError:
+                errs = ["no JSON (HTTP %d): %r" % (r.status, raw[:200])]
+            want = 200 if exp["valid"] else 400
+            if r.status != want:
+                errs.append("HTTP %d, want %d" % (r.status, want))
+            if errs:
+                bad += 1
+                failures.append("oracle API %s: %s" % (name, "; ".join(errs[:3])))
+        print("oracle through frocket-server (redis, 3 workers): %d queries, %d failures" %
+              (len(names), bad), flush=True)
+    finally:
+        srv.terminate()
+        try:
+            srv.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            srv.kill()
+            srv.wait()
+        check(srv.returncode == 0, "frocket-server exit status %s after SIGTERM" % srv.returncode)
 
 
 def register(name, path, group="uid", ts="ts", extra=None):
@@ -744,6 +805,7 @@ def main():
         p = fr(["--nopretty", "list"])
         check(p.returncode == 0 and "oracle" in p.stdout, "list: %s" % p.stdout[:300])
         oracle_queries()
+        oracle_through_api()
         ttl_check()
         catalog_ops()
         blobstore()

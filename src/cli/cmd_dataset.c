@@ -476,41 +476,11 @@ int fr_cmd_info(int argc, char **argv)
 	int pretty = fr_cli.pretty;
 	fr_jw w;
 	fr_jw_init(&w, &b, pretty);
-	fr_jw_open(&w, '{');
-	fr_jw_key(&w, "basepath");
-	fr_jw_str(&w, ds->basepath);
-	fr_jw_key(&w, "totalParts");
-	fr_jw_int(&w, ds->total_parts);
-	fr_jw_key(&w, "id");
-	fr_jw_open(&w, '{');
-	fr_jw_key(&w, "name");
-	fr_jw_str(&w, ds->name);
-	fr_jw_key(&w, "registeredAt");
-	fr_jw_str(&w, ds->registered_at);
-	fr_jw_close(&w, '}');
-	fr_jw_key(&w, "groupIdColumn");
-	fr_jw_str(&w, ds->group_col);
-	fr_jw_key(&w, "timestampColumn");
-	fr_jw_str(&w, ds->ts_col);
-	fr_jw_close(&w, '}');
-	fr_buf_putc(&b, '\n');
-	fr_jw_init(&w, &b, pretty);
-	fr_jw_open(&w, '{');
-	fr_jw_key(&w, "namingMethod");
-	fr_jw_str(&w, "LIST");
-	fr_jw_key(&w, "totalParts");
-	fr_jw_int(&w, ds->total_parts);
-	fr_jw_key(&w, "totalSize");
-	fr_jw_int(&w, ds->total_size);
-	fr_jw_key(&w, "runningNumberPattern");
-	fr_jw_null(&w);
-	fr_jw_key(&w, "filenames");
-	fr_jw_open(&w, '[');
-	for (int64_t i = 0; i < ds->total_parts; i++)
-		fr_jw_str(&w, ds->parts[i].name);
-	fr_jw_close(&w, ']');
-	fr_jw_close(&w, '}');
+	fr_dataset_write_info(&w, ds, 0);
 	int bad = fr_jw_status(&w) || fr_buf_putc(&b, '\n');
+	fr_jw_init(&w, &b, pretty);
+	fr_dataset_write_parts(&w, ds, 0);
+	bad = bad || fr_jw_status(&w) || fr_buf_putc(&b, '\n');
 	if (!bad && (full ? fr_dschema_write_full(s, &b, pretty) :
 	             fr_dschema_write_short(s, &b, pretty)))
 		bad = 1;

@@ -198,6 +198,13 @@ typedef void (*fr_metrics_fn)(void *arg, const fr_job_metrics *m);
  * (several at once when jobs run in parallel). */
 void fr_invoker_set_metrics(fr_invoker *inv, fr_metrics_fn fn, void *arg);
 
+/* DatasetInfo and DatasetPartsInfo (interfaces.md §0.4) as one value in w: api = 1 for the
+ * API flavour (keys sorted, nulls dropped), 0 for the CLI's (record order, nulls kept).  The
+ * parts need ds with FR_DS_PARTS. */
+struct fr_jw;
+void fr_dataset_write_info(struct fr_jw *w, const fr_dataset *ds, int api);
+void fr_dataset_write_parts(struct fr_jw *w, const fr_dataset *ds, int api);
+
 /* ---- Executors (internal seam, public for tests) ---- */
 typedef struct fr_executor fr_executor;
 typedef struct fr_job fr_job;

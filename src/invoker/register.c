@@ -109,28 +109,6 @@ static int choose_sample(const fr_invoker_opts *o, fr_validation mode, int n, fr
 	return 0;
 }
 
-static void write_info(fr_jw *w, const fr_dataset *d)
-{
-	/* DatasetInfo, API flavour (sorted keys) */
-	fr_jw_open(w, '{');
-	fr_jw_key(w, "basepath");
-	fr_jw_str(w, d->basepath);
-	fr_jw_key(w, "groupIdColumn");
-	fr_jw_str(w, d->group_col);
-	fr_jw_key(w, "id");
-	fr_jw_open(w, '{');
-	fr_jw_key(w, "name");
-	fr_jw_str(w, d->name);
-	fr_jw_key(w, "registeredAt");
-	fr_jw_str(w, d->registered_at);
-	fr_jw_close(w, '}');
-	fr_jw_key(w, "timestampColumn");
-	fr_jw_str(w, d->ts_col);
-	fr_jw_key(w, "totalParts");
-	fr_jw_int(w, d->total_parts);
-	fr_jw_close(w, '}');
-}
-
 int fr_invoke_register(fr_invoker *inv, const fr_register_args *args, fr_job_progress_fn fn,
                        void *arg, int pretty, fr_job_out *out)
 {
@@ -295,7 +273,7 @@ result:;
 	fr_jw_open(&w, '{');
 	if (ok) {
 		fr_jw_key(&w, "dataset");
-		write_info(&w, &ds);
+		fr_dataset_write_info(&w, &ds, 1);
 	} else {
 		fr_jw_key(&w, "errorMessage");
 		fr_jw_str(&w, msg);

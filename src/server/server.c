@@ -283,25 +283,8 @@ static enum MHD_Result do_list(req *r)
 	fr_jw w;
 	fr_jw_init(&w, &b, r->s->o.pretty);
 	fr_jw_open(&w, '[');
-	for (int i = 0; i < n; i++) {
-		fr_jw_open(&w, '{');
-		fr_jw_key(&w, "basepath");
-		fr_jw_str(&w, ds[i].basepath);
-		fr_jw_key(&w, "groupIdColumn");
-		fr_jw_str(&w, ds[i].group_col);
-		fr_jw_key(&w, "id");
-		fr_jw_open(&w, '{');
-		fr_jw_key(&w, "name");
-		fr_jw_str(&w, ds[i].name);
-		fr_jw_key(&w, "registeredAt");
-		fr_jw_str(&w, ds[i].registered_at);
-		fr_jw_close(&w, '}');
-		fr_jw_key(&w, "timestampColumn");
-		fr_jw_str(&w, ds[i].ts_col);
-		fr_jw_key(&w, "totalParts");
-		fr_jw_int(&w, ds[i].total_parts);
-		fr_jw_close(&w, '}');
-	}
+	for (int i = 0; i < n; i++)
+		fr_dataset_write_info(&w, &ds[i], 1);
 	fr_jw_close(&w, ']');
 	fr_arena_free(a);
 	if (fr_jw_status(&w)) {
@@ -343,19 +326,7 @@ static enum MHD_Result do_dataset_doc(req *r, const char *name, int parts, int f
 	if (parts) {
 		fr_jw w;
 		fr_jw_init(&w, &b, r->s->o.pretty);
-		fr_jw_open(&w, '{');
-		fr_jw_key(&w, "filenames");
-		fr_jw_open(&w, '[');
-		for (int64_t i = 0; i < ds->total_parts; i++)
-			fr_jw_str(&w, ds->parts[i].name);
-		fr_jw_close(&w, ']');
-		fr_jw_key(&w, "namingMethod");
-		fr_jw_str(&w, "LIST");
-		fr_jw_key(&w, "totalParts");
-		fr_jw_int(&w, ds->total_parts);
-		fr_jw_key(&w, "totalSize");
-		fr_jw_int(&w, ds->total_size);
-		fr_jw_close(&w, '}');
+		fr_dataset_write_parts(&w, ds, 1);
 		rc = fr_jw_status(&w);
 	} else {
 		const char *j = full ? ds->schema_json : ds->short_schema_json;

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "storage/dl.h"
+#include "core/clock.h"
 #include "storage/s3_internal.h"
 #include "storage/sigv4.h"
 
@@ -31,13 +32,6 @@ static const char *env(const char *name)
 {
 	const char *v = getenv(name);
 	return v && *v ? v : NULL;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static char *xstrdup(const char *s)
@@ -538,7 +532,7 @@ int fr_s3_creds_get(fr_aws_creds *out, fr_err *err)
 	memset(out, 0, sizeof *out);
 	pthread_mutex_lock(&mu);
 	int rc = 0;
-	if (!have_cached || (cached.expires > 0 && now_s() > cached.expires - 300)) {
+	if (!have_cached || (cached.expires > 0 && fr_wall_s() > cached.expires - 300)) {
 		fr_aws_creds fresh = { 0 };
 		if ((rc = resolve(&fresh, err))) {
 			pthread_mutex_unlock(&mu);

@@ -17,6 +17,7 @@
  *  3. anything not hinted is fetched when read.
  * Every response is checked against the range asked for (status, Content-Range, length): a
  * body cut short is retried, never decoded. */
+#include "core/clock.h"
 #include "storage/s3.h"
 
 #include <ctype.h>
@@ -112,13 +113,6 @@ int fr_storage_s3_init(const fr_storage_s3_opts *o, fr_err *err)
 }
 
 /* ------------------------------------------------------------------ small helpers */
-
-static double mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static double jitter01(void)
 {
@@ -786,7 +780,7 @@ static int run_xfers(xfer **v, int n, fr_err *err)
 		return fr_err_set(err, FR_ENOMEM, "out of memory");
 	int left = n, active = 0, rc = 0;
 	while (left > 0 && !rc) {
-		double now = mono(), wake = now + 1;
+		double now = fr_mono_s(), wake = now + 1;
 		for (int i = 0; i < n && !rc && active < o->max_parallel; i++) {
 			xfer *x = v[i];
 			if (x->done || x->active)
@@ -803,7 +797,7 @@ static int run_xfers(xfer **v, int n, fr_err *err)
 			break;
 		if (!active) {
 			/* everything waits for its backoff */
-			double d = wake - mono();
+			double d = wake - fr_mono_s();
 			if (d > 0) {
 				struct timespec ts = { (time_t)d, (long)((d - (time_t)d) * 1e9) };
 				nanosleep(&ts, NULL);
@@ -839,7 +833,7 @@ static int run_xfers(xfer **v, int n, fr_err *err)
 					                                             x->attempts : 20));
 					if (cap > 20)
 						cap = 20;
-					x->not_before = mono() + jitter01() * cap;
+					x->not_before = fr_mono_s() + jitter01() * cap;
 					FR_DEBUG("s3", "retrying %s/%s: %s", x->bucket, x->key ? x->key : "",
 					         x->last_problem);
 				}
@@ -848,7 +842,7 @@ static int run_xfers(xfer **v, int n, fr_err *err)
 			}
 		}
 		if (!rc && active > 0) {
-			long ms = (long)((wake - mono()) * 1000);
+			long ms = (long)((wake - fr_mono_s()) * 1000);
 			curl_multi_poll(m, NULL, 0, ms < 1 ? 1 : (ms > 200 ? 200 : (int)ms), NULL);
 		}
 	}

@@ -71,11 +71,11 @@ sums "$T/old" | cmp -s - "$T/old.sums" && ok "repartition failure: old dataset i
 # ---- interrupted runs: no temporary file left behind --------------------------------------
 # wait_tmp DIR: polls (deadline 60 s) until DIR holds a temporary part.
 wait_tmp() {
-	i=0
-	while [ $i -lt 6000 ]; do
+	end=$(($(date +%s) + 60))
+	while [ "$(date +%s)" -lt "$end" ]; do
 		ls -A "$1" 2>/dev/null | grep -q '\.tmp$' && return 0
 		kill -0 "$pid" 2>/dev/null || return 1
-		sleep 0.01; i=$((i + 1))
+		sleep 0.01   # poll interval only: the deadline is the clock's
 	done
 	return 1
 }

@@ -40,6 +40,7 @@ struct fr_job {
 	fr_attempt *att_all;        /* ntasks * max_att, the tasks' att point into it */
 	uint64_t version;          /* bumped on every report */
 	int64_t rows;              /* scanned rows of the successful results so far */
+	double looked;             /* fr_job_report_looked: the latest look's time (0: none) */
 	char error[FR_ERR_MSG_MAX];  /* fr_job_report_error: the executor gave up on the job */
 };
 

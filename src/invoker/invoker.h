@@ -220,8 +220,9 @@ typedef struct fr_executor_ops {
 	void (*job_end)(fr_executor *e, fr_job *job);
 	void (*free)(fr_executor *e);
 	/* 1 when a submitted task may vanish without any report (a worker killed on another
-	 * machine): the job then retries attempts silent for invoker.retry.lost.interval.  The
-	 * local executor never loses a task, so it leaves this 0. */
+	 * machine): the job then retries attempts silent for invoker.retry.lost.interval, as of
+	 * the executor's latest fr_job_report_looked.  The local executor never loses a task, so
+	 * it leaves this 0. */
 	int can_lose_tasks;
 } fr_executor_ops;
 
@@ -244,6 +245,12 @@ int fr_invoker_new_with(const fr_invoker_opts *o, fr_executor *exec, fr_invoker 
  * ignored.  A result is an encoded fr_task_res; the job copies it. */
 void fr_job_report_status(fr_job *job, int task, int attempt, fr_task_status st);
 void fr_job_report_result(fr_job *job, int task, int attempt, const void *res, size_t len);
+/* An executor that can lose tasks has read every status of the job as it was at monotonic
+ * time t, and reported what changed.  The lost rule measures an attempt's silence up to the
+ * latest such look, never up to the present: an executor that falls behind (a poller busy
+ * reading a large result, a loaded machine) delays the verdict instead of retrying live
+ * tasks.  Until the first look nothing is lost. */
+void fr_job_report_looked(fr_job *job, double t);
 /* The executor can no longer run the job (its Redis connection broke): the job fails with
  * msg at its next look (the first such report wins). */
 void fr_job_report_error(fr_job *job, const char *msg);

@@ -97,6 +97,14 @@ void fr_job_report_status(fr_job *job, int task, int attempt, fr_task_status st)
 	pthread_mutex_unlock(&job->mu);
 }
 
+void fr_job_report_looked(fr_job *job, double t)
+{
+	pthread_mutex_lock(&job->mu);
+	if (t > job->looked)
+		job->looked = t;   /* no wake-up: the loop looks again within 0.1 s anyway */
+	pthread_mutex_unlock(&job->mu);
+}
+
 void fr_job_report_result(fr_job *job, int task, int attempt, const void *res, size_t len)
 {
 	/* The status travels inside the result: read it before taking the lock. */
@@ -269,14 +277,13 @@ int fr_job_run(fr_invoker *inv, fr_job *job, fr_job_build_fn build, void *build_
 					next = a->t + o->retry_failed_interval;
 				}
 			} else if (lose && t->natt < job->max_att) {
-				/* Lost (runtime.md §4.4): no status or heartbeat for the lost interval.
-				 * The retry's fresh QUEUED attempt becomes the latest, so a task is not
-				 * retried twice for the same silence.  Without attempts left it may still
-				 * recover before the run timeout. */
-				if (now - a->t >= o->retry_lost_interval)
+				/* Lost (runtime.md §4.4): no status or heartbeat for the lost interval,
+				 * as of the executor's latest look (fr_job_report_looked).  The retry's
+				 * fresh QUEUED attempt becomes the latest, so a task is not retried twice
+				 * for the same silence.  Without attempts left it may still recover
+				 * before the run timeout. */
+				if (job->looked > 0 && job->looked - a->t >= o->retry_lost_interval)
 					retry[nretry++] = i;
-				else if (a->t + o->retry_lost_interval < next)
-					next = a->t + o->retry_lost_interval;
 			}
 		}
 		pr.rows = job->rows;

@@ -239,6 +239,9 @@ static void poll_job(wq_exec *e, wq_job *j)
 {
 	if (j->failed)
 		return;
+	/* the statuses as of now: reported as the job's latest look once all are handed over
+	 * (results included, however long they take to read) */
+	double t = fr_mono_s();
 	fr_rcmd c;
 	fr_rcmd_init(&c, "HGETALL");
 	fr_rcmd_str(&c, j->kstatus);
@@ -280,14 +283,6 @@ static void poll_job(wq_exec *e, wq_job *j)
 		snprintf(j->seen[idx], 40, "%.*s", (int)(v->len < 39 ? v->len : 39), v->str);
 		if (st == FR_TS_ENDED_SUCCESS || st == FR_TS_ENDED_FAILED) {
 			if (!j->fetched[idx]) {
-				/* The attempt is alive until its result is in: refresh its time first,
-				 * so the lost rule does not fire while a large result is transferred. */
-				fr_task_status cur = FR_TS_RUNNING;
-				pthread_mutex_lock(&j->job->mu);
-				if (attempt < j->job->tasks[task].natt)
-					cur = j->job->tasks[task].att[attempt].st;
-				pthread_mutex_unlock(&j->job->mu);
-				fr_job_report_status(j->job, task, attempt, cur);
 				char field[32];
 				fr_wq_field(field, sizeof field, task, attempt);
 				fetch_result(e, j, task, attempt, field);
@@ -297,6 +292,8 @@ static void poll_job(wq_exec *e, wq_job *j)
 		}
 	}
 	freeReplyObject(rep);
+	if (!j->failed)
+		fr_job_report_looked(j->job, t);
 }
 
 static void *poller(void *arg)

@@ -171,15 +171,36 @@ END_TEST
 
 /* ---- an executor that can lose tasks (issue 16): attempts below `lose_below` vanish after
  * LOADING_DATA; the others run `run_s` seconds on a thread, heartbeating every `beat_s`,
- * then succeed.  `fail_job` reports an executor error instead. ---- */
+ * then succeed.  `fail_job` reports an executor error instead.  Its reports are immediate,
+ * so a looker thread reports a look at the latest job every few milliseconds (what the
+ * work-queue poller does after each pass); `no_looks` leaves that out. ---- */
 typedef struct lossy_exec {
 	fr_executor base;
 	int lose_below;
 	double run_s, beat_s;
 	int fail_job;
+	int no_looks;
 	pthread_mutex_t mu;
 	int submitted, running;
+	fr_job *cur;               /* the latest job submitted to (a reference) */
+	int stop;
+	pthread_t looker;
 } lossy_exec;
+
+static void *lossy_look(void *arg)
+{
+	lossy_exec *e = arg;
+	pthread_mutex_lock(&e->mu);
+	while (!e->stop) {
+		if (e->cur && !e->no_looks)
+			fr_job_report_looked(e->cur, fr_mono_s());
+		pthread_mutex_unlock(&e->mu);
+		usleep(5000);
+		pthread_mutex_lock(&e->mu);
+	}
+	pthread_mutex_unlock(&e->mu);
+	return NULL;
+}
 
 typedef struct lossy_item {
 	lossy_exec *e;
@@ -210,6 +231,12 @@ static int lossy_submit(fr_executor *ex, fr_job *job, int task, int attempt, con
 	lossy_exec *e = (lossy_exec *)ex;
 	pthread_mutex_lock(&e->mu);
 	e->submitted++;
+	if (e->cur != job) {
+		if (e->cur)
+			fr_job_unref(e->cur);
+		fr_job_ref(job);
+		e->cur = job;
+	}
 	pthread_mutex_unlock(&e->mu);
 	fr_job_report_status(job, task, attempt, FR_TS_LOADING_DATA);
 	if (e->fail_job) {
@@ -242,6 +269,12 @@ static void lossy_free(fr_executor *ex)
 			break;
 		usleep(1000);
 	}
+	pthread_mutex_lock(&e->mu);
+	e->stop = 1;
+	pthread_mutex_unlock(&e->mu);
+	pthread_join(e->looker, NULL);
+	if (e->cur)
+		fr_job_unref(e->cur);
 	pthread_mutex_destroy(&e->mu);
 	free(e);
 }
@@ -266,6 +299,7 @@ static fr_invoker *lossy(int lose_below, double run_s, double beat_s, double los
 	e->run_s = run_s;
 	e->beat_s = beat_s;
 	pthread_mutex_init(&e->mu, NULL);
+	ck_assert_int_eq(pthread_create(&e->looker, NULL, lossy_look, e), 0);
 	*ex = e;
 	fr_invoker *inv;
 	fr_err err = { 0 };
@@ -304,6 +338,27 @@ START_TEST(lost_on_every_attempt)
 	ck_assert_int_eq(ro.ok, 0);
 	ck_assert_msg(strstr(ro.error, "Query timed out after"), "%s", ro.error);
 	ck_assert_int_eq(e->submitted, 6);   /* 3 attempts each, never a 4th */
+	fr_arena_free(a);
+	fr_invoker_free(inv);
+}
+END_TEST
+
+/* The lost rule judges silence as of the executor's latest look: an executor that has not
+ * looked (a poller stuck reading a large result) makes nothing lost, however long. */
+START_TEST(no_look_no_lost_verdict)
+{
+	lossy_exec *e;
+	fr_invoker *inv = lossy(100, 0, 0.01, 0.05, 0.6, &e);
+	pthread_mutex_lock(&e->mu);
+	e->no_looks = 1;
+	pthread_mutex_unlock(&e->mu);
+	fr_arena *a = fr_arena_new(0);
+	fr_job_run_out ro;
+	seen s = { 0 };
+	run_job(inv, 2, &ro, a, &s);
+	ck_assert_int_eq(ro.ok, 0);
+	ck_assert_msg(strstr(ro.error, "Query timed out after"), "%s", ro.error);
+	ck_assert_int_eq(e->submitted, 2);   /* never retried */
 	fr_arena_free(a);
 	fr_invoker_free(inv);
 }
@@ -596,6 +651,7 @@ int main(void)
 	tcase_add_test(t, local_executor_retry);
 	tcase_add_test(t, lost_task_retried);
 	tcase_add_test(t, lost_on_every_attempt);
+	tcase_add_test(t, no_look_no_lost_verdict);
 	tcase_add_test(t, slow_with_heartbeats_not_retried);
 	tcase_add_test(t, executor_error_fails_job);
 	tcase_add_test(t, progress_cancels_job);

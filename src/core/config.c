@@ -76,6 +76,8 @@ static const struct known {
 	{ "redis.connect.timeout.ms", K_INT, 1, 600000, NULL, "3000" },
 	{ "redis.command.timeout.ms", K_INT, 1, 600000, NULL, "10000" },
 	{ "worker.reject.age", K_DOUBLE, 0.001, 604800, NULL, "60" },
+	{ "worker.self.select.enabled", K_BOOL, 0, 0, NULL, "true" },
+	{ "part.selection.preflight.ms", K_INT, 0, 60000, NULL, "200" },
 	/* frocket-server (src/server/opts.c); apiserver.auth.token is read there too but kept
 	 * out of this table, which `frocket config` prints */
 	{ "apiserver.bind", K_STR, 0, 0, NULL, "127.0.0.1" },

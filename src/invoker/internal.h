@@ -41,6 +41,9 @@ struct fr_job {
 	uint64_t version;          /* bumped on every report */
 	int64_t rows;              /* scanned rows of the successful results so far */
 	double looked;             /* fr_job_report_looked: the latest look's time (0: none) */
+	const char *const *select_parts;  /* set before fr_job_run: per task its part's name, for
+	                            * executors with submit_select (worker self-select); the
+	                            * caller keeps it alive through the run */
 	char error[FR_ERR_MSG_MAX];  /* fr_job_report_error: the executor gave up on the job */
 };
 

@@ -150,6 +150,8 @@ int fr_invoker_opts_load(fr_invoker_opts *o, fr_err *err)
 	    (rc = fr_config_int("invoker.async.poll.interval.ms", 25, &v, err)))
 		return rc;
 	o->poll_interval_ms = (int)v;
+	if ((rc = fr_config_bool("worker.self.select.enabled", 1, &o->self_select, err)))
+		return rc;
 	if (o->datastore_redis && ((rc = fr_invoker_redis_opts_load("datastore", &o->redis, err)) ||
 	                           (rc = fr_invoker_redis_opts_load("blobstore", &o->blob_redis, err))))
 		return rc;

@@ -46,6 +46,9 @@ typedef struct fr_invoker_opts {
 	                                * attempt silent this long is lost (executors that can
 	                                * lose tasks only) */
 	int poll_interval_ms;          /* invoker.async.poll.interval.ms (25) */
+	int self_select;               /* worker.self.select.enabled (true): a query's first
+	                                * attempts let the workers pick their parts, preferring
+	                                * parts they read before (work_queue only) */
 	fr_redis_opts redis;           /* the datastore role's connection (interfaces.md §3.3) */
 	fr_redis_opts blob_redis;      /* the blobstore role's (registration group ids) */
 } fr_invoker_opts;
@@ -209,12 +212,25 @@ void fr_dataset_write_parts(struct fr_jw *w, const fr_dataset *ds, int api);
 typedef struct fr_executor fr_executor;
 typedef struct fr_job fr_job;
 
+/* One encoded task request for an executor. */
+typedef struct fr_submission {
+	int task, attempt;
+	const void *req;
+	size_t len;
+} fr_submission;
+
 typedef struct fr_executor_ops {
-	/* Hands one encoded task request (task, attempt) to the workers.  The job has already
-	 * recorded the attempt as QUEUED.  The executor reports what happens through
-	 * fr_job_report_status / fr_job_report_result, from any thread. */
-	int (*submit)(fr_executor *e, fr_job *job, int task, int attempt, const void *req,
-	              size_t len, fr_err *err);
+	/* Hands n encoded task requests to the workers in one go (a remote queue: one round
+	 * trip).  The job has already recorded each attempt as QUEUED.  The executor reports
+	 * what happens through fr_job_report_status / fr_job_report_result, from any thread. */
+	int (*submit)(fr_executor *e, fr_job *job, const fr_submission *items, int n,
+	              fr_err *err);
+	/* NULL, or worker self-select (runtime.md §2.7): attempt 0 of every task of the job as
+	 * job->ntasks copies of one request without a part (task_index -1); each worker picks
+	 * a part among parts[] (parts[i] is task i's part name), preferring one it has read
+	 * before.  The attempts are recorded QUEUED already. */
+	int (*submit_select)(fr_executor *e, fr_job *job, const void *req, size_t len,
+	                     const char *const *parts, fr_err *err);
 	/* The job ended (done, failed or timed out): drop or cancel its remaining work.  The job
 	 * stays valid until every reference the executor took is released. */
 	void (*job_end)(fr_executor *e, fr_job *job);

@@ -181,13 +181,44 @@ static void wait_until(fr_job *job, double deadline)
 	pthread_cond_timedwait(&job->cv, &job->mu, &ts);
 }
 
-static int submit(fr_invoker *inv, fr_job *job, fr_job_build_fn build, void *arg, int task,
-                  int attempt, fr_err *err)
+/* Builds and hands over the requests of (tasks[i], atts[i]), i < n, in batches: one executor
+ * call (one round trip to a remote queue) per batch, the memory of one batch at a time. */
+#define SUBMIT_BATCH 512
+
+static int submit(fr_invoker *inv, fr_job *job, fr_job_build_fn build, void *arg,
+                  const int *tasks, const int *atts, int n, fr_err *err)
+{
+	int rc = 0;
+	fr_buf b = FR_BUF_INIT;
+	fr_submission items[SUBMIT_BATCH];
+	size_t offs[SUBMIT_BATCH];
+	for (int i0 = 0; i0 < n && !rc; i0 += SUBMIT_BATCH) {
+		int m = n - i0 < SUBMIT_BATCH ? n - i0 : SUBMIT_BATCH;
+		fr_buf_reset(&b);
+		double now = fr_wall_s();
+		for (int i = 0; i < m && !rc; i++) {
+			offs[i] = b.len;
+			rc = build(arg, tasks[i0 + i], atts[i0 + i], now, &b, err);
+		}
+		for (int i = 0; i < m && !rc; i++)   /* b may have moved while it grew */
+			items[i] = (fr_submission){ tasks[i0 + i], atts[i0 + i], b.data + offs[i],
+				(i + 1 < m ? offs[i + 1] : b.len) - offs[i] };
+		if (!rc)
+			rc = inv->exec->ops->submit(inv->exec, job, items, m, err);
+	}
+	fr_buf_free(&b);
+	return rc;
+}
+
+/* Self-select (runtime.md §2.7): one request without a part, for every task's attempt 0. */
+static int submit_select(fr_invoker *inv, fr_job *job, fr_job_build_fn build, void *arg,
+                         fr_err *err)
 {
 	fr_buf b = FR_BUF_INIT;
-	int rc = build(arg, task, attempt, fr_wall_s(), &b, err);
+	int rc = build(arg, -1, 0, fr_wall_s(), &b, err);
 	if (!rc)
-		rc = inv->exec->ops->submit(inv->exec, job, task, attempt, b.data, b.len, err);
+		rc = inv->exec->ops->submit_select(inv->exec, job, b.data, b.len, job->select_parts,
+		                                   err);
 	fr_buf_free(&b);
 	return rc;
 }
@@ -224,11 +255,24 @@ int fr_job_run(fr_invoker *inv, fr_job *job, fr_job_build_fn build, void *build_
 	volatile int cancel_req = 0;   /* set by the progress callback (fr_job_progress.cancel) */
 	fr_job_progress pr = { .stage = "RUNNING", .message = NULL, .total = job->ntasks,
 		.cancel = &cancel_req };
-	for (int i = 0; i < job->ntasks && !rc; i++) {
-		pthread_mutex_lock(&job->mu);
-		int k = new_attempt(job, i);
-		pthread_mutex_unlock(&job->mu);
-		rc = submit(inv, job, build, build_arg, i, k, err);
+	{
+		int *tasks = malloc(sizeof(int) * 2 * (size_t)(job->ntasks > 0 ? job->ntasks : 1));
+		if (!tasks) {
+			rc = fr_err_set(err, FR_ENOMEM, "out of memory");
+		} else {
+			int *atts = tasks + (job->ntasks > 0 ? job->ntasks : 1);
+			pthread_mutex_lock(&job->mu);
+			for (int i = 0; i < job->ntasks; i++) {
+				tasks[i] = i;
+				atts[i] = new_attempt(job, i);
+			}
+			pthread_mutex_unlock(&job->mu);
+			if (job->select_parts && inv->exec->ops->submit_select && job->ntasks > 0)
+				rc = submit_select(inv, job, build, build_arg, err);
+			else
+				rc = submit(inv, job, build, build_arg, tasks, atts, job->ntasks, err);
+			free(tasks);
+		}
 	}
 	double tpoll = fr_mono_s();
 	out->enqueue_s = tpoll - t0;
@@ -240,7 +284,9 @@ int fr_job_run(fr_invoker *inv, fr_job *job, fr_job_build_fn build, void *build_
 	}
 	uint64_t seen = (uint64_t)-1;
 	double last_report = 0;
-	int *retry = malloc(sizeof(int) * (size_t)(job->ntasks > 0 ? job->ntasks : 1));
+	/* the tasks to retry and their new attempt numbers */
+	int *retry = malloc(sizeof(int) * 2 * (size_t)(job->ntasks > 0 ? job->ntasks : 1));
+	int *ks = retry ? retry + (job->ntasks > 0 ? job->ntasks : 1) : NULL;
 	if (!retry) {
 		snprintf(out->error, sizeof out->error, "out of memory");
 		job->cancel = 1;
@@ -323,7 +369,6 @@ int fr_job_run(fr_invoker *inv, fr_job *job, fr_job_build_fn build, void *build_
 			break;
 		}
 		if (nretry) {
-			int ks[nretry];
 			for (int r = 0; r < nretry; r++) {
 				fr_job_task *t = &job->tasks[retry[r]];
 				pr.counts[t->att[t->natt - 1].st]--;
@@ -340,10 +385,9 @@ int fr_job_run(fr_invoker *inv, fr_job *job, fr_job_build_fn build, void *build_
 				last_report = now;
 				fn(fn_arg, &pr);
 			}
-			for (int r = 0; r < nretry && !rc; r++) {
+			for (int r = 0; r < nretry; r++)
 				FR_INFO("invoker", "retrying task %d (attempt %d)", retry[r], ks[r]);
-				rc = submit(inv, job, build, build_arg, retry[r], ks[r], err);
-			}
+			rc = submit(inv, job, build, build_arg, retry, ks, nretry, err);
 			pthread_mutex_lock(&job->mu);
 			if (rc) {
 				snprintf(out->error, sizeof out->error, "%s", err->msg);

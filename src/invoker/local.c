@@ -102,27 +102,45 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-static int local_submit(fr_executor *ex, fr_job *job, int task, int attempt, const void *req,
-                        size_t len, fr_err *err)
+static int local_submit(fr_executor *ex, fr_job *job, const fr_submission *items, int n,
+                        fr_err *err)
 {
 	local_exec *e = (local_exec *)ex;
-	item *it = malloc(sizeof *it + len);
-	if (!it)
-		return fr_err_set(err, FR_ENOMEM, "out of memory queueing task %d", task);
-	it->next = NULL;
-	it->job = job;
-	it->task = task;
-	it->attempt = attempt;
-	it->len = len;
-	memcpy(it->req, req, len);
-	fr_job_ref(job);
+	item *head = NULL, *tail = NULL;
+	for (int i = 0; i < n; i++) {
+		item *it = malloc(sizeof *it + items[i].len);
+		if (!it) {
+			while (head) {
+				item *nx = head->next;
+				fr_job_unref(head->job);
+				free(head);
+				head = nx;
+			}
+			return fr_err_set(err, FR_ENOMEM, "out of memory queueing task %d",
+			                  items[i].task);
+		}
+		it->next = NULL;
+		it->job = job;
+		it->task = items[i].task;
+		it->attempt = items[i].attempt;
+		it->len = items[i].len;
+		memcpy(it->req, items[i].req, items[i].len);
+		fr_job_ref(job);
+		if (tail)
+			tail->next = it;
+		else
+			head = it;
+		tail = it;
+	}
+	if (!head)
+		return 0;
 	pthread_mutex_lock(&e->mu);
 	if (e->tail)
-		e->tail->next = it;
+		e->tail->next = head;
 	else
-		e->head = it;
-	e->tail = it;
-	pthread_cond_signal(&e->cv);
+		e->head = head;
+	e->tail = tail;
+	pthread_cond_broadcast(&e->cv);
 	pthread_mutex_unlock(&e->mu);
 	return 0;
 }
@@ -173,7 +191,10 @@ static void local_free(fr_executor *ex)
 }
 
 /* a local task always reports (it runs in this process): no lost-task retries */
-static const fr_executor_ops local_ops = { local_submit, local_job_end, local_free, 0 };
+static const fr_executor_ops local_ops = {
+	.submit = local_submit, .job_end = local_job_end, .free = local_free,
+	.can_lose_tasks = 0,
+};
 
 int fr_executor_local_new(int threads, fr_executor **out, fr_err *err)
 {

@@ -44,8 +44,8 @@ void fr_job_emit_metrics(fr_invoker *inv, const char *job_type, const char *data
 	if (!inv->metrics_fn)
 		return;
 	int nres = ro ? ro->nresults : 0;
-	/* at most 4 invoker rows and 8 per attempt */
-	fr_metric_row *rows = malloc(sizeof *rows * (size_t)(4 + 8 * nres));
+	/* at most 4 invoker rows and 9 per attempt */
+	fr_metric_row *rows = malloc(sizeof *rows * (size_t)(4 + 9 * nres));
 	if (!rows)
 		return;   /* metrics are best effort: the job's answer does not depend on them */
 	double mem = machine_memory();
@@ -64,9 +64,12 @@ void fr_job_emit_metrics(fr_invoker *inv, const char *job_type, const char *data
 		int query = r->kind == FR_TASK_QUERY;
 		fr_metric_row w = { .worker = 1, .success = success, .worker_startup = "warm",
 			.load_from = success ? (r->from_cache ? "disk_cache" : "source") : NULL,
-			.part_select = query ? "set_by_invoker" : NULL };
+			.part_select = query && r->select != FR_SEL_NONE ? fr_task_select_name(r->select)
+			                                                 : NULL };
 		add(rows, &n, FR_M_INVOKE_TO_RUN_SECONDS, r->invoke_latency, &w);
 		add(rows, &n, FR_M_TASK_TOTAL_RUN_SECONDS, r->total_s, &w);
+		if (r->select >= FR_SEL_CANDIDATE)   /* self-selected: the preflight wait, 0 or more */
+			add(rows, &n, FR_M_TASK_PREFLIGHT_SLEEP_SECONDS, r->preflight_s, &w);
 		/* a load was attempted when it took time or the task got past it */
 		if (success || r->load_s > 0) {
 			add(rows, &n, FR_M_TASK_TOTAL_LOAD_SECONDS, r->load_s, &w);

@@ -32,12 +32,15 @@ typedef struct qjob {
 	int ncols;
 	const char *query;
 	size_t query_len;
+	int selectable;            /* one basepath for all parts: workers may pick their parts */
 } qjob;
 
 static int build_query_req(void *arg, int task, int attempt, double invoke_time, fr_buf *out,
                            fr_err *err)
 {
 	qjob *j = arg;
+	/* task -1: a self-select request, the worker fills in the part it picks */
+	int sel = task < 0;
 	fr_task_req r = {
 		.kind = FR_TASK_QUERY,
 		.request_id = j->request_id,
@@ -46,8 +49,8 @@ static int build_query_req(void *arg, int task, int attempt, double invoke_time,
 		.invoke_time = invoke_time,
 		.dataset = j->dataset,
 		.registered_at = j->registered_at,
-		.basepath = j->basepaths[task],
-		.part_name = j->names[task],
+		.basepath = j->basepaths[sel ? 0 : task],
+		.part_name = sel ? "" : j->names[task],
 		.part_index = task,
 		.group_col = j->group_col,
 		.ts_col = j->ts_col,
@@ -100,6 +103,9 @@ static int run_qjob(qjob *j, const fr_query *q, double t_start, fr_job_progress_
 		fr_job_fail_doc(out, FR_JOB_INTERNAL, NULL, a ? err.msg : "out of memory", pretty);
 		return FR_ENOMEM;
 	}
+	/* worker self-select (runtime.md §2.7), where the executor offers it */
+	if (j->selectable && inv->opts.self_select)
+		job->select_parts = (const char *const *)j->names;
 	fr_job_run_out ro;
 	rc = fr_job_run(inv, job, build_query_req, j, fn, arg, t_start, a, &ro, &err);
 	fr_job_unref(job);
@@ -235,7 +241,7 @@ int fr_invoke_query(fr_invoker *inv, const char *dataset, const char *query, siz
 	cat = NULL;
 	qjob j = { .inv = inv, .dataset = ds->name, .registered_at = ds->registered_at,
 		.group_col = ds->group_col, .ts_col = ds->ts_col, .nparts = (int)ds->total_parts,
-		.total_size = ds->total_size, .query = query, .query_len = len };
+		.total_size = ds->total_size, .query = query, .query_len = len, .selectable = 1 };
 	memcpy(j.request_id, out->request_id, sizeof j.request_id);
 	j.basepaths = fr_arena_calloc(a, (size_t)(j.nparts ? j.nparts : 1), sizeof *j.basepaths);
 	j.names = fr_arena_calloc(a, (size_t)(j.nparts ? j.nparts : 1), sizeof *j.names);

@@ -24,6 +24,7 @@ typedef struct wq_job {
 	fr_job *job;
 	char keybase[FR_WQ_KEYBASE_MAX + 1];
 	char kstatus[FR_WQ_KEYBASE_MAX + 16], kresult[FR_WQ_KEYBASE_MAX + 16];
+	char kparts[FR_WQ_KEYBASE_MAX + 16];   /* self-select: the parts still free */
 	int ntasks, max_att;
 	char (*seen)[40];          /* per task*max_att+attempt: the last status value seen */
 	uint8_t *fetched;          /* per attempt: its result was read (or given up on) */
@@ -85,6 +86,7 @@ static int job_entry(wq_exec *e, fr_job *job, wq_job **out, fr_err *err)
 	snprintf(j->keybase, sizeof j->keybase, "%sreq-%s", e->o.redis.prefix, rid);
 	snprintf(j->kstatus, sizeof j->kstatus, "%s:status", j->keybase);
 	snprintf(j->kresult, sizeof j->kresult, "%s:result", j->keybase);
+	snprintf(j->kparts, sizeof j->kparts, "%s:parts", j->keybase);
 	j->job = job;
 	j->ntasks = job->ntasks;
 	j->max_att = job->max_att;
@@ -95,53 +97,197 @@ static int job_entry(wq_exec *e, fr_job *job, wq_job **out, fr_err *err)
 	return 0;
 }
 
-static int wq_submit(fr_executor *ex, fr_job *job, int task, int attempt, const void *req,
-                     size_t len, fr_err *err)
+/* A transaction under construction: commands whose arguments point into bufs that outlive
+ * it.  Arguments are packed several to a command (HSET's pairs, LPUSH's and SADD's values). */
+typedef struct txn {
+	fr_rcmd *c;
+	int n, cap;
+	int oom;
+} txn;
+
+static fr_rcmd *txn_cmd(txn *t, const char *verb, const char *key)
 {
-	wq_exec *e = (wq_exec *)ex;
-	fr_buf msg = FR_BUF_INIT;
-	pthread_mutex_lock(&e->mu);
-	wq_job *j = NULL;
-	int rc = job_entry(e, job, &j, err);
-	if (rc)
-		goto out;
-	fr_wq_msg m = { .keybase = j->keybase, .task = task, .attempt = attempt, .ttl = e->ttl,
-		.heartbeat = e->heartbeat, .req = req, .req_len = len };
-	if ((rc = fr_wq_msg_encode(&m, &msg, err)))
-		goto out;
-	char field[32], val[40];
-	fr_wq_field(field, sizeof field, task, attempt);
-	fr_wq_status_value(val, sizeof val, FR_TS_QUEUED, fr_wall_s());
-	/* the poller must not report our own QUEUED back as news */
-	snprintf(j->seen[(size_t)task * (size_t)j->max_att + (size_t)attempt], 40, "%s", val);
-	fr_rcmd c[4];
-	fr_rcmd_init(&c[0], "HSET");
-	fr_rcmd_str(&c[0], j->kstatus);
-	fr_rcmd_str(&c[0], field);
-	fr_rcmd_str(&c[0], val);
-	fr_rcmd_init(&c[1], "EXPIRE");
-	fr_rcmd_str(&c[1], j->kstatus);
-	fr_rcmd_int(&c[1], e->ttl);
-	fr_rcmd_init(&c[2], "LPUSH");
-	fr_rcmd_str(&c[2], e->kqueue);
-	fr_rcmd_bin(&c[2], msg.data, msg.len);
-	rc = fr_redis_tx(e->sub, c, 3, NULL, err);
-	/* A connection broken since the last job (a Redis restart) is only noticed now: one
-	 * more try on a fresh one.  At worst the message goes out twice, and both runs of the
-	 * same attempt write the same fields. */
-	if (rc == FR_EIO)
-		rc = fr_redis_tx(e->sub, c, 3, NULL, err);
+	if (t->n == t->cap) {
+		int cap = t->cap ? t->cap * 2 : 16;
+		fr_rcmd *c = realloc(t->c, sizeof *c * (size_t)cap);
+		if (!c) {
+			t->oom = 1;
+			return NULL;
+		}
+		t->c = c;
+		t->cap = cap;
+	}
+	fr_rcmd *c = &t->c[t->n++];
+	fr_rcmd_init(c, verb);
+	fr_rcmd_str(c, key);
+	return c;
+}
+
+/* Appends `per` arguments (a pair for HSET) to the open command `verb key`, opening a new one
+ * when it is full. */
+static void txn_args(txn *t, const char *verb, const char *key, const char *const *v,
+                     const size_t *len, int per)
+{
+	fr_rcmd *c = t->n ? &t->c[t->n - 1] : NULL;
+	if (!c || strcmp(c->argv[0], verb) || strcmp(c->argv[1], key) ||
+	    c->argc + per > FR_RCMD_MAX)
+		c = txn_cmd(t, verb, key);
+	if (!c)
+		return;
+	for (int i = 0; i < per; i++)
+		fr_rcmd_bin(c, v[i], len[i]);
+}
+
+/* Runs the transaction; once more on a fresh connection when the old one broke since the
+ * last job (a Redis restart): at worst a message goes out twice, and both runs of the same
+ * attempt write the same fields. */
+static int txn_run(wq_exec *e, txn *t, const char *what, fr_err *err)
+{
+	int rc = t->oom ? fr_err_set(err, FR_ENOMEM, "out of memory") : 0;
+	if (!rc && (rc = fr_redis_tx(e->sub, t->c, t->n, NULL, err)) == FR_EIO)
+		rc = fr_redis_tx(e->sub, t->c, t->n, NULL, err);
 	if (rc) {
 		char m2[FR_ERR_MSG_MAX];
 		snprintf(m2, sizeof m2, "%s", err->msg);
-		fr_err_set(err, rc, "queueing task %d: %s", task, m2);
+		fr_err_set(err, rc, "queueing %s: %s", what, m2);
 	}
-out:
-	pthread_mutex_unlock(&e->mu);
-	fr_buf_free(&msg);
+	free(t->c);
 	return rc;
 }
 
+/* QUEUED for (tasks[i], atts[i]) into t; fields and values are written into fv (40 bytes
+ * each, 2 per attempt), which the caller keeps until the transaction has run. */
+static void queue_statuses(wq_exec *e, wq_job *j, txn *t, const int *tasks, const int *atts,
+                           int n, char (*fv)[40])
+{
+	char val[40];
+	fr_wq_status_value(val, sizeof val, FR_TS_QUEUED, fr_wall_s());
+	for (int i = 0; i < n; i++) {
+		fr_wq_field(fv[2 * i], 40, tasks[i], atts[i]);
+		snprintf(fv[2 * i + 1], 40, "%s", val);
+		/* the poller must not report our own QUEUED back as news */
+		snprintf(j->seen[(size_t)tasks[i] * (size_t)j->max_att + (size_t)atts[i]], 40, "%s",
+		         val);
+		const char *v[2] = { fv[2 * i], fv[2 * i + 1] };
+		size_t l[2] = { strlen(v[0]), strlen(v[1]) };
+		txn_args(t, "HSET", j->kstatus, v, l, 2);
+	}
+	fr_rcmd *c = txn_cmd(t, "EXPIRE", j->kstatus);
+	if (c)
+		fr_rcmd_int(c, e->ttl);
+}
+
+static int wq_submit(fr_executor *ex, fr_job *job, const fr_submission *items, int n,
+                     fr_err *err)
+{
+	wq_exec *e = (wq_exec *)ex;
+	fr_buf msgs = FR_BUF_INIT;
+	size_t *off = malloc(sizeof *off * (size_t)(n + 1));
+	int *ta = malloc(sizeof *ta * 2 * (size_t)(n ? n : 1));
+	char (*fv)[40] = malloc(sizeof *fv * 2 * (size_t)(n ? n : 1));
+	txn t = { 0 };
+	int rc = 0;
+	pthread_mutex_lock(&e->mu);
+	wq_job *j = NULL;
+	if (!off || !ta || !fv)
+		rc = fr_err_set(err, FR_ENOMEM, "out of memory queueing %d tasks", n);
+	if (!rc)
+		rc = job_entry(e, job, &j, err);
+	for (int i = 0; i < n && !rc; i++) {
+		fr_wq_msg m = { .keybase = j->keybase, .task = items[i].task,
+			.attempt = items[i].attempt, .ttl = e->ttl, .heartbeat = e->heartbeat,
+			.req = items[i].req, .req_len = items[i].len };
+		off[i] = msgs.len;
+		rc = fr_wq_msg_encode(&m, &msgs, err);
+		ta[i] = items[i].task;
+		ta[n + i] = items[i].attempt;
+	}
+	if (!rc) {
+		off[n] = msgs.len;
+		/* statuses first, then the messages: a worker never meets a task without its
+		 * QUEUED entry (and one transaction makes it all or nothing) */
+		queue_statuses(e, j, &t, ta, ta + n, n, fv);
+		for (int i = 0; i < n; i++) {
+			const char *v = (const char *)msgs.data + off[i];
+			size_t l = off[i + 1] - off[i];
+			txn_args(&t, "LPUSH", e->kqueue, &v, &l, 1);
+		}
+		char what[64];
+		if (n == 1)
+			snprintf(what, sizeof what, "task %d", items[0].task);
+		else
+			snprintf(what, sizeof what, "%d tasks", n);
+		rc = txn_run(e, &t, what, err);
+	} else {
+		free(t.c);
+	}
+	pthread_mutex_unlock(&e->mu);
+	fr_buf_free(&msgs);
+	free(off);
+	free(ta);
+	free(fv);
+	return rc;
+}
+
+/* Self-select: the parts in the job's set, QUEUED for attempt 0 of every task, and one
+ * message per task naming none, in one transaction. */
+static int wq_submit_select(fr_executor *ex, fr_job *job, const void *req, size_t len,
+                            const char *const *parts, fr_err *err)
+{
+	wq_exec *e = (wq_exec *)ex;
+	int n = job->ntasks;
+	fr_buf msg = FR_BUF_INIT, mem = FR_BUF_INIT;
+	size_t *off = malloc(sizeof *off * (size_t)(n + 1));
+	int *ta = calloc(2 * (size_t)(n ? n : 1), sizeof *ta);
+	char (*fv)[40] = malloc(sizeof *fv * 2 * (size_t)(n ? n : 1));
+	txn t = { 0 };
+	int rc = 0;
+	pthread_mutex_lock(&e->mu);
+	wq_job *j = NULL;
+	if (!off || !ta || !fv)
+		rc = fr_err_set(err, FR_ENOMEM, "out of memory queueing %d tasks", n);
+	if (!rc)
+		rc = job_entry(e, job, &j, err);
+	if (!rc) {
+		fr_wq_msg m = { .keybase = j->keybase, .task = FR_WQ_SELECT, .attempt = 0,
+			.ttl = e->ttl, .heartbeat = e->heartbeat, .req = req, .req_len = len };
+		rc = fr_wq_msg_encode(&m, &msg, err);
+	}
+	for (int i = 0; i < n && !rc; i++) {
+		off[i] = mem.len;
+		if (fr_wq_member(&mem, i, parts[i]))
+			rc = fr_err_set(err, FR_ENOMEM, "out of memory");
+		ta[i] = i;   /* attempts: ta[n + i] = 0 */
+	}
+	if (!rc) {
+		off[n] = mem.len;
+		for (int i = 0; i < n; i++) {
+			const char *v = (const char *)mem.data + off[i];
+			size_t l = off[i + 1] - off[i];
+			txn_args(&t, "SADD", j->kparts, &v, &l, 1);
+		}
+		fr_rcmd *c = txn_cmd(&t, "EXPIRE", j->kparts);
+		if (c)
+			fr_rcmd_int(c, e->ttl);
+		queue_statuses(e, j, &t, ta, ta + n, n, fv);
+		for (int i = 0; i < n; i++) {
+			const char *v = (const char *)msg.data;
+			txn_args(&t, "LPUSH", e->kqueue, &v, &msg.len, 1);
+		}
+		char what[64];
+		snprintf(what, sizeof what, "%d self-select tasks", n);
+		rc = txn_run(e, &t, what, err);
+	} else {
+		free(t.c);
+	}
+	pthread_mutex_unlock(&e->mu);
+	fr_buf_free(&msg);
+	fr_buf_free(&mem);
+	free(off);
+	free(ta);
+	free(fv);
+	return rc;
+}
 /* A registration attempt's group ids travel through the blobstore (runtime.md §5.7): put
  * them back into the result, and delete the blob.  A missing blob fails the attempt. */
 static void report_with_blob(wq_exec *e, wq_job *j, int task, int attempt, const redisReply *res,
@@ -342,6 +488,7 @@ static void wq_job_end(fr_executor *ex, fr_job *job)
 		fr_rcmd_init(&c, "DEL");
 		fr_rcmd_str(&c, j->kstatus);
 		fr_rcmd_str(&c, j->kresult);
+		fr_rcmd_str(&c, j->kparts);
 		redisReply *rep;
 		fr_err err = { 0 };
 		int drc = fr_redis_run(e->sub, &c, &rep, &err);
@@ -388,7 +535,7 @@ static void wq_free(fr_executor *ex)
 }
 
 static const fr_executor_ops wq_ops = {
-	.submit = wq_submit, .job_end = wq_job_end, .free = wq_free, .can_lose_tasks = 1,
+	.submit = wq_submit, .submit_select = wq_submit_select, .job_end = wq_job_end, .free = wq_free, .can_lose_tasks = 1,
 };
 
 int fr_executor_work_queue_new(const fr_invoker_opts *o, fr_executor **out, fr_err *err)

@@ -233,6 +233,16 @@ int fr_redis_run(fr_redis *r, const fr_rcmd *c, redisReply **reply, fr_err *err)
 	return raw(r, c->argc, (const char **)c->argv, c->len, reply, err);
 }
 
+int fr_redis_runv(fr_redis *r, int argc, const char **argv, const size_t *len,
+                  redisReply **reply, fr_err *err)
+{
+	*reply = NULL;
+	int rc = ensure(r, err);
+	if (rc)
+		return rc;
+	return raw(r, argc, argv, len, reply, err);
+}
+
 int fr_redis_run_int(fr_redis *r, const fr_rcmd *c, long long *out, fr_err *err)
 {
 	redisReply *rep;

@@ -63,6 +63,9 @@ void fr_rcmd_int(fr_rcmd *c, int64_t v);
  * text (e.g. "OOM command not allowed ..."); a lost connection FR_EIO.  *reply is owned by
  * the caller (freeReplyObject). */
 int fr_redis_run(fr_redis *r, const fr_rcmd *c, redisReply **reply, fr_err *err);
+/* The same for a command of any length (argv[0] is the verb). */
+int fr_redis_runv(fr_redis *r, int argc, const char **argv, const size_t *len,
+                  redisReply **reply, fr_err *err);
 /* The same with the reply's type checked: an integer; a status (OK). */
 int fr_redis_run_int(fr_redis *r, const fr_rcmd *c, long long *out, fr_err *err);
 int fr_redis_run_ok(fr_redis *r, const fr_rcmd *c, fr_err *err);

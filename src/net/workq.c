@@ -42,8 +42,9 @@ int fr_wq_msg_decode(const void *data, size_t len, fr_arena *a, fr_wq_msg *m, fr
 		return rc;
 	if (!m->keybase || !*m->keybase || strlen(m->keybase) > FR_WQ_KEYBASE_MAX)
 		return fr_err_set(err, FR_ECORRUPT, "task message: bad key name");
-	if (m->task < 0 || m->attempt < 0)
-		return fr_err_set(err, FR_ECORRUPT, "task message: negative task or attempt");
+	if ((m->task < 0 && m->task != FR_WQ_SELECT) || m->attempt < 0 ||
+	    (m->task == FR_WQ_SELECT && m->attempt != 0))
+		return fr_err_set(err, FR_ECORRUPT, "task message: bad task or attempt number");
 	if (m->ttl < 1 || m->ttl > 7 * 86400)
 		return fr_err_set(err, FR_ECORRUPT, "task message: TTL %u out of range", m->ttl);
 	if (!(m->heartbeat >= 0.01 && m->heartbeat <= 3600))
@@ -80,6 +81,26 @@ int fr_wq_field_parse(const char *s, size_t n, int *task, int *attempt)
 		return -1;
 	*task = (int)t;
 	*attempt = (int)a;
+	return 0;
+}
+
+int fr_wq_member(fr_buf *b, int idx, const char *name)
+{
+	char num[16];
+	int k = snprintf(num, sizeof num, "%d:", idx);
+	return fr_buf_append(b, num, (size_t)k) || fr_buf_append(b, name, strlen(name)) ? FR_ENOMEM
+	                                                                                 : 0;
+}
+
+int fr_wq_member_parse(const char *s, size_t n, int *idx, const char **name, size_t *name_len)
+{
+	const char *p = s, *end = s + n;
+	long i;
+	if (parse_int(&p, end, &i) || p >= end || *p++ != ':' || p >= end)
+		return -1;
+	*idx = (int)i;
+	*name = p;
+	*name_len = (size_t)(end - p);
 	return 0;
 }
 

@@ -297,6 +297,7 @@ void fr_task_run(const fr_task_req *req, fr_task_progress_fn progress, void *pro
 	res->kind = req->kind;
 	res->task_index = req->task_index;
 	res->attempt = req->attempt;
+	res->select = req->kind == FR_TASK_QUERY ? FR_SEL_BY_INVOKER : FR_SEL_NONE;
 	double lat = fr_wall_s() - req->invoke_time;
 	res->invoke_latency = isfinite(lat) && lat > 0 ? lat : 0;
 	fr_err err = { 0 };

@@ -14,7 +14,7 @@
 #include "kernels/kernels.h"
 
 /* Wire format version: bump when the encoding changes; a decoder refuses other versions. */
-#define FR_TASK_WIRE_VERSION 2
+#define FR_TASK_WIRE_VERSION 3
 
 #define FR_TASK_KINDS(X) \
 	X(FR_TASK_QUERY,    1, "query") \
@@ -85,6 +85,23 @@ typedef struct fr_task_req {
 	int want_group_ids;
 } fr_task_req;
 
+/* How a query task's part was chosen (runtime.md §2.7; the metric label part_select_method). */
+#define FR_TASK_SELECTS(X) \
+	X(FR_SEL_NONE,             "")                         /* registration tasks */ \
+	X(FR_SEL_BY_INVOKER,       "set_by_invoker") \
+	X(FR_SEL_CANDIDATE,        "specific_candidate") \
+	X(FR_SEL_CANDIDATES_TAKEN, "random_candidates_taken") \
+	X(FR_SEL_NO_CANDIDATES,    "random_no_candidates")
+
+typedef enum {
+#define X(name, text) name,
+	FR_TASK_SELECTS(X)
+#undef X
+	FR_SEL__COUNT
+} fr_task_select;
+
+const char *fr_task_select_name(fr_task_select s);
+
 typedef struct fr_task_res {
 	fr_task_kind kind;
 	int32_t task_index, attempt;
@@ -99,6 +116,9 @@ typedef struct fr_task_res {
 	int64_t scanned_rows, scanned_groups;  /* query tasks */
 	int64_t part_size;         /* bytes of the part, from storage */
 	int from_cache;            /* 1: loaded from a local disk cache (remote stores) */
+	fr_task_select select;     /* query tasks: how the part was chosen (fr_task_run says
+	                            * FR_SEL_BY_INVOKER; a self-selecting worker overwrites it) */
+	double preflight_s;        /* self-selected tasks: the preflight wait (runtime.md §2.7) */
 	/* FR_TASK_QUERY success: the encoded part result (fr_qresult_encode) */
 	const uint8_t *qresult;
 	size_t qresult_len;

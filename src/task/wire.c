@@ -13,7 +13,7 @@
  *          i32 task_index, i32 attempt, u8 status, str error, u8 retryable,
  *          f64 invoke_latency, f64 load_s, f64 run_s, f64 total_s,
  *          i64 scanned_rows, i64 scanned_groups, i64 part_size, u8 from_cache,
- *          blob qresult, str schema_json, blob group_ids
+ *          u8 select, f64 preflight_s, blob qresult, str schema_json, blob group_ids
  *
  * Every field is written whatever the kind, so a round trip is exact and one decoder checks
  * one layout.  The decoders refuse anything they would have to guess about: another version,
@@ -27,6 +27,18 @@
 
 static const uint8_t REQ_MAGIC[4] = { 'F', 'R', 'T', 'Q' };
 static const uint8_t RES_MAGIC[4] = { 'F', 'R', 'T', 'R' };
+
+const char *fr_task_select_name(fr_task_select s)
+{
+	static const char *const names[] = {
+#define X(name, text) [name] = text,
+		FR_TASK_SELECTS(X)
+#undef X
+	};
+	if ((unsigned)s >= FR_SEL__COUNT)
+		return "";
+	return names[s];
+}
 
 /* More columns than any dataset the catalog accepts: a bound for corrupt counts. */
 #define MAX_COLS 100000
@@ -158,6 +170,8 @@ int fr_task_res_encode(const fr_task_res *res, fr_buf *b, fr_err *err)
 	ACC(rc, fr_bin_i64(b, res->scanned_groups));
 	ACC(rc, fr_bin_i64(b, res->part_size));
 	ACC(rc, fr_bin_u8(b, res->from_cache != 0));
+	ACC(rc, fr_bin_u8(b, (uint8_t)res->select));
+	ACC(rc, fr_bin_f64(b, res->preflight_s));
 	ACC(rc, put_blob(b, res->qresult, res->qresult_len));
 	ACC(rc, fr_bin_str(b, res->schema_json));
 	ACC(rc, put_blob(b, res->group_ids, res->group_ids_len));
@@ -271,6 +285,11 @@ int fr_task_res_decode(const void *data, size_t len, fr_arena *arena, fr_task_re
 	s.scanned_groups = fr_bin_get_i64(&r);
 	s.part_size = fr_bin_get_i64(&r);
 	s.from_cache = fr_bin_get_bool(&r);
+	uint8_t sel = fr_bin_get_u8(&r);
+	if (!r.bad && sel >= FR_SEL__COUNT)
+		fr_bin_fail(&r, "unknown part selection method");
+	s.select = (fr_task_select)sel;
+	s.preflight_s = fr_bin_get_f64(&r);
 	s.qresult = get_blob(&r, arena, &s.qresult_len);
 	s.schema_json = fr_bin_get_str(&r, arena);
 	s.group_ids = get_blob(&r, arena, &s.group_ids_len);

@@ -91,13 +91,16 @@ int main(int argc, char **argv)
 	}
 	fr_worker_opts o;
 	memset(&o, 0, sizeof o);
+	int64_t preflight_ms = 200;
 	o.threads = threads;
 	if (fr_invoker_redis_opts_load("datastore", &o.redis, &err) ||
 	    fr_invoker_redis_opts_load("blobstore", &o.blob_redis, &err) ||
-	    fr_config_double("worker.reject.age", 60, &o.reject_age, &err)) {
+	    fr_config_double("worker.reject.age", 60, &o.reject_age, &err) ||
+	    fr_config_int("part.selection.preflight.ms", 200, &preflight_ms, &err)) {
 		fprintf(stderr, "frocket-worker: %s\n", err.msg);
 		return 2;
 	}
+	o.preflight = (double)preflight_ms / 1000.0;
 	char host[64] = "host";
 	gethostname(host, sizeof host - 1);
 	host[sizeof host - 1] = 0;

@@ -24,6 +24,7 @@
 #include "core/log.h"
 #include "net/workq.h"
 #include "task/task.h"
+#include "worker/known.h"
 
 typedef struct hb {
 	pthread_mutex_t mu;
@@ -49,6 +50,7 @@ typedef struct loop {
 	char kqueue[256], kproc[512];
 	char prefix_req[160];
 	hb hb;
+	fr_known *known;           /* the process's parts read before (shared by its loops) */
 	int down;                  /* Redis was unreachable at the last try */
 	double backoff;
 } loop;
@@ -313,6 +315,93 @@ static int put_blob(loop *l, const char *key, const void *data, size_t len, uint
 	return rc;
 }
 
+/* Self-select (runtime.md §2.7): tries the candidates in order, then any part; one round
+ * trip.  Returns {1, member} for a candidate won, {0, member} for a random part, {0} when the
+ * set is empty or gone. */
+static const char pick_lua[] =
+	"for i = 1, #ARGV do "
+	"if redis.call('SREM', KEYS[1], ARGV[i]) == 1 then return {1, ARGV[i]} end end "
+	"local m = redis.call('SPOP', KEYS[1]) "
+	"if m then return {0, m} end return {0}";
+
+/* At most this many candidates go into one pick (the most recently read first). */
+#define MAX_CANDIDATES 256
+
+/* Picks the part of a self-select request and fills it into req and res fields: 0, or 1
+ * when nothing is left to pick (decision 19: the attempt ends cleanly, nothing written), or
+ * an error code (err set; Redis trouble: the invoker's lost rule covers the task). */
+static int select_part(loop *l, const fr_wq_msg *m, fr_task_req *req, fr_arena *a,
+                       fr_task_select *how, double *slept, fr_err *err)
+{
+	const char **cand;
+	size_t *clen;
+	int nc = fr_known_candidates(l->known, req->dataset, req->registered_at, req->basepath,
+	                             MAX_CANDIDATES, a, &cand, &clen);
+	*slept = 0;
+	if (!nc) {
+		/* a worker that read none of the dataset's parts lets warmer ones pick first */
+		double left = l->o->preflight - (fr_wall_s() - req->invoke_time);
+		if (left > l->o->preflight)
+			left = l->o->preflight;   /* an invoker clock ahead of ours: never more */
+		if (left > 0) {
+			double t = fr_mono_s();
+			nap(l, left);
+			*slept = fr_mono_s() - t;
+		}
+	}
+	char kparts[FR_WQ_KEYBASE_MAX + 16];
+	snprintf(kparts, sizeof kparts, "%s:parts", m->keybase);
+	int argc = 4 + nc;
+	const char **argv = fr_arena_calloc(a, (size_t)argc, sizeof *argv);
+	size_t *len = fr_arena_calloc(a, (size_t)argc, sizeof *len);
+	if (!argv || !len)
+		return fr_err_set(err, FR_ENOMEM, "out of memory");
+	argv[0] = "EVAL";
+	argv[1] = pick_lua;
+	argv[2] = "1";
+	argv[3] = kparts;
+	for (int i = 0; i < 4; i++)
+		len[i] = strlen(argv[i]);
+	for (int i = 0; i < nc; i++) {
+		argv[4 + i] = cand[i];
+		len[4 + i] = clen[i];
+	}
+	redisReply *rep;
+	int rc = fr_redis_runv(l->r, argc, argv, len, &rep, err);
+	if (rc)
+		return rc;
+	if ((rc = fr_redis_want(l->r, rep, REDIS_REPLY_ARRAY, "EVAL (picking a part)", err))) {
+		freeReplyObject(rep);
+		return rc;
+	}
+	if (rep->elements < 2) {
+		freeReplyObject(rep);
+		return 1;
+	}
+	const redisReply *won = rep->element[0], *mem = rep->element[1];
+	int idx;
+	const char *name;
+	size_t nl;
+	if (won->type != REDIS_REPLY_INTEGER || mem->type != REDIS_REPLY_STRING ||
+	    fr_wq_member_parse(mem->str, mem->len, &idx, &name, &nl) || memchr(name, 0, nl)) {
+		freeReplyObject(rep);
+		return fr_err_set(err, FR_ECORRUPT, "%s: a member that is not a part", kparts);
+	}
+	char *pn = fr_arena_calloc(a, nl + 1, 1);
+	if (!pn) {
+		freeReplyObject(rep);
+		return fr_err_set(err, FR_ENOMEM, "out of memory");
+	}
+	memcpy(pn, name, nl);
+	req->part_name = pn;
+	req->task_index = idx;
+	req->part_index = idx;
+	*how = won->integer ? FR_SEL_CANDIDATE : nc ? FR_SEL_CANDIDATES_TAKEN
+	                                            : FR_SEL_NO_CANDIDATES;
+	freeReplyObject(rep);
+	return 0;
+}
+
 static void handle(loop *l, const redisReply *msg)
 {
 	double t0 = fr_mono_s();
@@ -351,7 +440,8 @@ static void handle(loop *l, const redisReply *msg)
 		res.status = FR_TS_ENDED_FAILED;
 		res.error = err.msg;
 		fr_err e2 = { 0 };
-		if (write_result(l, m.keybase, field, m.ttl, &res, NULL, &e2))
+		if (m.task != FR_WQ_SELECT &&   /* no attempt of a task was taken: nothing to say */
+		    write_result(l, m.keybase, field, m.ttl, &res, NULL, &e2))
 			FR_WARN("worker", "%s: writing the failure: %s", m.keybase, e2.msg);
 		goto out;
 	}
@@ -373,8 +463,44 @@ static void handle(loop *l, const redisReply *msg)
 		        m.task, m.attempt);
 		goto out;
 	}
+	fr_task_select how = FR_SEL_NONE;
+	double slept = 0, t_sel = fr_mono_s();
+	if (m.task == FR_WQ_SELECT) {
+		if (req.kind != FR_TASK_QUERY) {
+			FR_WARN("worker", "%s: dropping a self-select message that is not a query",
+			        m.keybase);
+			goto out;
+		}
+		int src = select_part(l, &m, &req, a, &how, &slept, &err);
+		if (src == 1) {
+			/* decision 19: every part is taken (a duplicate delivery, or the request
+			 * outlived its job): nothing to run, nothing to write */
+			FR_WARN("worker", "%s: no part left to select; nothing to do", m.keybase);
+			goto out;
+		}
+		if (src) {
+			FR_WARN("worker", "%s: picking a part: %s; dropping the message (the invoker "
+			        "retries what is lost)", m.keybase, err.msg);
+			goto out;
+		}
+		m.task = req.task_index;
+		fr_wq_field(field, sizeof field, m.task, m.attempt);
+	}
+	t_sel = fr_mono_s() - t_sel;
 	hb_start(&l->hb, kst, field, m.ttl, m.heartbeat);
 	fr_task_run(&req, hb_progress, &l->hb, &l->hb.cancel, a, &res);
+	if (how != FR_SEL_NONE) {
+		/* the task's time includes the selection and the preflight wait (runtime.md §8.1);
+		 * the invocation latency ends where the selection began */
+		res.select = how;
+		res.preflight_s = slept;
+		res.total_s += t_sel;
+		res.invoke_latency = res.invoke_latency > t_sel ? res.invoke_latency - t_sel : 0;
+	}
+	if (res.status == FR_TS_ENDED_SUCCESS && req.kind == FR_TASK_QUERY && req.dataset &&
+	    *req.dataset)
+		fr_known_add(l->known, req.dataset, req.registered_at, req.basepath, req.part_index,
+		             req.part_name);
 	if (l->hb.cancel) {
 		hb_stop(&l->hb);
 		FR_INFO("worker", "%s task %d attempt %d: its job ended while it ran; stopped it",
@@ -410,8 +536,10 @@ static void handle(loop *l, const redisReply *msg)
 		        m.task, m.attempt, req.kind == FR_TASK_REGISTER ? "register" : "query", part,
 		        err.msg);
 	else
-		FR_INFO("worker", "%s task %d attempt %d %s %s: %s in %.3f s%s%s", m.keybase, m.task,
-		        m.attempt, req.kind == FR_TASK_REGISTER ? "register" : "query", part,
+		FR_INFO("worker", "%s task %d attempt %d %s %s%s%s: %s in %.3f s%s%s", m.keybase,
+		        m.task, m.attempt, req.kind == FR_TASK_REGISTER ? "register" : "query", part,
+		        how >= FR_SEL_CANDIDATE ? " " : "",
+		        how >= FR_SEL_CANDIDATE ? fr_task_select_name(how) : "",
 		        fr_task_status_name(res.status), fr_mono_s() - t0, res.error ? ": " : "",
 		        res.error ? res.error : "");
 out:
@@ -515,10 +643,16 @@ int fr_worker_run(const fr_worker_opts *o, volatile sig_atomic_t *stop, fr_err *
 	loop *ls = calloc((size_t)n, sizeof *ls);
 	if (!ls)
 		return fr_err_set(err, FR_ENOMEM, "out of memory");
+	fr_known *known = fr_known_new(4096);
+	if (!known) {
+		free(ls);
+		return fr_err_set(err, FR_ENOMEM, "out of memory");
+	}
 	int rc = 0, started = 0;
 	for (int i = 0; i < n && !rc; i++) {
 		loop *l = &ls[i];
 		l->o = o;
+		l->known = known;
 		l->stop = stop;
 		l->n = i;
 		snprintf(l->kqueue, sizeof l->kqueue, "%squeues:default", o->redis.prefix);
@@ -543,6 +677,7 @@ int fr_worker_run(const fr_worker_opts *o, volatile sig_atomic_t *stop, fr_err *
 		fr_redis_close(ls[i].r);
 		fr_redis_close(ls[i].blob);
 	}
+	fr_known_free(known);
 	free(ls);
 	return rc;
 }

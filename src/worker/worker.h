@@ -11,6 +11,9 @@ typedef struct fr_worker_opts {
 	fr_redis_opts redis;       /* the datastore role's connection */
 	fr_redis_opts blob_redis;  /* the blobstore role's (registration group ids) */
 	double reject_age;         /* worker.reject.age (60 s): older requests are dropped */
+	double preflight;          /* part.selection.preflight.ms / 1000 (0.2 s): in self-select,
+	                            * a worker with no part of the dataset read before waits up
+	                            * to this long after the invocation before taking any part */
 	int threads;               /* task loops (--threads, default 1) */
 	char id[128];              /* "<host>:<pid>": names the processing lists */
 } fr_worker_opts;

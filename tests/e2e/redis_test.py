@@ -642,12 +642,17 @@ def slow_not_retried(big):
     is set from the task's measured duration (a third of it, at least 0.5 s; heartbeats come
     eight times per interval), so that a loaded machine or a sanitizer build slows both
     alike."""
-    wait_idle()
-    t0 = time.time()
-    rc, out, err = finish(run_bg("big1", Q_HEAVIER,
-                                 {"FROCKET_INVOKER_RETRY_LOST_INTERVAL": "300"}))
-    d0 = time.time() - t0
-    check(rc == 0, "slow query (measuring): %d %s" % (rc, err[-500:]))
+    # the fastest of two runs: a run disturbed by the previous test's leftovers must not
+    # make the interval long
+    d0 = None
+    for _ in range(2):
+        wait_idle()
+        t0 = time.time()
+        rc, out, err = finish(run_bg("big1", Q_HEAVIER,
+                                     {"FROCKET_INVOKER_RETRY_LOST_INTERVAL": "300"}))
+        d = time.time() - t0
+        d0 = d if d0 is None else min(d0, d)
+        check(rc == 0, "slow query (measuring): %d %s" % (rc, err[-500:]))
     # the task's result (tens of MB of exact maps) must also arrive within it
     lost = max(0.5, d0 / 3)
     wait_idle()
@@ -691,15 +696,120 @@ def fails_twice_then_succeeds():
     print("a task that fails twice then succeeds: ok", flush=True)
 
 
+WQ_VERSION = 2   # net/workq.h FR_WQ_VERSION
+
+
+def wq_msg_task(m):
+    """The task number of a work-queue message (net/workq.h: "FRWQ", u8 version, str keybase,
+    i32 task, ...), or None when it is not one of ours."""
+    if m[:4] != b"FRWQ" or len(m) < 9 or m[4] != WQ_VERSION:
+        return None
+    n = struct.unpack_from("<I", m, 5)[0]
+    return struct.unpack_from("<i", m, 9 + n)[0]
+
+
+def worker_methods(w, since=0):
+    """The part selection of each query task a worker logged after byte `since`."""
+    with open(w.logname) as f:
+        f.seek(since)
+        text = f.read()
+    out = []
+    for line in text.splitlines():
+        m = re.search(r" query \S+( (\w+))?: ENDED_SUCCESS", line)
+        if m:
+            out.append(m.group(2) or "set_by_invoker")
+    return out
+
+
+def self_select():
+    """Worker self-select (runtime.md §2.7, §11 items 2, 3 and 36; decision 19), under a
+    prefix of its own so that no other worker sees its queue."""
+    P = "sstest:"
+    px = {"FROCKET_DATASTORE_REDIS_PREFIX": P, "FROCKET_INVOKER_RUN_TIMEOUT": "120"}
+    local = dict(px, FROCKET_INVOKER="local")
+    register("ss", os.path.join(ORACLE, "data"), extra=local)
+    nparts = len(glob.glob(os.path.join(ORACLE, "data", "*.parquet")))
+    want = doc(fr(["--nopretty", "run", "ss", "--string", Q_EVENTS], local))
+    c = REDIS.c()
+    q = P + "queues:default"
+    saved = None
+    for enabled in ("true", "false"):
+        extra = dict(px, FROCKET_WORKER_SELF_SELECT_ENABLED=enabled)
+        p = run_bg("ss", Q_EVENTS, extra)
+        # no worker listens yet: the job's keys and messages as the invoker leaves them
+        wait_for(lambda: c.cmd("LLEN", q) == nparts, 60, "the job's %d messages" % nparts)
+        st = keys(c, P + "req-*:status")
+        check(len(st) == 1, "one job's status hash: %s" % st)
+        kb = st[0].decode()[:-len(":status")] if st else ""
+        h = c.cmd("HGETALL", kb + ":status") or []
+        fields = {h[i].decode(): h[i + 1].decode() for i in range(0, len(h), 2)}
+        check(sorted(fields) == sorted("%d:0" % i for i in range(nparts)) and
+              all(v.startswith("0:") for v in fields.values()),
+              "self-select %s: every task QUEUED as attempt 0: %s" % (enabled, fields))
+        msgs = c.cmd("LRANGE", q, 0, -1)
+        tasks = sorted(wq_msg_task(m) for m in msgs)
+        if enabled == "true":
+            check(c.cmd("SCARD", kb + ":parts") == nparts and tasks == [-1] * nparts,
+                  "self-select: %s parts published, messages for tasks %s" %
+                  (c.cmd("SCARD", kb + ":parts"), tasks))
+            check(c.cmd("TTL", kb + ":parts") > 0, "the parts set has a TTL")
+            saved = (kb, msgs[0])
+        else:
+            check(c.cmd("EXISTS", kb + ":parts") == 0 and tasks == list(range(nparts)),
+                  "self-select off: no parts set, messages for tasks %s" % tasks)
+        ws = Workers()
+        ws.start(1, px)
+        rc, out, err = finish(p)
+        d = doc(subprocess.CompletedProcess([], rc, out, err))
+        check(rc == 0 and d and d["query"] == want["query"],
+              "self-select %s: answer %s %s" % (enabled, out[:300], err[-300:]))
+        check(not keys(c, P + "req-*"), "the job's keys are gone after it")
+        methods = worker_methods(ws.procs[0])
+        # the first pick knows no part; the later ones know the parts just read, all taken
+        expect = ["random_no_candidates"] + ["random_candidates_taken"] * (nparts - 1) \
+            if enabled == "true" else ["set_by_invoker"] * nparts
+        check(methods == expect, "first run, self-select %s: %s" % (enabled, methods))
+        # the same worker again: with self-select it takes back the parts it read
+        if enabled == "true":
+            since = os.path.getsize(ws.procs[0].logname)
+            rc, out, err = finish(run_bg("ss", Q_EVENTS, extra))
+            methods = worker_methods(ws.procs[0], since)
+            check(rc == 0 and methods == ["specific_candidate"] * nparts,
+                  "second run, one warm worker: %s" % methods)
+            # decision 19: a self-select message of a live job with nothing left to pick
+            # ends cleanly; the worker keeps serving
+            kb, m = saved
+            c.cmd("HSET", kb + ":status", "0:0", "0:1")
+            c.cmd("EXPIRE", kb + ":status", 60)
+            since = os.path.getsize(ws.procs[0].logname)
+            c.cmd("LPUSH", q, m)
+            wait_for(lambda: "no part left to select" in open(ws.procs[0].logname).read()[since:],
+                     30, "the worker to find no part left")
+            c.cmd("DEL", kb + ":status")
+            rc, out, err = finish(run_bg("ss", Q_EVENTS, extra))
+            check(rc == 0 and ws.alive(), "a query after an empty pick: %d %s" % (rc, err[-300:]))
+        ws.stop_all()
+    for k in keys(c, P + "*"):
+        c.cmd("DEL", k)
+    c.close()
+    print("self-select: %d parts published, first picks random, a warm worker takes its own "
+          "parts back, an empty pick is harmless" % nparts, flush=True)
+
+
 def bad_messages():
     c = REDIS.c()
     q = PREFIX + "queues:default"
     msgs = [b"hello", b"", bytes(random.Random(7).getrandbits(8) for _ in range(300)),
-            b"FRWQ", b"FRWQ\x01" + b"\xff" * 64, b"FRWQ\x09garbage",
+            b"FRWQ", b"FRWQ" + bytes([WQ_VERSION]) + b"\xff" * 64, b"FRWQ\x09garbage",
+            b"FRWQ\x01" + struct.pack("<I", 10) + b"frocket:xx" +   # a version of old
+            struct.pack("<IIIdI", 0, 0, 60, 1.0, 0),
             json.dumps({"contentCls": "QueryTaskRequest", "contentDict": {"requestId": "x"}}).encode(),
             # a well-formed envelope naming keys outside our prefix
-            b"FRWQ\x01" + struct.pack("<I", 10) + b"other:keys" +
-            struct.pack("<IIIdI", 0, 0, 60, 1.0, 0)]
+            b"FRWQ" + bytes([WQ_VERSION]) + struct.pack("<I", 10) + b"other:keys" +
+            struct.pack("<IIIdI", 0, 0, 60, 1.0, 0),
+            # a self-select message (task -1) must be attempt 0
+            b"FRWQ" + bytes([WQ_VERSION]) + struct.pack("<I", 14) + b"frocket:req-xx" +
+            struct.pack("<iIIdI", -1, 1, 60, 1.0, 0)]
     for m in msgs:
         c.cmd("LPUSH", q, m)
     c.cmd("SET", PREFIX + "queues:wrongtype", "x")
@@ -825,6 +935,7 @@ def main():
         slow_not_retried({"paths": paths})
         sigterm_mid_task()
         fails_twice_then_succeeds()
+        self_select()
         # 500 queries (issue 16) in the optimised build; the sanitized run of scripts/test
         # sets FR_SANITIZED=1, where each query costs several times more, and keeps it at 100.
         soak(100 if os.environ.get("FR_SANITIZED") else 500)

@@ -17,14 +17,15 @@ typedef struct script_exec {
 	int fails;                 /* failures before the first success, per task */
 	int never;                 /* 1: no attempt ever reports */
 	int submitted;
-	int per_task[64];
+	int calls, selects;        /* submit / submit_select calls; of them, submit_select */
+	int per_task[2048];
 } script_exec;
 
 static void script_report(fr_job *job, int task, int attempt, fr_task_status st)
 {
 	fr_task_res r = { .kind = FR_TASK_QUERY, .task_index = task, .attempt = attempt,
 		.status = st, .error = st == FR_TS_ENDED_FAILED ? "scripted failure" : NULL,
-		.retryable = 1,
+		.retryable = 1, .select = FR_SEL_BY_INVOKER,
 		.scanned_rows = 10 };
 	fr_buf b = FR_BUF_INIT;
 	fr_err err = { 0 };
@@ -33,10 +34,8 @@ static void script_report(fr_job *job, int task, int attempt, fr_task_status st)
 	fr_buf_free(&b);
 }
 
-static int script_submit(fr_executor *ex, fr_job *job, int task, int attempt, const void *req,
-                         size_t len, fr_err *err)
+static int script_submit1(script_exec *e, fr_job *job, int task, int attempt)
 {
-	script_exec *e = (script_exec *)ex;
 	e->submitted++;
 	if (e->never)
 		return 0;
@@ -48,11 +47,44 @@ static int script_submit(fr_executor *ex, fr_job *job, int task, int attempt, co
 
 static void script_job_end(fr_executor *e, fr_job *j) { (void)e; (void)j; }
 static void script_free(fr_executor *e) { free(e); }
-static const fr_executor_ops script_ops = { script_submit, script_job_end, script_free, 0 };
+static int script_submit(fr_executor *ex, fr_job *job, const fr_submission *items, int n,
+                         fr_err *err)
+{
+	script_exec *e = (script_exec *)ex;
+	e->calls++;
+	for (int i = 0; i < n; i++) {
+		ck_assert_int_eq((int)items[i].len, 1);   /* build_nothing's request */
+		script_submit1(e, job, items[i].task, items[i].attempt);
+	}
+	return 0;
+}
+
+/* Self-select: every task's attempt 0 from one part-less request (task -1). */
+static int script_submit_select(fr_executor *ex, fr_job *job, const void *req, size_t len,
+                                const char *const *parts, fr_err *err)
+{
+	script_exec *e = (script_exec *)ex;
+	e->calls++;
+	e->selects++;
+	ck_assert_int_eq((int)len, 2);   /* build_nothing's request for task -1 */
+	for (int i = 0; i < job->ntasks; i++) {
+		ck_assert_ptr_nonnull(parts[i]);
+		script_submit1(e, job, i, 0);
+	}
+	return 0;
+}
+
+static const fr_executor_ops script_ops = {
+	.submit = script_submit, .job_end = script_job_end, .free = script_free,
+};
+static const fr_executor_ops script_select_ops = {
+	.submit = script_submit, .submit_select = script_submit_select,
+	.job_end = script_job_end, .free = script_free,
+};
 
 static int build_nothing(void *arg, int task, int attempt, double t, fr_buf *out, fr_err *err)
 {
-	return fr_buf_append(out, "x", 1);
+	return fr_buf_append(out, task < 0 ? "xx" : "x", task < 0 ? 2 : 1);
 }
 
 typedef struct seen {
@@ -105,6 +137,52 @@ static void run_job(fr_invoker *inv, int ntasks, fr_job_run_out *ro, fr_arena *a
 	                            ro, &err), 0);
 	fr_job_unref(job);
 }
+
+/* Requests go out in batches: one executor call per 512 tasks, not one per task. */
+START_TEST(submits_in_batches)
+{
+	script_exec *e;
+	fr_invoker *inv = scripted(0, 0, 3, 10, &e);
+	fr_arena *a = fr_arena_new(0);
+	fr_job_run_out ro;
+	seen s = { 0 };
+	run_job(inv, 1100, &ro, a, &s);
+	ck_assert_msg(ro.ok, "%s", ro.error);
+	ck_assert_int_eq(e->submitted, 1100);
+	ck_assert_int_eq(e->calls, 3);
+	ck_assert_int_eq(e->selects, 0);
+	fr_arena_free(a);
+	fr_invoker_free(inv);
+}
+END_TEST
+
+/* Self-select: with part names set and an executor that can, attempt 0 of every task goes out
+ * in one submit_select; retries name their task through submit. */
+START_TEST(self_select_then_named_retries)
+{
+	script_exec *e;
+	fr_invoker *inv = scripted(1, 0, 3, 10, &e);
+	e->base.ops = &script_select_ops;
+	fr_arena *a = fr_arena_new(0);
+	fr_job_run_out ro;
+	seen s = { 0 };
+	const char *names[6] = { "a", "b", "c", "d", "e", "f" };
+	fr_job *job;
+	fr_err err = { 0 };
+	ck_assert_int_eq(fr_job_new(6, 3, &job, &err), 0);
+	job->select_parts = names;
+	ck_assert_int_eq(fr_job_run(inv, job, build_nothing, NULL, on_progress, &s, fr_mono_s(), a,
+	                            &ro, &err), 0);
+	fr_job_unref(job);
+	ck_assert_msg(ro.ok, "%s", ro.error);
+	ck_assert_int_eq(e->selects, 1);
+	ck_assert_int_eq(e->submitted, 12);   /* 6 selected, each failing once; 6 named retries */
+	for (int i = 0; i < 6; i++)
+		ck_assert_int_eq(ro.chosen[i]->attempt, 1);
+	fr_arena_free(a);
+	fr_invoker_free(inv);
+}
+END_TEST
 
 START_TEST(fails_twice_then_succeeds)
 {
@@ -225,10 +303,8 @@ static void *lossy_run(void *arg)
 	return NULL;
 }
 
-static int lossy_submit(fr_executor *ex, fr_job *job, int task, int attempt, const void *req,
-                        size_t len, fr_err *err)
+static int lossy_submit1(lossy_exec *e, fr_job *job, int task, int attempt)
 {
-	lossy_exec *e = (lossy_exec *)ex;
 	pthread_mutex_lock(&e->mu);
 	e->submitted++;
 	if (e->cur != job) {
@@ -279,7 +355,18 @@ static void lossy_free(fr_executor *ex)
 	free(e);
 }
 
-static const fr_executor_ops lossy_ops = { lossy_submit, script_job_end, lossy_free, 1 };
+static int lossy_submit(fr_executor *ex, fr_job *job, const fr_submission *items, int n,
+                        fr_err *err)
+{
+	for (int i = 0; i < n; i++)
+		lossy_submit1((lossy_exec *)ex, job, items[i].task, items[i].attempt);
+	return 0;
+}
+
+static const fr_executor_ops lossy_ops = {
+	.submit = lossy_submit, .job_end = script_job_end, .free = lossy_free,
+	.can_lose_tasks = 1,
+};
 
 static fr_invoker *lossy(int lose_below, double run_s, double beat_s, double lost_interval,
                          double timeout, lossy_exec **ex)
@@ -644,6 +731,8 @@ int main(void)
 	Suite *s = suite_create("invoker");
 	TCase *t = tcase_create("job");
 	tcase_set_timeout(t, 120);
+	tcase_add_test(t, submits_in_batches);
+	tcase_add_test(t, self_select_then_named_retries);
 	tcase_add_test(t, fails_twice_then_succeeds);
 	tcase_add_test(t, retry_limit);
 	tcase_add_test(t, never_ends_times_out);

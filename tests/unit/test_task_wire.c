@@ -62,6 +62,8 @@ static fr_task_res full_res(void)
 		.scanned_groups = 42,
 		.part_size = INT64_MAX,
 		.from_cache = 1,
+		.select = FR_SEL_CANDIDATES_TAKEN,
+		.preflight_s = 0.125,
 		.retryable = 1,
 		.qresult = blob,
 		.qresult_len = sizeof blob,
@@ -125,6 +127,8 @@ static void check_res_eq(const fr_task_res *a, const fr_task_res *b)
 	ck_assert_int_eq(a->scanned_groups, b->scanned_groups);
 	ck_assert_int_eq(a->part_size, b->part_size);
 	ck_assert_int_eq(a->from_cache, b->from_cache);
+	ck_assert_int_eq(a->select, b->select);
+	ck_assert(!memcmp(&a->preflight_s, &b->preflight_s, 8));
 	ck_assert_int_eq(a->retryable, b->retryable);
 	ck_assert_int_eq(!a->qresult, !b->qresult);
 	ck_assert_uint_eq(a->qresult_len, b->qresult_len);
@@ -195,6 +199,8 @@ START_TEST(round_trips)
 	s.schema_json = NULL;
 	s.group_ids = NULL;
 	s.from_cache = 0;
+	s.select = FR_SEL_NONE;
+	s.preflight_s = 0;
 	res_round_trip(&s);
 	s.error = "";
 	s.schema_json = "";

@@ -110,6 +110,48 @@ START_TEST(fields)
 }
 END_TEST
 
+/* Self-select messages (task FR_WQ_SELECT, attempt 0 only) and set members. */
+START_TEST(select_and_members)
+{
+	static const uint8_t req[] = { 1 };
+	fr_arena *a = fr_arena_new(0);
+	fr_err err = { 0 };
+	for (int att = 0; att < 2; att++) {
+		fr_buf b = FR_BUF_INIT;
+		fr_wq_msg m = { .keybase = "frocket:req-1", .task = FR_WQ_SELECT, .attempt = att,
+			.ttl = 60, .heartbeat = 1, .req = req, .req_len = 1 };
+		ck_assert_int_eq(fr_wq_msg_encode(&m, &b, &err), 0);
+		fr_wq_msg d;
+		ck_assert_int_eq(fr_wq_msg_decode(b.data, b.len, a, &d, &err), att ? FR_ECORRUPT : 0);
+		if (!att)
+			ck_assert_int_eq(d.task, FR_WQ_SELECT);
+		fr_buf_free(&b);
+	}
+	fr_buf b = FR_BUF_INIT;
+	fr_wq_msg m = { .keybase = "frocket:req-1", .task = -2, .attempt = 0, .ttl = 60,
+		.heartbeat = 1, .req = req, .req_len = 1 };
+	ck_assert_int_eq(fr_wq_msg_encode(&m, &b, &err), 0);
+	fr_wq_msg d;
+	ck_assert_int_eq(fr_wq_msg_decode(b.data, b.len, a, &d, &err), FR_ECORRUPT);
+	fr_buf_reset(&b);
+	ck_assert_int_eq(fr_wq_member(&b, 17, "part:with:colons.parquet"), 0);
+	ck_assert_int_eq((int)b.len, 27);
+	ck_assert(!memcmp(b.data, "17:part:with:colons.parquet", 27));
+	int idx;
+	const char *name;
+	size_t nl;
+	ck_assert_int_eq(fr_wq_member_parse((const char *)b.data, b.len, &idx, &name, &nl), 0);
+	ck_assert_int_eq(idx, 17);
+	ck_assert_uint_eq(nl, 24);
+	ck_assert(!memcmp(name, "part:with:colons.parquet", nl));
+	const char *bad[] = { "", "17", "17:", ":x", "-1:x", "x:y", "99999999999:x" };
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		ck_assert_int_eq(fr_wq_member_parse(bad[i], strlen(bad[i]), &idx, &name, &nl), -1);
+	fr_buf_free(&b);
+	fr_arena_free(a);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("workq");
@@ -118,6 +160,7 @@ int main(void)
 	tcase_add_test(t, round_trip);
 	tcase_add_test(t, hostile);
 	tcase_add_test(t, fields);
+	tcase_add_test(t, select_and_members);
 	suite_add_tcase(s, t);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

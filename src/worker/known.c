@@ -12,6 +12,7 @@
 
 typedef struct entry {
 	char *reg;                 /* "<dataset>\x1f<registered_at>\x1f<basepath>" */
+	uint64_t h;                /* hash of reg: compared before the string */
 	char *name;
 	int idx;
 	uint64_t used;             /* the clock of its last add */
@@ -69,6 +70,14 @@ static char *reg_key(const char *dataset, const char *registered_at, const char 
 	return (char *)b.data;   /* the buffer is ours now: NUL-terminated above */
 }
 
+static uint64_t hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 1099511628211ULL;
+	return h;
+}
+
 void fr_known_add(fr_known *k, const char *dataset, const char *registered_at,
                   const char *basepath, int idx, const char *name)
 {
@@ -79,11 +88,13 @@ void fr_known_add(fr_known *k, const char *dataset, const char *registered_at,
 		free(nm);
 		return;   /* a preference, not a duty: nothing breaks without it */
 	}
+	uint64_t h = hash(reg);
 	pthread_mutex_lock(&k->mu);
 	k->clock++;
 	int at = -1;
 	for (int i = 0; i < k->n && at < 0; i++)
-		if (k->e[i].idx == idx && !strcmp(k->e[i].reg, reg) && !strcmp(k->e[i].name, nm))
+		if (k->e[i].idx == idx && k->e[i].h == h && !strcmp(k->e[i].reg, reg) &&
+		    !strcmp(k->e[i].name, nm))
 			at = i;
 	if (at >= 0) {
 		k->e[at].used = k->clock;
@@ -100,7 +111,7 @@ void fr_known_add(fr_known *k, const char *dataset, const char *registered_at,
 			free(k->e[at].reg);
 			free(k->e[at].name);
 		}
-		k->e[at] = (entry){ reg, nm, idx, k->clock };
+		k->e[at] = (entry){ reg, h, nm, idx, k->clock };
 	}
 	pthread_mutex_unlock(&k->mu);
 }
@@ -112,8 +123,8 @@ static int by_recent(const void *a, const void *b)
 }
 
 int fr_known_candidates(fr_known *k, const char *dataset, const char *registered_at,
-                        const char *basepath, int max, fr_arena *a, const char ***members,
-                        size_t **lens)
+                        const char *basepath, int (*skip)(void *arg, int idx), void *skip_arg,
+                        int max, fr_arena *a, const char ***members, size_t **lens)
 {
 	*members = NULL;
 	*lens = NULL;
@@ -121,11 +132,13 @@ int fr_known_candidates(fr_known *k, const char *dataset, const char *registered
 	if (!reg)
 		return 0;
 	int out = 0;
+	uint64_t h = hash(reg);
 	pthread_mutex_lock(&k->mu);
 	const entry **hits = fr_arena_calloc(a, (size_t)(k->n ? k->n : 1), sizeof *hits);
 	int nh = 0;
 	for (int i = 0; hits && i < k->n; i++)
-		if (!strcmp(k->e[i].reg, reg))
+		if (k->e[i].h == h && !strcmp(k->e[i].reg, reg) &&
+		    !(skip && skip(skip_arg, k->e[i].idx)))
 			hits[nh++] = &k->e[i];
 	if (nh) {
 		qsort(hits, (size_t)nh, sizeof *hits, by_recent);

@@ -51,6 +51,11 @@ typedef struct loop {
 	char prefix_req[160];
 	hb hb;
 	fr_known *known;           /* the process's parts read before (shared by its loops) */
+	/* self-select: the parts of the current job this loop knows are taken (tried or won),
+	 * so that each candidate costs at most one SREM per job and loop */
+	char sel_job[FR_WQ_KEYBASE_MAX + 1];
+	uint8_t *sel_taken;        /* bitmap by part index */
+	size_t sel_bits;
 	int down;                  /* Redis was unreachable at the last try */
 	double backoff;
 } loop;
@@ -320,9 +325,36 @@ static int put_blob(loop *l, const char *key, const void *data, size_t len, uint
  * set is empty or gone. */
 static const char pick_lua[] =
 	"for i = 1, #ARGV do "
-	"if redis.call('SREM', KEYS[1], ARGV[i]) == 1 then return {1, ARGV[i]} end end "
+	"if redis.call('SREM', KEYS[1], ARGV[i]) == 1 then return {i, ARGV[i]} end end "
 	"local m = redis.call('SPOP', KEYS[1]) "
 	"if m then return {0, m} end return {0}";
+
+/* Part indexes beyond this are not remembered as taken (they are only tried again). */
+#define MAX_SEL_BITS ((size_t)1 << 24)
+
+static int sel_skip(void *arg, int idx)
+{
+	loop *l = arg;
+	return idx >= 0 && (size_t)idx < l->sel_bits && (l->sel_taken[idx >> 3] >> (idx & 7) & 1);
+}
+
+static void sel_mark(loop *l, int idx)
+{
+	if (idx < 0 || (size_t)idx >= MAX_SEL_BITS)
+		return;
+	if ((size_t)idx >= l->sel_bits) {
+		size_t bits = l->sel_bits ? l->sel_bits : 1024;
+		while (bits <= (size_t)idx)
+			bits *= 2;
+		uint8_t *p = realloc(l->sel_taken, bits / 8);
+		if (!p)
+			return;   /* a preference: at worst a candidate is tried twice */
+		memset(p + l->sel_bits / 8, 0, (bits - l->sel_bits) / 8);
+		l->sel_taken = p;
+		l->sel_bits = bits;
+	}
+	l->sel_taken[idx >> 3] |= (uint8_t)(1u << (idx & 7));
+}
 
 /* At most this many candidates go into one pick (the most recently read first). */
 #define MAX_CANDIDATES 256
@@ -333,10 +365,15 @@ static const char pick_lua[] =
 static int select_part(loop *l, const fr_wq_msg *m, fr_task_req *req, fr_arena *a,
                        fr_task_select *how, double *slept, fr_err *err)
 {
+	if (strcmp(l->sel_job, m->keybase)) {   /* another job: nothing known taken yet */
+		snprintf(l->sel_job, sizeof l->sel_job, "%s", m->keybase);
+		if (l->sel_taken)
+			memset(l->sel_taken, 0, l->sel_bits / 8);
+	}
 	const char **cand;
 	size_t *clen;
 	int nc = fr_known_candidates(l->known, req->dataset, req->registered_at, req->basepath,
-	                             MAX_CANDIDATES, a, &cand, &clen);
+	                             sel_skip, l, MAX_CANDIDATES, a, &cand, &clen);
 	*slept = 0;
 	if (!nc) {
 		/* a worker that read none of the dataset's parts lets warmer ones pick first */
@@ -398,6 +435,16 @@ static int select_part(loop *l, const fr_wq_msg *m, fr_task_req *req, fr_arena *
 	req->part_index = idx;
 	*how = won->integer ? FR_SEL_CANDIDATE : nc ? FR_SEL_CANDIDATES_TAKEN
 	                                            : FR_SEL_NO_CANDIDATES;
+	/* the candidates tried (up to the one won) are taken now, and so is the part picked */
+	long long tried = won->integer > 0 && won->integer <= nc ? won->integer : nc;
+	for (long long i = 0; i < tried; i++) {
+		int ci;
+		const char *cn;
+		size_t cl;
+		if (!fr_wq_member_parse(cand[i], clen[i], &ci, &cn, &cl))
+			sel_mark(l, ci);
+	}
+	sel_mark(l, idx);
 	freeReplyObject(rep);
 	return 0;
 }
@@ -676,6 +723,7 @@ int fr_worker_run(const fr_worker_opts *o, volatile sig_atomic_t *stop, fr_err *
 			hb_fini(&ls[i].hb);
 		fr_redis_close(ls[i].r);
 		fr_redis_close(ls[i].blob);
+		free(ls[i].sel_taken);
 	}
 	fr_known_free(known);
 	free(ls);

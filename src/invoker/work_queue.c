@@ -97,12 +97,15 @@ static int job_entry(wq_exec *e, fr_job *job, wq_job **out, fr_err *err)
 	return 0;
 }
 
-/* A transaction under construction: commands whose arguments point into bufs that outlive
- * it.  Arguments are packed several to a command (HSET's pairs, LPUSH's and SADD's values). */
+/* A transaction under construction: commands whose arguments point into buffers that
+ * outlive it (never into the commands themselves, which move as the array grows: hence no
+ * fr_rcmd_int here, numbers go through txn_expire's own string).  Arguments are packed
+ * several to a command (HSET's pairs, LPUSH's and SADD's values). */
 typedef struct txn {
 	fr_rcmd *c;
 	int n, cap;
 	int oom;
+	char ttl[24];              /* the TTL of every EXPIRE in it, as a string */
 } txn;
 
 static fr_rcmd *txn_cmd(txn *t, const char *verb, const char *key)
@@ -121,6 +124,14 @@ static fr_rcmd *txn_cmd(txn *t, const char *verb, const char *key)
 	fr_rcmd_init(c, verb);
 	fr_rcmd_str(c, key);
 	return c;
+}
+
+static void txn_expire(txn *t, const char *key, uint32_t ttl)
+{
+	fr_rcmd *c = txn_cmd(t, "EXPIRE", key);
+	snprintf(t->ttl, sizeof t->ttl, "%u", ttl);
+	if (c)
+		fr_rcmd_str(c, t->ttl);
 }
 
 /* Appends `per` arguments (a pair for HSET) to the open command `verb key`, opening a new one
@@ -172,9 +183,7 @@ static void queue_statuses(wq_exec *e, wq_job *j, txn *t, const int *tasks, cons
 		size_t l[2] = { strlen(v[0]), strlen(v[1]) };
 		txn_args(t, "HSET", j->kstatus, v, l, 2);
 	}
-	fr_rcmd *c = txn_cmd(t, "EXPIRE", j->kstatus);
-	if (c)
-		fr_rcmd_int(c, e->ttl);
+	txn_expire(t, j->kstatus, e->ttl);
 }
 
 static int wq_submit(fr_executor *ex, fr_job *job, const fr_submission *items, int n,
@@ -266,9 +275,7 @@ static int wq_submit_select(fr_executor *ex, fr_job *job, const void *req, size_
 			size_t l = off[i + 1] - off[i];
 			txn_args(&t, "SADD", j->kparts, &v, &l, 1);
 		}
-		fr_rcmd *c = txn_cmd(&t, "EXPIRE", j->kparts);
-		if (c)
-			fr_rcmd_int(c, e->ttl);
+		txn_expire(&t, j->kparts, e->ttl);
 		queue_statuses(e, j, &t, ta, ta + n, n, fv);
 		for (int i = 0; i < n; i++) {
 			const char *v = (const char *)msg.data;

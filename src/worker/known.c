@@ -124,10 +124,13 @@ static int by_recent(const void *a, const void *b)
 
 int fr_known_candidates(fr_known *k, const char *dataset, const char *registered_at,
                         const char *basepath, int (*skip)(void *arg, int idx), void *skip_arg,
-                        int max, fr_arena *a, const char ***members, size_t **lens)
+                        int max, fr_arena *a, const char ***members, size_t **lens,
+                        int *known)
 {
 	*members = NULL;
 	*lens = NULL;
+	if (known)
+		*known = 0;
 	char *reg = reg_key(dataset, registered_at, basepath);
 	if (!reg)
 		return 0;
@@ -135,11 +138,16 @@ int fr_known_candidates(fr_known *k, const char *dataset, const char *registered
 	uint64_t h = hash(reg);
 	pthread_mutex_lock(&k->mu);
 	const entry **hits = fr_arena_calloc(a, (size_t)(k->n ? k->n : 1), sizeof *hits);
-	int nh = 0;
-	for (int i = 0; hits && i < k->n; i++)
-		if (k->e[i].h == h && !strcmp(k->e[i].reg, reg) &&
-		    !(skip && skip(skip_arg, k->e[i].idx)))
+	int nh = 0, nk = 0;
+	for (int i = 0; hits && i < k->n; i++) {
+		if (k->e[i].h != h || strcmp(k->e[i].reg, reg))
+			continue;
+		nk++;
+		if (!(skip && skip(skip_arg, k->e[i].idx)))
 			hits[nh++] = &k->e[i];
+	}
+	if (known)
+		*known = nk;
 	if (nh) {
 		qsort(hits, (size_t)nh, sizeof *hits, by_recent);
 		if (nh > max)

@@ -23,10 +23,12 @@ void fr_known_add(fr_known *k, const char *dataset, const char *registered_at,
 
 /* The known parts of that registration, most recent first, at most max, as self-select set
  * members ("<idx>:<name>", net/workq.h) with their lengths; arrays and strings in a.  Parts
- * for which skip(skip_arg, idx) says 1 are left out (skip may be NULL).  Returns their
- * number (0 when none or out of memory). */
+ * for which skip(skip_arg, idx) says 1 are left out (skip may be NULL); *known (if not
+ * NULL) counts them too: a worker that knows parts of the dataset is warm even when they
+ * are all taken.  Returns the number of members (0 when none or out of memory). */
 int fr_known_candidates(fr_known *k, const char *dataset, const char *registered_at,
                         const char *basepath, int (*skip)(void *arg, int idx), void *skip_arg,
-                        int max, fr_arena *a, const char ***members, size_t **lens);
+                        int max, fr_arena *a, const char ***members, size_t **lens,
+                        int *known);
 
 #endif

@@ -372,10 +372,11 @@ static int select_part(loop *l, const fr_wq_msg *m, fr_task_req *req, fr_arena *
 	}
 	const char **cand;
 	size_t *clen;
+	int nknown;
 	int nc = fr_known_candidates(l->known, req->dataset, req->registered_at, req->basepath,
-	                             sel_skip, l, MAX_CANDIDATES, a, &cand, &clen);
+	                             sel_skip, l, MAX_CANDIDATES, a, &cand, &clen, &nknown);
 	*slept = 0;
-	if (!nc) {
+	if (!nknown) {
 		/* a worker that read none of the dataset's parts lets warmer ones pick first */
 		double left = l->o->preflight - (fr_wall_s() - req->invoke_time);
 		if (left > l->o->preflight)
@@ -433,8 +434,9 @@ static int select_part(loop *l, const fr_wq_msg *m, fr_task_req *req, fr_arena *
 	req->part_name = pn;
 	req->task_index = idx;
 	req->part_index = idx;
-	*how = won->integer ? FR_SEL_CANDIDATE : nc ? FR_SEL_CANDIDATES_TAKEN
-	                                            : FR_SEL_NO_CANDIDATES;
+	/* runtime.md §2.7's labels: candidates known taken in this job count as candidates */
+	*how = won->integer ? FR_SEL_CANDIDATE : nknown ? FR_SEL_CANDIDATES_TAKEN
+	                                                : FR_SEL_NO_CANDIDATES;
 	/* the candidates tried (up to the one won) are taken now, and so is the part picked */
 	long long tried = won->integer > 0 && won->integer <= nc ? won->integer : nc;
 	for (long long i = 0; i < tried; i++) {

@@ -789,11 +789,29 @@ def self_select():
             rc, out, err = finish(run_bg("ss", Q_EVENTS, extra))
             check(rc == 0 and ws.alive(), "a query after an empty pick: %d %s" % (rc, err[-300:]))
         ws.stop_all()
+    # 300 tiny parts: a job's enqueue is one transaction of many packed commands
+    many = os.path.join(TMP, "many")
+    g = subprocess.run([FROCKET, "repartition", "-g", "uid", "--parts", "300", "--out", many,
+                        "--no-progress"] + sorted(glob.glob(os.path.join(ORACLE, "data", "*.parquet"))),
+                       capture_output=True, text=True)
+    check(g.returncode == 0, "repartition: %s" % g.stderr[-300:])
+    register("many", many, extra=local)
+    want = doc(fr(["--nopretty", "run", "many", "--string", Q_EVENTS], local))
+    ws = Workers()
+    ws.start(2, px)
+    for enabled in ("true", "false"):
+        rc, out, err = finish(run_bg("many", Q_EVENTS,
+                                     dict(px, FROCKET_WORKER_SELF_SELECT_ENABLED=enabled)))
+        d = doc(subprocess.CompletedProcess([], rc, out, err))
+        check(rc == 0 and d and want and d["query"] == want["query"] and
+              d["stats"]["invoker"]["totalTasks"] == 300,
+              "300 parts, self-select %s: %s %s" % (enabled, out[:300], err[-300:]))
+    ws.stop_all()
     for k in keys(c, P + "*"):
         c.cmd("DEL", k)
     c.close()
     print("self-select: %d parts published, first picks random, a warm worker takes its own "
-          "parts back, an empty pick is harmless" % nparts, flush=True)
+          "parts back, an empty pick is harmless; 300 parts either way" % nparts, flush=True)
 
 
 def bad_messages():
@@ -898,6 +916,16 @@ def ttl_check():
     c.close()
 
 
+# FR_REDIS_TEST_ONLY=name,name runs only those steps (with the setup they need), for work on
+# one of them; CI runs them all.
+ONLY = [n for n in os.environ.get("FR_REDIS_TEST_ONLY", "").split(",") if n]
+
+
+def step(fn, *args):
+    if not ONLY or fn.__name__ in ONLY:
+        fn(*args)
+
+
 def main():
     for prog in (FROCKET, WORKER):
         if not os.access(prog, os.X_OK):
@@ -909,16 +937,16 @@ def main():
     t0 = time.time()
     REDIS.start()
     try:
-        down_at_start()
+        step(down_at_start)
         WORKERS.start(3)
         register("oracle", os.path.join(ORACLE, "data"))
         p = fr(["--nopretty", "list"])
         check(p.returncode == 0 and "oracle" in p.stdout, "list: %s" % p.stdout[:300])
-        oracle_queries()
-        oracle_through_api()
-        ttl_check()
-        catalog_ops()
-        blobstore()
+        step(oracle_queries)
+        step(oracle_through_api)
+        step(ttl_check)
+        step(catalog_ops)
+        step(blobstore)
         # a bigger dataset for the faults that need a task in hand
         big = os.path.join(TMP, "big")
         g = subprocess.run([FROCKET, "gen", "--out", big, "--rows", "2M", "--parts", "2",
@@ -931,18 +959,18 @@ def main():
         os.makedirs(big1)
         shutil.copy(paths[0], big1)
         register("big1", big1, "visitorid", "timestamp")
-        kill_mid_task({"paths": paths})
-        slow_not_retried({"paths": paths})
-        sigterm_mid_task()
-        fails_twice_then_succeeds()
-        self_select()
+        step(kill_mid_task, {"paths": paths})
+        step(slow_not_retried, {"paths": paths})
+        step(sigterm_mid_task)
+        step(fails_twice_then_succeeds)
+        step(self_select)
         # 500 queries (issue 16) in the optimised build; the sanitized run of scripts/test
         # sets FR_SANITIZED=1, where each query costs several times more, and keeps it at 100.
-        soak(100 if os.environ.get("FR_SANITIZED") else 500)
-        bad_messages()
-        maxmemory()
-        restart_mid_job()
-        ttl_check()
+        step(soak, 100 if os.environ.get("FR_SANITIZED") else 500)
+        step(bad_messages)
+        step(maxmemory)
+        step(restart_mid_job)
+        step(ttl_check)
         WORKERS.stop_all()
     finally:
         for w in WORKERS.alive():

@@ -30,25 +30,28 @@ START_TEST(per_registration_recent_first)
 	fr_arena *a = fr_arena_new(0);
 	const char **m;
 	size_t *l;
-	ck_assert_int_eq(fr_known_candidates(k, "ds", "r1", "/d", NULL, NULL, 10, a, &m, &l), 0);
+	ck_assert_int_eq(fr_known_candidates(k, "ds", "r1", "/d", NULL, NULL, 10, a, &m, &l, NULL), 0);
 	fr_known_add(k, "ds", "r1", "/d", 0, "p0");
 	fr_known_add(k, "ds", "r1", "/d", 1, "p1");
 	fr_known_add(k, "ds", "r2", "/d", 2, "p2");     /* another registration */
 	fr_known_add(k, "other", "r1", "/d", 3, "p3");  /* another dataset */
 	fr_known_add(k, "ds", "r1", "/e", 4, "p4");     /* another basepath */
 	fr_known_add(k, "ds", "r1", "/d", 0, "p0");     /* again: now the most recent */
-	int n = fr_known_candidates(k, "ds", "r1", "/d", NULL, NULL, 10, a, &m, &l);
+	int n = fr_known_candidates(k, "ds", "r1", "/d", NULL, NULL, 10, a, &m, &l, NULL);
 	ck_assert_int_eq(n, 2);
 	ck_assert_uint_eq(l[0], 4);
 	ck_assert(!memcmp(m[0], "0:p0", 4));
 	ck_assert(!memcmp(m[1], "1:p1", 4));
-	ck_assert_int_eq(fr_known_candidates(k, "ds", "r1", "/d", NULL, NULL, 1, a, &m, &l), 1);
-	ck_assert_int_eq(fr_known_candidates(k, "ds", "r2", "/d", NULL, NULL, 10, a, &m, &l), 1);
+	ck_assert_int_eq(fr_known_candidates(k, "ds", "r1", "/d", NULL, NULL, 1, a, &m, &l, NULL), 1);
+	ck_assert_int_eq(fr_known_candidates(k, "ds", "r2", "/d", NULL, NULL, 10, a, &m, &l, NULL), 1);
 	ck_assert(has(m, l, 1, "2:p2"));
-	ck_assert_int_eq(fr_known_candidates(k, "ds", "r3", "/d", NULL, NULL, 10, a, &m, &l), 0);
+	ck_assert_int_eq(fr_known_candidates(k, "ds", "r3", "/d", NULL, NULL, 10, a, &m, &l, NULL), 0);
 	/* skipped indexes (the parts already tried in this job) are left out */
-	ck_assert_int_eq(fr_known_candidates(k, "ds", "r1", "/d", skip_zero, NULL, 10, a, &m, &l), 1);
+	int known;
+	ck_assert_int_eq(fr_known_candidates(k, "ds", "r1", "/d", skip_zero, NULL, 10, a, &m, &l,
+	                                     &known), 1);
 	ck_assert(!memcmp(m[0], "1:p1", 4));
+	ck_assert_int_eq(known, 2);   /* the skipped part counts as known */
 	fr_arena_free(a);
 	fr_known_free(k);
 }
@@ -67,7 +70,7 @@ START_TEST(bounded_lru)
 	fr_known_add(k, "ds", "r", "/d", 3, "p3");
 	const char **m;
 	size_t *l;
-	int n = fr_known_candidates(k, "ds", "r", "/d", NULL, NULL, 10, a, &m, &l);
+	int n = fr_known_candidates(k, "ds", "r", "/d", NULL, NULL, 10, a, &m, &l, NULL);
 	ck_assert_int_eq(n, 3);
 	ck_assert(has(m, l, n, "0:p0") && has(m, l, n, "2:p2") && has(m, l, n, "3:p3"));
 	ck_assert(!has(m, l, n, "1:p1"));
@@ -89,7 +92,7 @@ static void *hammer(void *arg)
 		fr_known_add(shared, "ds", "r", "/d", (base + i) % 300, name);
 		const char **m;
 		size_t *l;
-		int n = fr_known_candidates(shared, "ds", "r", "/d", NULL, NULL, 50, a, &m, &l);
+		int n = fr_known_candidates(shared, "ds", "r", "/d", NULL, NULL, 50, a, &m, &l, NULL);
 		ck_assert(n >= 1 && n <= 50);
 	}
 	fr_arena_free(a);
@@ -108,7 +111,7 @@ START_TEST(threads)
 	fr_arena *a = fr_arena_new(0);
 	const char **m;
 	size_t *l;
-	ck_assert_int_eq(fr_known_candidates(shared, "ds", "r", "/d", NULL, NULL, 1000, a, &m, &l), 128);
+	ck_assert_int_eq(fr_known_candidates(shared, "ds", "r", "/d", NULL, NULL, 1000, a, &m, &l, NULL), 128);
 	fr_arena_free(a);
 	fr_known_free(shared);
 }

@@ -25,6 +25,7 @@ typedef struct wq_job {
 	char keybase[FR_WQ_KEYBASE_MAX + 1];
 	char kstatus[FR_WQ_KEYBASE_MAX + 16], kresult[FR_WQ_KEYBASE_MAX + 16];
 	char kparts[FR_WQ_KEYBASE_MAX + 16];   /* self-select: the parts still free */
+	char kdone[FR_WQ_KEYBASE_MAX + 16];    /* a worker pushes here as a task ends */
 	int ntasks, max_att;
 	char (*seen)[40];          /* per task*max_att+attempt: the last status value seen */
 	uint8_t *fetched;          /* per attempt: its result was read (or given up on) */
@@ -36,6 +37,7 @@ typedef struct wq_exec {
 	fr_executor base;
 	fr_invoker_opts o;
 	char kqueue[256];
+	char kwake[256];           /* the poller's own wake-up list (a new job, the end) */
 	uint32_t ttl;
 	double heartbeat;
 	pthread_mutex_t mu;        /* jobs list, and the submit connection */
@@ -68,9 +70,10 @@ static void free_wq_job(wq_job *j)
 }
 
 /* The job's entry, created at its first submit (under e->mu). */
-static int job_entry(wq_exec *e, fr_job *job, wq_job **out, fr_err *err)
+static int job_entry(wq_exec *e, fr_job *job, wq_job **out, int *fresh, fr_err *err)
 {
 	wq_job *j = find_job(e, job);
+	*fresh = !j;
 	if (j) {
 		*out = j;
 		return 0;
@@ -87,6 +90,7 @@ static int job_entry(wq_exec *e, fr_job *job, wq_job **out, fr_err *err)
 	snprintf(j->kstatus, sizeof j->kstatus, "%s:status", j->keybase);
 	snprintf(j->kresult, sizeof j->kresult, "%s:result", j->keybase);
 	snprintf(j->kparts, sizeof j->kparts, "%s:parts", j->keybase);
+	snprintf(j->kdone, sizeof j->kdone, "%s:done", j->keybase);
 	j->job = job;
 	j->ntasks = job->ntasks;
 	j->max_att = job->max_att;
@@ -132,6 +136,18 @@ static void txn_expire(txn *t, const char *key, uint32_t ttl)
 	snprintf(t->ttl, sizeof t->ttl, "%u", ttl);
 	if (c)
 		fr_rcmd_str(c, t->ttl);
+}
+
+/* A new job: the poller, waiting on the done lists of the jobs it knew, wakes to add its. */
+static void txn_wake(wq_exec *e, txn *t)
+{
+	static const char one[] = "1";
+	const char *v = one;
+	size_t l = 1;
+	fr_rcmd *c = txn_cmd(t, "RPUSH", e->kwake);
+	if (c)
+		fr_rcmd_bin(c, v, l);
+	txn_expire(t, e->kwake, e->ttl);
 }
 
 /* Appends `per` arguments (a pair for HSET) to the open command `verb key`, opening a new one
@@ -186,6 +202,20 @@ static void queue_statuses(wq_exec *e, wq_job *j, txn *t, const int *tasks, cons
 	txn_expire(t, j->kstatus, e->ttl);
 }
 
+/* Wakes the poller out of its wait (a best effort: at worst it wakes at its timeout). */
+static void wake_poller(wq_exec *e)
+{
+	fr_rcmd c[2];
+	fr_rcmd_init(&c[0], "RPUSH");
+	fr_rcmd_str(&c[0], e->kwake);
+	fr_rcmd_str(&c[0], "1");
+	fr_rcmd_init(&c[1], "EXPIRE");
+	fr_rcmd_str(&c[1], e->kwake);
+	fr_rcmd_str(&c[1], "60");
+	fr_err err = { 0 };
+	fr_redis_tx(e->sub, c, 2, NULL, &err);
+}
+
 static int wq_submit(fr_executor *ex, fr_job *job, const fr_submission *items, int n,
                      fr_err *err)
 {
@@ -195,13 +225,13 @@ static int wq_submit(fr_executor *ex, fr_job *job, const fr_submission *items, i
 	int *ta = malloc(sizeof *ta * 2 * (size_t)(n ? n : 1));
 	char (*fv)[40] = malloc(sizeof *fv * 2 * (size_t)(n ? n : 1));
 	txn t = { 0 };
-	int rc = 0;
+	int rc = 0, fresh = 0;
 	pthread_mutex_lock(&e->mu);
 	wq_job *j = NULL;
 	if (!off || !ta || !fv)
 		rc = fr_err_set(err, FR_ENOMEM, "out of memory queueing %d tasks", n);
 	if (!rc)
-		rc = job_entry(e, job, &j, err);
+		rc = job_entry(e, job, &j, &fresh, err);
 	for (int i = 0; i < n && !rc; i++) {
 		fr_wq_msg m = { .keybase = j->keybase, .task = items[i].task,
 			.attempt = items[i].attempt, .ttl = e->ttl, .heartbeat = e->heartbeat,
@@ -221,6 +251,8 @@ static int wq_submit(fr_executor *ex, fr_job *job, const fr_submission *items, i
 			size_t l = off[i + 1] - off[i];
 			txn_args(&t, "LPUSH", e->kqueue, &v, &l, 1);
 		}
+		if (fresh)
+			txn_wake(e, &t);
 		char what[64];
 		if (n == 1)
 			snprintf(what, sizeof what, "task %d", items[0].task);
@@ -250,13 +282,13 @@ static int wq_submit_select(fr_executor *ex, fr_job *job, const void *req, size_
 	int *ta = calloc(2 * (size_t)(n ? n : 1), sizeof *ta);
 	char (*fv)[40] = malloc(sizeof *fv * 2 * (size_t)(n ? n : 1));
 	txn t = { 0 };
-	int rc = 0;
+	int rc = 0, fresh = 0;
 	pthread_mutex_lock(&e->mu);
 	wq_job *j = NULL;
 	if (!off || !ta || !fv)
 		rc = fr_err_set(err, FR_ENOMEM, "out of memory queueing %d tasks", n);
 	if (!rc)
-		rc = job_entry(e, job, &j, err);
+		rc = job_entry(e, job, &j, &fresh, err);
 	if (!rc) {
 		fr_wq_msg m = { .keybase = j->keybase, .task = FR_WQ_SELECT, .attempt = 0,
 			.ttl = e->ttl, .heartbeat = e->heartbeat, .req = req, .req_len = len };
@@ -281,6 +313,8 @@ static int wq_submit_select(fr_executor *ex, fr_job *job, const void *req, size_
 			const char *v = (const char *)msg.data;
 			txn_args(&t, "LPUSH", e->kqueue, &v, &msg.len, 1);
 		}
+		if (fresh)
+			txn_wake(e, &t);
 		char what[64];
 		snprintf(what, sizeof what, "%d self-select tasks", n);
 		rc = txn_run(e, &t, what, err);
@@ -449,27 +483,94 @@ static void poll_job(wq_exec *e, wq_job *j)
 		fr_job_report_looked(j->job, t);
 }
 
+/* Jobs whose done lists one wait watches (the others are still polled every period). */
+#define MAX_WAIT_JOBS 256
+
+/* Waits up to one poll period (Redis rounds a blocking timeout up to its clock, 100 ms at
+ * the default hz) for a task of one of the jobs (done lists kd[0..nk)) to end: a worker
+ * pushes onto its job's done list with the final status, so a finished task is read at
+ * once instead of at the next period.  The executor's wake list ends the wait too: a new
+ * job (so that its done list joins the wait) and the executor's end.  The lists are emptied after a wake (the pass
+ * that follows reads every status).  Called with poll_mu held, released during the wait so
+ * that job_end is never held up.  0 when the wait happened (woken or timed out), else the
+ * error. */
+static int wait_done(wq_exec *e, char (*kd)[FR_WQ_KEYBASE_MAX + 16], int nk, const char *tmo,
+                     const char **argv, size_t *len, fr_err *err)
+{
+	argv[0] = "BLPOP";
+	argv[1] = e->kwake;
+	for (int i = 0; i < nk; i++)
+		argv[2 + i] = kd[i];
+	argv[2 + nk] = tmo;
+	for (int i = 0; i < nk + 3; i++)
+		len[i] = strlen(argv[i]);
+	pthread_mutex_unlock(&e->poll_mu);
+	redisReply *rep;
+	int rc = fr_redis_runv(e->pr, nk + 3, argv, len, &rep, err);
+	if (!rc) {
+		int woken = rep->type == REDIS_REPLY_ARRAY;
+		freeReplyObject(rep);
+		if (woken) {
+			argv[0] = "DEL";
+			len[0] = 3;
+			rc = fr_redis_runv(e->pr, nk + 2, argv, len, &rep, err);
+			if (!rc)
+				freeReplyObject(rep);
+		}
+	}
+	pthread_mutex_lock(&e->poll_mu);
+	return rc;
+}
+
 static void *poller(void *arg)
 {
 	wq_exec *e = arg;
 	int period = e->o.poll_interval_ms > 0 ? e->o.poll_interval_ms : 25;
+	char tmo[32];
+	snprintf(tmo, sizeof tmo, "%.3f", period / 1000.0);
+	const char *argv[3 + MAX_WAIT_JOBS];
+	size_t len[3 + MAX_WAIT_JOBS];
+	char (*kd)[FR_WQ_KEYBASE_MAX + 16] = malloc(sizeof *kd * MAX_WAIT_JOBS);
 	pthread_mutex_lock(&e->poll_mu);
 	while (!e->stop) {
 		/* snapshot the active jobs; job_end cannot remove one while we hold poll_mu */
 		pthread_mutex_lock(&e->mu);
 		wq_job *list = e->jobs;
 		pthread_mutex_unlock(&e->mu);
-		for (wq_job *j = list; j && !e->stop; j = j->next)
+		int nk = 0;
+		for (wq_job *j = list; j && !e->stop; j = j->next) {
 			poll_job(e, j);
+			if (kd && !j->failed && nk < MAX_WAIT_JOBS)
+				snprintf(kd[nk++], sizeof *kd, "%s", j->kdone);
+		}
+		if (e->stop)
+			break;
+		if (nk) {
+			fr_err err = { 0 };
+			int rc = wait_done(e, kd, nk, tmo, argv, len, &err);
+			if (!rc)
+				continue;
+			/* The connection broke (a Redis restart): as for a failed poll, the jobs
+			 * under way fail with its error, since their state may be gone with the
+			 * server; the others are polled on a fresh connection. */
+			pthread_mutex_lock(&e->mu);
+			for (wq_job *j = e->jobs; j && rc == FR_EIO; j = j->next)
+				for (int i = 0; i < nk && j->polled && !j->failed; i++)
+					if (!strcmp(kd[i], j->kdone)) {
+						j->failed = 1;
+						fr_job_report_error(j->job, err.msg);
+					}
+			pthread_mutex_unlock(&e->mu);
+		}
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += (long)period * 1000000L;
 		ts.tv_sec += ts.tv_nsec / 1000000000L;
 		ts.tv_nsec %= 1000000000L;
-		if (!e->stop)
-			pthread_cond_timedwait(&e->cv, &e->poll_mu, &ts);
+		pthread_cond_timedwait(&e->cv, &e->poll_mu, &ts);
 	}
 	pthread_mutex_unlock(&e->poll_mu);
+	free(kd);
 	return NULL;
 }
 
@@ -496,6 +597,7 @@ static void wq_job_end(fr_executor *ex, fr_job *job)
 		fr_rcmd_str(&c, j->kstatus);
 		fr_rcmd_str(&c, j->kresult);
 		fr_rcmd_str(&c, j->kparts);
+		fr_rcmd_str(&c, j->kdone);
 		redisReply *rep;
 		fr_err err = { 0 };
 		int drc = fr_redis_run(e->sub, &c, &rep, &err);
@@ -524,7 +626,15 @@ static void wq_free(fr_executor *ex)
 		e->stop = 1;
 		pthread_cond_broadcast(&e->cv);
 		pthread_mutex_unlock(&e->poll_mu);
+		wake_poller(e);   /* out of its BLPOP at once, not at its timeout */
 		pthread_join(e->poller, NULL);
+		fr_rcmd c;
+		fr_rcmd_init(&c, "DEL");
+		fr_rcmd_str(&c, e->kwake);
+		redisReply *rep;
+		fr_err err = { 0 };
+		if (!fr_redis_run(e->sub, &c, &rep, &err))
+			freeReplyObject(rep);
 	}
 	while (e->jobs) {
 		wq_job *j = e->jobs;
@@ -568,6 +678,9 @@ int fr_executor_work_queue_new(const fr_invoker_opts *o, fr_executor **out, fr_e
 	if (e->heartbeat > 5)
 		e->heartbeat = 5;
 	snprintf(e->kqueue, sizeof e->kqueue, "%squeues:default", o->redis.prefix);
+	char rid[32];
+	fr_job_request_id(rid, sizeof rid);
+	snprintf(e->kwake, sizeof e->kwake, "%sinvoker-%s:wake", o->redis.prefix, rid);
 	int rc = fr_redis_open(&o->redis, &e->sub, err);
 	if (!rc)
 		rc = fr_redis_open(&o->redis, &e->pr, err);

@@ -9,6 +9,9 @@
  *   {P}req-<id>:result              hash "<task>:<attempt>" -> encoded fr_task_res
  *   {P}req-<id>:parts               set of "<part index>:<part name>": the parts still free
  *                                   for self-selecting workers (runtime.md §2.7)
+ *   {P}req-<id>:done                list: a worker pushes "<task>:<attempt>" with the final
+ *                                   status; the invoker's poller waits on it (BLPOP) between
+ *                                   polls, so a finished task is read at once
  *
  * The invoker writes QUEUED and pushes in one MULTI/EXEC; a worker refreshes the status of its
  * attempt (heartbeat) while the task runs and writes the result and the final status in one

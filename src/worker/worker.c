@@ -243,10 +243,12 @@ static int write_result(loop *l, const char *keybase, const char *field, uint32_
 	if (rc)
 		return rc;
 	char kst[FR_WQ_KEYBASE_MAX + 16], kres[FR_WQ_KEYBASE_MAX + 16], val[40];
+	char kdone[FR_WQ_KEYBASE_MAX + 16];
 	snprintf(kst, sizeof kst, "%s:status", keybase);
 	snprintf(kres, sizeof kres, "%s:result", keybase);
+	snprintf(kdone, sizeof kdone, "%s:done", keybase);
 	fr_wq_status_value(val, sizeof val, res->status, fr_wall_s());
-	fr_rcmd c[4];
+	fr_rcmd c[6];
 	fr_rcmd_init(&c[0], "HSET");
 	fr_rcmd_str(&c[0], kres);
 	fr_rcmd_str(&c[0], field);
@@ -267,8 +269,15 @@ static int write_result(loop *l, const char *keybase, const char *field, uint32_
 	fr_rcmd_init(&c[3], "EXPIRE");
 	fr_rcmd_str(&c[3], kst);
 	fr_rcmd_int(&c[3], ttl);
+	/* wakes the invoker's poller at once (it waits on the job's done list between polls) */
+	fr_rcmd_init(&c[4], "RPUSH");
+	fr_rcmd_str(&c[4], kdone);
+	fr_rcmd_str(&c[4], field);
+	fr_rcmd_init(&c[5], "EXPIRE");
+	fr_rcmd_str(&c[5], kdone);
+	fr_rcmd_int(&c[5], ttl);
 	for (int i = 0; i < 4; i++) {
-		rc = fr_redis_tx(l->r, c, 4, NULL, err);
+		rc = fr_redis_tx(l->r, c, 6, NULL, err);
 		/* a server refusal (OOM, wrong type) will not change by retrying */
 		if (!rc || rc != FR_EIO)
 			break;

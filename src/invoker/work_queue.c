@@ -216,119 +216,139 @@ static void wake_poller(wq_exec *e)
 	fr_redis_tx(e->sub, c, 2, NULL, &err);
 }
 
+/* One enqueue of n attempts, built under e->mu and sent as one transaction. */
+typedef struct batch {
+	int n;
+	fr_buf msgs;               /* the encoded messages: n of them, or one sent n times */
+	int repeat;                /* 1: msgs holds one message, sent n times */
+	size_t *moff;              /* n + 1 offsets into msgs (unused when repeated) */
+	fr_buf mem;                /* self-select: the n set members, else empty */
+	size_t *poff;              /* n + 1 offsets into mem */
+	int *ta;                   /* tasks [0, n), then attempts [n, 2n) */
+	char (*fv)[40];            /* QUEUED fields and values, 2 per attempt */
+} batch;
+
+static int batch_init(batch *b, int n, fr_err *err)
+{
+	memset(b, 0, sizeof *b);
+	size_t m = (size_t)(n > 0 ? n : 1);
+	b->n = n;
+	b->moff = calloc(m + 1, sizeof *b->moff);
+	b->poff = calloc(m + 1, sizeof *b->poff);
+	b->ta = calloc(2 * m, sizeof *b->ta);
+	b->fv = malloc(sizeof *b->fv * 2 * m);
+	if (!b->moff || !b->poff || !b->ta || !b->fv)
+		return fr_err_set(err, FR_ENOMEM, "out of memory queueing %d tasks", n);
+	return 0;
+}
+
+static void batch_free(batch *b)
+{
+	fr_buf_free(&b->msgs);
+	fr_buf_free(&b->mem);
+	free(b->moff);
+	free(b->poff);
+	free(b->ta);
+	free(b->fv);
+}
+
+/* The transaction: the self-select members (if any) with their TTL, the QUEUED statuses
+ * (before the messages: a worker never meets a task without its QUEUED entry, and one
+ * transaction makes it all or nothing), the messages, and for a new job a wake-up of the
+ * poller. */
+static int batch_send(wq_exec *e, wq_job *j, int fresh, batch *b, const char *what,
+                      fr_err *err)
+{
+	txn t = { 0 };
+	int n = b->n;
+	if (b->mem.len) {
+		for (int i = 0; i < n; i++) {
+			const char *v = (const char *)b->mem.data + b->poff[i];
+			size_t l = b->poff[i + 1] - b->poff[i];
+			txn_args(&t, "SADD", j->kparts, &v, &l, 1);
+		}
+		txn_expire(&t, j->kparts, e->ttl);
+	}
+	queue_statuses(e, j, &t, b->ta, b->ta + n, n, b->fv);
+	for (int i = 0; i < n; i++) {
+		const char *v = (const char *)b->msgs.data + (b->repeat ? 0 : b->moff[i]);
+		size_t l = b->repeat ? b->msgs.len : b->moff[i + 1] - b->moff[i];
+		txn_args(&t, "LPUSH", e->kqueue, &v, &l, 1);
+	}
+	if (fresh)
+		txn_wake(e, &t);
+	return txn_run(e, &t, what, err);
+}
+
 static int wq_submit(fr_executor *ex, fr_job *job, const fr_submission *items, int n,
                      fr_err *err)
 {
 	wq_exec *e = (wq_exec *)ex;
-	fr_buf msgs = FR_BUF_INIT;
-	size_t *off = malloc(sizeof *off * (size_t)(n + 1));
-	int *ta = malloc(sizeof *ta * 2 * (size_t)(n ? n : 1));
-	char (*fv)[40] = malloc(sizeof *fv * 2 * (size_t)(n ? n : 1));
-	txn t = { 0 };
-	int rc = 0, fresh = 0;
-	pthread_mutex_lock(&e->mu);
+	batch b;
 	wq_job *j = NULL;
-	if (!off || !ta || !fv)
-		rc = fr_err_set(err, FR_ENOMEM, "out of memory queueing %d tasks", n);
+	int fresh = 0;
+	pthread_mutex_lock(&e->mu);
+	int rc = batch_init(&b, n, err);
 	if (!rc)
 		rc = job_entry(e, job, &j, &fresh, err);
 	for (int i = 0; i < n && !rc; i++) {
 		fr_wq_msg m = { .keybase = j->keybase, .task = items[i].task,
 			.attempt = items[i].attempt, .ttl = e->ttl, .heartbeat = e->heartbeat,
 			.req = items[i].req, .req_len = items[i].len };
-		off[i] = msgs.len;
-		rc = fr_wq_msg_encode(&m, &msgs, err);
-		ta[i] = items[i].task;
-		ta[n + i] = items[i].attempt;
+		rc = fr_wq_msg_encode(&m, &b.msgs, err);
+		b.moff[i + 1] = b.msgs.len;
+		b.ta[i] = items[i].task;
+		b.ta[n + i] = items[i].attempt;
 	}
 	if (!rc) {
-		off[n] = msgs.len;
-		/* statuses first, then the messages: a worker never meets a task without its
-		 * QUEUED entry (and one transaction makes it all or nothing) */
-		queue_statuses(e, j, &t, ta, ta + n, n, fv);
-		for (int i = 0; i < n; i++) {
-			const char *v = (const char *)msgs.data + off[i];
-			size_t l = off[i + 1] - off[i];
-			txn_args(&t, "LPUSH", e->kqueue, &v, &l, 1);
-		}
-		if (fresh)
-			txn_wake(e, &t);
 		char what[64];
 		if (n == 1)
 			snprintf(what, sizeof what, "task %d", items[0].task);
 		else
 			snprintf(what, sizeof what, "%d tasks", n);
-		rc = txn_run(e, &t, what, err);
-	} else {
-		free(t.c);
+		rc = batch_send(e, j, fresh, &b, what, err);
 	}
 	pthread_mutex_unlock(&e->mu);
-	fr_buf_free(&msgs);
-	free(off);
-	free(ta);
-	free(fv);
+	batch_free(&b);
 	return rc;
 }
 
 /* Self-select: the parts in the job's set, QUEUED for attempt 0 of every task, and one
- * message per task naming none, in one transaction. */
+ * message naming no part, pushed once per task. */
 static int wq_submit_select(fr_executor *ex, fr_job *job, const void *req, size_t len,
                             const char *const *parts, fr_err *err)
 {
 	wq_exec *e = (wq_exec *)ex;
 	int n = job->ntasks;
-	fr_buf msg = FR_BUF_INIT, mem = FR_BUF_INIT;
-	size_t *off = malloc(sizeof *off * (size_t)(n + 1));
-	int *ta = calloc(2 * (size_t)(n ? n : 1), sizeof *ta);
-	char (*fv)[40] = malloc(sizeof *fv * 2 * (size_t)(n ? n : 1));
-	txn t = { 0 };
-	int rc = 0, fresh = 0;
-	pthread_mutex_lock(&e->mu);
+	batch b;
 	wq_job *j = NULL;
-	if (!off || !ta || !fv)
-		rc = fr_err_set(err, FR_ENOMEM, "out of memory queueing %d tasks", n);
+	int fresh = 0;
+	pthread_mutex_lock(&e->mu);
+	int rc = batch_init(&b, n, err);
 	if (!rc)
 		rc = job_entry(e, job, &j, &fresh, err);
 	if (!rc) {
 		fr_wq_msg m = { .keybase = j->keybase, .task = FR_WQ_SELECT, .attempt = 0,
 			.ttl = e->ttl, .heartbeat = e->heartbeat, .req = req, .req_len = len };
-		rc = fr_wq_msg_encode(&m, &msg, err);
+		rc = fr_wq_msg_encode(&m, &b.msgs, err);
+		b.repeat = 1;
 	}
 	for (int i = 0; i < n && !rc; i++) {
-		off[i] = mem.len;
-		if (fr_wq_member(&mem, i, parts[i]))
+		if (fr_wq_member(&b.mem, i, parts[i]))
 			rc = fr_err_set(err, FR_ENOMEM, "out of memory");
-		ta[i] = i;   /* attempts: ta[n + i] = 0 */
+		b.poff[i + 1] = b.mem.len;
+		b.ta[i] = i;   /* attempts: b.ta[n + i] = 0 */
 	}
 	if (!rc) {
-		off[n] = mem.len;
-		for (int i = 0; i < n; i++) {
-			const char *v = (const char *)mem.data + off[i];
-			size_t l = off[i + 1] - off[i];
-			txn_args(&t, "SADD", j->kparts, &v, &l, 1);
-		}
-		txn_expire(&t, j->kparts, e->ttl);
-		queue_statuses(e, j, &t, ta, ta + n, n, fv);
-		for (int i = 0; i < n; i++) {
-			const char *v = (const char *)msg.data;
-			txn_args(&t, "LPUSH", e->kqueue, &v, &msg.len, 1);
-		}
-		if (fresh)
-			txn_wake(e, &t);
 		char what[64];
 		snprintf(what, sizeof what, "%d self-select tasks", n);
-		rc = txn_run(e, &t, what, err);
-	} else {
-		free(t.c);
+		rc = batch_send(e, j, fresh, &b, what, err);
 	}
 	pthread_mutex_unlock(&e->mu);
-	fr_buf_free(&msg);
-	fr_buf_free(&mem);
-	free(off);
-	free(ta);
-	free(fv);
+	batch_free(&b);
 	return rc;
 }
+
 /* A registration attempt's group ids travel through the blobstore (runtime.md §5.7): put
  * them back into the result, and delete the blob.  A missing blob fails the attempt. */
 static void report_with_blob(wq_exec *e, wq_job *j, int task, int attempt, const redisReply *res,

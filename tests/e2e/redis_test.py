@@ -708,17 +708,22 @@ def wq_msg_task(m):
     return struct.unpack_from("<i", m, 9 + n)[0]
 
 
-def worker_methods(w, since=0):
-    """The part selection of each query task a worker logged after byte `since`."""
-    with open(w.logname) as f:
-        f.seek(since)
-        text = f.read()
-    out = []
-    for line in text.splitlines():
-        m = re.search(r" query \S+( (\w+))?: ENDED_SUCCESS", line)
-        if m:
-            out.append(m.group(2) or "set_by_invoker")
-    return out
+def worker_methods(w, n, since=0):
+    """The part selection of each query task a worker logged after byte `since`, once it has
+    logged n of them (it logs a task after writing its result, so maybe after the query's
+    answer)."""
+    def read():
+        with open(w.logname) as f:
+            f.seek(since)
+            text = f.read()
+        out = []
+        for line in text.splitlines():
+            m = re.search(r" query \S+( (\w+))?: ENDED_SUCCESS", line)
+            if m:
+                out.append(m.group(2) or "set_by_invoker")
+        return out
+    wait_for(lambda: len(read()) >= n, 30, "the worker to log %d tasks" % n)
+    return read()
 
 
 def self_select():
@@ -764,7 +769,7 @@ def self_select():
         check(rc == 0 and d and d["query"] == want["query"],
               "self-select %s: answer %s %s" % (enabled, out[:300], err[-300:]))
         check(not keys(c, P + "req-*"), "the job's keys are gone after it")
-        methods = worker_methods(ws.procs[0])
+        methods = worker_methods(ws.procs[0], nparts)
         # the first pick knows no part; the later ones know the parts just read, all taken
         expect = ["random_no_candidates"] + ["random_candidates_taken"] * (nparts - 1) \
             if enabled == "true" else ["set_by_invoker"] * nparts
@@ -773,7 +778,7 @@ def self_select():
         if enabled == "true":
             since = os.path.getsize(ws.procs[0].logname)
             rc, out, err = finish(run_bg("ss", Q_EVENTS, extra))
-            methods = worker_methods(ws.procs[0], since)
+            methods = worker_methods(ws.procs[0], nparts, since)
             check(rc == 0 and methods == ["specific_candidate"] * nparts,
                   "second run, one warm worker: %s" % methods)
             # decision 19: a self-select message of a live job with nothing left to pick

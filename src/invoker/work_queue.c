@@ -551,8 +551,12 @@ static void *poller(void *arg)
 	const char *argv[3 + MAX_WAIT_JOBS];
 	size_t len[3 + MAX_WAIT_JOBS];
 	char (*kd)[FR_WQ_KEYBASE_MAX + 16] = malloc(sizeof *kd * MAX_WAIT_JOBS);
+	/* A pass reads whole status hashes: woken by every task of a job of many small tasks,
+	 * passes would cost the square of its size.  They start at least this far apart. */
+	double gap = (period < 5 ? period : 5) / 1000.0;
 	pthread_mutex_lock(&e->poll_mu);
 	while (!e->stop) {
+		double t_pass = fr_mono_s();
 		/* snapshot the active jobs; job_end cannot remove one while we hold poll_mu */
 		pthread_mutex_lock(&e->mu);
 		wq_job *list = e->jobs;
@@ -568,6 +572,15 @@ static void *poller(void *arg)
 		if (nk) {
 			fr_err err = { 0 };
 			int rc = wait_done(e, kd, nk, tmo, argv, len, &err);
+			double left = t_pass + gap - fr_mono_s();
+			if (!rc && left > 0 && !e->stop) {
+				struct timespec ts;
+				clock_gettime(CLOCK_REALTIME, &ts);
+				ts.tv_nsec += (long)(left * 1e9);
+				ts.tv_sec += ts.tv_nsec / 1000000000L;
+				ts.tv_nsec %= 1000000000L;
+				pthread_cond_timedwait(&e->cv, &e->poll_mu, &ts);
+			}
 			if (!rc)
 				continue;
 			/* The connection broke (a Redis restart): as for a failed poll, the jobs

@@ -330,8 +330,8 @@ static int put_blob(loop *l, const char *key, const void *data, size_t len, uint
 }
 
 /* Self-select (runtime.md §2.7): tries the candidates in order, then any part; one round
- * trip.  Returns {1, member} for a candidate won, {0, member} for a random part, {0} when the
- * set is empty or gone. */
+ * trip.  Returns {i, member} for the i-th candidate (from 1) won, {0, member} for a random
+ * part, {0} when the set is empty or gone. */
 static const char pick_lua[] =
 	"for i = 1, #ARGV do "
 	"if redis.call('SREM', KEYS[1], ARGV[i]) == 1 then return {i, ARGV[i]} end end "
@@ -368,9 +368,10 @@ static void sel_mark(loop *l, int idx)
 /* At most this many candidates go into one pick (the most recently read first). */
 #define MAX_CANDIDATES 256
 
-/* Picks the part of a self-select request and fills it into req and res fields: 0, or 1
- * when nothing is left to pick (decision 19: the attempt ends cleanly, nothing written), or
- * an error code (err set; Redis trouble: the invoker's lost rule covers the task). */
+/* Picks the part of a self-select request and fills it into req (part name and index, task
+ * index), with how it was chosen and the preflight wait: 0, or 1 when nothing is left to
+ * pick (decision 19: the attempt ends cleanly, nothing written), or an error code (err set;
+ * on Redis trouble the task stays QUEUED and the invoker's lost rule queues it again). */
 static int select_part(loop *l, const fr_wq_msg *m, fr_task_req *req, fr_arena *a,
                        fr_task_select *how, double *slept, fr_err *err)
 {

@@ -41,8 +41,14 @@ static int rel_err(rp *p, fr_qerr_kind kind, const char *msg)
 static int syntax_err(rp *p)
 {
 	char m[200];
-	size_t at = p->pos < p->len ? p->pos : 0;
-	snprintf(m, sizeof m, "invalid relation syntax at '%.20s' (position %zu)", p->s + at, at);
+	if (p->pos < p->len) {
+		snprintf(m, sizeof m, "invalid relation syntax at '%.20s' (position %zu)", p->s + p->pos,
+		         p->pos);
+	} else {   /* it stops where a condition, an operator or ')' must follow */
+		size_t from = p->len > 20 ? p->len - 20 : 0;
+		snprintf(m, sizeof m, "invalid relation syntax: it ends too early, after '%s%s' "
+		         "(position %zu)", from ? "..." : "", p->s + from, p->len);
+	}
 	return rel_err(p, FR_QERR_RELATION, m);
 }
 

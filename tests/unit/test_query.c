@@ -1052,6 +1052,13 @@ START_TEST(tc_validation)
 		         bad_rel[i]);
 		expect_invalid("V-18", doc, FR_QERR_RELATION, NULL);
 	}
+	/* a relation that stops early names its end, not its start */
+	expect_invalid("V-18b", "{'query':{'relation':'$0 and','conditions':[" V "," V "]}}",
+	               FR_QERR_RELATION, "ends too early, after '$0 and' (position 6)");
+	expect_invalid("V-18c", "{'query':{'relation':'$0 && ($1','conditions':[" V "," V "]}}",
+	               FR_QERR_RELATION, "ends too early, after '$0 && ($1' (position 9)");
+	expect_invalid("V-18d", "{'query':{'relation':'$0 $1','conditions':[" V "," V "]}}",
+	               FR_QERR_RELATION, "at ' $1' (position 2)");
 	expect_invalid("V-19", "{'query':{'relation':'$foo','conditions':[" V "]}}",
 	               FR_QERR_RELATION, "foo");
 	expect_invalid("V-20", "{'query':{'relation':'and'}}", FR_QERR_RELATION, "empty");

@@ -67,6 +67,7 @@ int fr_invoker_s3_opts_load(fr_storage_s3_opts *s, fr_err *err)
 	int64_t v;
 	int rc;
 	fr_storage_s3_defaults(s);
+	s->env = environ;   /* the AWS_* credential chain's variables (storage reads none) */
 	s->region = s3_str("aws.region");
 	s->endpoint_url = s3_str("aws.endpoint.url");
 	s->access_key_id = s3_str("aws.access.key.id");

@@ -28,10 +28,15 @@ static int have_cached;
 static char region_buf[64];
 static int have_region;
 
+/* A variable of the environment handed over in the settings (fr_storage_s3_opts.env);
+ * empty counts as unset. */
 static const char *env(const char *name)
 {
-	const char *v = getenv(name);
-	return v && *v ? v : NULL;
+	size_t n = strlen(name);
+	for (char *const *e = fr_s3_opts()->env; e && *e; e++)
+		if (!strncmp(*e, name, n) && (*e)[n] == '=')
+			return (*e)[n + 1] ? *e + n + 1 : NULL;
+	return NULL;
 }
 
 static char *xstrdup(const char *s)

@@ -87,6 +87,42 @@ static const char *own(const char *s)
 	return c;
 }
 
+/* Keeps a block reachable for the life of the process (as own() keeps strings). */
+static int keep(void *p)
+{
+	if (g_nkept == g_capkept) {
+		size_t nc = g_capkept ? g_capkept * 2 : 16;
+		char **nk = realloc(g_kept, nc * sizeof *nk);
+		if (!nk)
+			return -1;
+		g_kept = nk;
+		g_capkept = nc;
+	}
+	g_kept[g_nkept++] = p;
+	return 0;
+}
+
+/* The entries of env the credential chain reads (AWS_*, HOME), copied; NULL when none. */
+static char *const *own_env(char *const *env, int *oom)
+{
+	size_t n = 0;
+	for (char *const *e = env; e && *e; e++)
+		n += !strncmp(*e, "AWS_", 4) || !strncmp(*e, "HOME=", 5);
+	if (!n)
+		return NULL;
+	const char **arr = calloc(n + 1, sizeof *arr);
+	if (!arr || keep(arr)) {
+		free(arr);
+		*oom = 1;
+		return NULL;
+	}
+	size_t k = 0;
+	for (char *const *e = env; *e && k < n; e++)
+		if ((!strncmp(*e, "AWS_", 4) || !strncmp(*e, "HOME=", 5)) && !(arr[k++] = own(*e)))
+			*oom = 1;
+	return (char *const *)arr;
+}
+
 int fr_storage_s3_init(const fr_storage_s3_opts *o, fr_err *err)
 {
 	/* libcurl and libcrypto are loaded with the first request (dl.c), so a process that
@@ -97,7 +133,9 @@ int fr_storage_s3_init(const fr_storage_s3_opts *o, fr_err *err)
 	g_opts.access_key_id = own(o->access_key_id);
 	g_opts.secret_access_key = own(o->secret_access_key);
 	g_opts.cache_dir = own(o->cache_dir);
-	if ((o->region && *o->region && !g_opts.region) ||
+	int oom = 0;
+	g_opts.env = own_env(o->env, &oom);
+	if (oom ||(o->region && *o->region && !g_opts.region) ||
 	    (o->endpoint_url && *o->endpoint_url && !g_opts.endpoint_url) ||
 	    (o->access_key_id && *o->access_key_id && !g_opts.access_key_id) ||
 	    (o->secret_access_key && *o->secret_access_key && !g_opts.secret_access_key) ||

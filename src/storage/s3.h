@@ -1,8 +1,9 @@
 /* The S3 store (aws.md §2): ListObjectsV2 listing, ranged GETs signed with SigV4 over one
  * libcurl multi handle per thread (keep-alive), retries with backoff and jitter, and a disk
  * cache of the byte ranges read.  Settings come in fr_storage_s3_opts, set once per process
- * by the invoker or binary layer (this layer never reads FROCKET_* variables; creds.c reads
- * the standard AWS_* chain variables, the one exception interfaces.md §3.4 allows). */
+ * by the invoker or binary layer.  This layer reads no environment variable: the standard
+ * AWS_* credential-chain variables (interfaces.md §3.4) come in the settings too, as the
+ * environment the invoker layer hands over. */
 #ifndef FR_STORAGE_S3_H
 #define FR_STORAGE_S3_H
 
@@ -29,6 +30,10 @@ typedef struct fr_storage_s3_opts {
 	/* disk cache (worker.disk.cache.*): NULL dir or 0 bytes disables it */
 	const char *cache_dir;
 	uint64_t cache_max_bytes;
+	/* the environment ("NAME=value", NULL-terminated; NULL = empty) the credential chain and
+	 * region take the AWS_* variables and HOME from: the invoker layer passes the process's
+	 * own.  fr_storage_s3_init copies those entries, so later changes are not seen */
+	char *const *env;
 } fr_storage_s3_opts;
 
 /* Copies o (strings too) for every later S3 call of this process and initialises libcurl.

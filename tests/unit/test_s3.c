@@ -16,6 +16,17 @@
 
 static char tmpdir[256];
 
+/* Hands the process's environment (as changed by the test) to storage again, as the
+ * invoker layer does at start: storage reads no variable itself. */
+static void recapture(void)
+{
+	fr_storage_s3_opts o;
+	fr_storage_s3_defaults(&o);
+	o.env = environ;
+	fr_err err = { 0 };
+	ck_assert_int_eq(fr_storage_s3_init(&o, &err), 0);
+}
+
 static void setup(void)
 {
 	snprintf(tmpdir, sizeof tmpdir, "/tmp/frocket-test-s3-XXXXXX");
@@ -33,10 +44,7 @@ static void setup(void)
 	snprintf(p, sizeof p, "%s/noconfig", tmpdir);
 	setenv("AWS_CONFIG_FILE", p, 1);
 	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
-	fr_storage_s3_opts o;
-	fr_storage_s3_defaults(&o);
-	fr_err err = { 0 };
-	ck_assert_int_eq(fr_storage_s3_init(&o, &err), 0);
+	recapture();
 }
 
 static void teardown(void)
@@ -109,6 +117,7 @@ START_TEST(creds_overrides_first)
 	setenv("AWS_SECRET_ACCESS_KEY", "envsecret", 1);
 	fr_storage_s3_opts o;
 	fr_storage_s3_defaults(&o);
+	o.env = environ;
 	o.access_key_id = "FRKEY";
 	o.secret_access_key = "frsecret";
 	fr_err err = { 0 };
@@ -125,15 +134,14 @@ START_TEST(creds_overrides_first)
 	ck_assert_ptr_nonnull(strstr(err.msg, "partial S3 credentials"));
 	ck_assert_ptr_null(strstr(err.msg, "frsecret"));
 	/* without overrides: the environment, with its session token */
-	fr_storage_s3_defaults(&o);
-	fr_storage_s3_init(&o, &err);
 	setenv("AWS_SESSION_TOKEN", "envtoken", 1);
+	recapture();
 	ck_assert_int_eq(fr_s3_creds_get(&c, &err), 0);
 	ck_assert_str_eq(c.access_key_id, "ENVKEY");
 	ck_assert_str_eq(c.token, "envtoken");
 	fr_aws_creds_free(&c);
 	unsetenv("AWS_SECRET_ACCESS_KEY");
-	fr_s3_creds_reset();
+	recapture();
 	ck_assert_int_eq(fr_s3_creds_get(&c, &err), FR_EINVAL);
 	ck_assert_ptr_nonnull(strstr(err.msg, "AWS_SECRET_ACCESS_KEY"));
 }
@@ -155,36 +163,41 @@ START_TEST(creds_shared_files_and_profiles)
 	setenv("AWS_CONFIG_FILE", p, 1);
 	fr_err err = { 0 };
 	fr_aws_creds c;
-	fr_s3_creds_reset();
+	recapture();
 	ck_assert_int_eq(fr_s3_creds_get(&c, &err), 0);
 	ck_assert_str_eq(c.access_key_id, "DEFKEY");
 	fr_aws_creds_free(&c);
 	ck_assert_str_eq(fr_s3_region(), "eu-west-3");
 	setenv("AWS_PROFILE", "dev", 1);
-	fr_s3_creds_reset();
+	recapture();
 	ck_assert_int_eq(fr_s3_creds_get(&c, &err), 0);
 	ck_assert_str_eq(c.access_key_id, "DEVKEY");
 	ck_assert_str_eq(c.token, "devtoken");
 	fr_aws_creds_free(&c);
 	/* a profile only in the config file: "[profile NAME]" */
 	setenv("AWS_PROFILE", "cfg", 1);
-	fr_s3_creds_reset();
+	recapture();
 	ck_assert_int_eq(fr_s3_creds_get(&c, &err), 0);
 	ck_assert_str_eq(c.access_key_id, "CFGKEY");
 	fr_aws_creds_free(&c);
 	ck_assert_str_eq(fr_s3_region(), "ap-south-1");
 	/* the region environment variables win over the profile */
 	setenv("AWS_DEFAULT_REGION", "us-west-1", 1);
-	fr_s3_creds_reset();
+	recapture();
 	ck_assert_str_eq(fr_s3_region(), "us-west-1");
 	setenv("AWS_REGION", "us-west-2", 1);
+	recapture();
+	ck_assert_str_eq(fr_s3_region(), "us-west-2");
+	/* storage reads the environment it was given, never the process's own */
+	setenv("AWS_REGION", "eu-north-1", 1);
 	fr_s3_creds_reset();
 	ck_assert_str_eq(fr_s3_region(), "us-west-2");
+	setenv("AWS_REGION", "us-west-2", 1);
 	/* a missing profile: nothing found, the sources named, no secret in the message */
 	unsetenv("AWS_REGION");
 	unsetenv("AWS_DEFAULT_REGION");
 	setenv("AWS_PROFILE", "nosuch", 1);
-	fr_s3_creds_reset();
+	recapture();
 	ck_assert_int_eq(fr_s3_creds_get(&c, &err), FR_EINVAL);
 	ck_assert_ptr_nonnull(strstr(err.msg, "no AWS credentials found"));
 	ck_assert_ptr_nonnull(strstr(err.msg, "nosuch"));
@@ -196,7 +209,7 @@ END_TEST
 START_TEST(creds_container_full_uri_refused)
 {
 	setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://203.0.113.9/creds", 1);
-	fr_s3_creds_reset();
+	recapture();
 	fr_aws_creds c;
 	fr_err err = { 0 };
 	ck_assert_int_eq(fr_s3_creds_get(&c, &err), FR_EINVAL);
@@ -205,7 +218,7 @@ START_TEST(creds_container_full_uri_refused)
 	/* a web identity token file that is not there is named */
 	setenv("AWS_WEB_IDENTITY_TOKEN_FILE", "/nonexistent/token", 1);
 	setenv("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/x", 1);
-	fr_s3_creds_reset();
+	recapture();
 	ck_assert_int_eq(fr_s3_creds_get(&c, &err), FR_EIO);
 	ck_assert_ptr_nonnull(strstr(err.msg, "/nonexistent/token"));
 }

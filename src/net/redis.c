@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/time.h>
 
 struct fr_redis {
@@ -101,11 +102,36 @@ int fr_redis_want(const fr_redis *r, const redisReply *rep, int type, const char
 }
 
 /* One command on the raw context, reply checked only against errors. */
+/* The seconds a blocking command may wait at the server (its last argument), 0 for any
+ * other command. */
+static double blocking_wait(int argc, const char **argv, const size_t *len)
+{
+	static const char *const verbs[] = { "BLPOP", "BRPOP", "BLMOVE", "BRPOPLPUSH" };
+	int blocking = 0;
+	for (size_t i = 0; i < sizeof verbs / sizeof *verbs && argc >= 2; i++)
+		blocking |= len[0] == strlen(verbs[i]) && !strncasecmp(argv[0], verbs[i], len[0]);
+	if (!blocking || len[argc - 1] == 0 || len[argc - 1] > 30)
+		return 0;
+	char num[32];
+	memcpy(num, argv[argc - 1], len[argc - 1]);
+	num[len[argc - 1]] = 0;
+	double w = strtod(num, NULL);
+	return w > 0 && w < 86400 ? w : 0;
+}
+
 static int raw(fr_redis *r, int argc, const char **argv, const size_t *len, redisReply **out,
                fr_err *err)
 {
 	*out = NULL;
+	/* A blocking command's own wait comes on top of the command timeout, plus a second:
+	 * the server rounds blocking timeouts up to its clock (100 ms at hz 10). */
+	double wait = blocking_wait(argc, argv, len);
+	int cmto = r->o.cmd_timeout_ms > 0 ? r->o.cmd_timeout_ms : 10000;
+	if (wait > 0)
+		redisSetTimeout(r->c, tv_ms(cmto + (int)(wait * 1000) + 1000));
 	redisReply *rep = redisCommandArgv(r->c, argc, argv, len);
+	if (wait > 0 && r->c)
+		redisSetTimeout(r->c, tv_ms(cmto));
 	if (!rep)
 		return conn_error(r, argv[0], err);
 	if (rep->type == REDIS_REPLY_ERROR) {

@@ -819,6 +819,36 @@ def self_select():
           "parts back, an empty pick is harmless; 300 parts either way" % nparts, flush=True)
 
 
+def short_command_timeout():
+    """FROCKET_REDIS_COMMAND_TIMEOUT_MS below the waits of blocking commands (the worker's 1 s
+    wait for work, the invoker's wait for finished tasks, which Redis rounds up to 100 ms):
+    the waits come on top of the timeout, so nothing times out."""
+    P = "ctotest:"
+    px = {"FROCKET_DATASTORE_REDIS_PREFIX": P, "FROCKET_REDIS_COMMAND_TIMEOUT_MS": "50"}
+    register("cto", os.path.join(ORACLE, "data"), extra=dict(px, FROCKET_INVOKER="local"))
+    want = doc(fr(["--nopretty", "run", "cto", "--string", Q_EVENTS], dict(px, FROCKET_INVOKER="local")))
+    ws = Workers()
+    ws.start(1, px)
+    c = REDIS.c()
+    # the worker has waited for work more than once before the query comes
+    wait_for(lambda: c.cmd("CLIENT", "LIST").count(b"cmd=blmove") >= 1, 30, "a waiting worker")
+    c.close()
+    for _ in range(3):
+        rc, out, err = finish(run_bg("cto", Q_EVENTS, px))
+        d = doc(subprocess.CompletedProcess([], rc, out, err))
+        check(rc == 0 and d and want and d["query"] == want["query"],
+              "50 ms command timeout: %d %s %s" % (rc, out[:200], err[-300:]))
+    with open(ws.procs[0].logname) as f:
+        log = f.read()
+    check("retrying with backoff" not in log, "the worker timed out waiting: %s" % log[-500:])
+    ws.stop_all()
+    c = REDIS.c()
+    for k in keys(c, P + "*"):
+        c.cmd("DEL", k)
+    c.close()
+    print("50 ms command timeout: blocking waits are not cut short", flush=True)
+
+
 def bad_messages():
     c = REDIS.c()
     q = PREFIX + "queues:default"
@@ -969,6 +999,7 @@ def main():
         step(sigterm_mid_task)
         step(fails_twice_then_succeeds)
         step(self_select)
+        step(short_command_timeout)
         # 500 queries (issue 16) in the optimised build; the sanitized run of scripts/test
         # sets FR_SANITIZED=1, where each query costs several times more, and keeps it at 100.
         step(soak, 100 if os.environ.get("FR_SANITIZED") else 500)

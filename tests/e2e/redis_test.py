@@ -127,12 +127,13 @@ class Redis:
         self.proc = None
         self.port = None
 
-    def start(self, port=None, aof=False):
+    def start(self, port=None, aof=False, extra=()):
         for _ in range(20):
             self.port = port or free_port()
             args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
                     "--save", "", "--appendonly", "yes" if aof else "no", "--dir", REDIS_DIR,
-                    "--logfile", os.path.join(REDIS_DIR, "redis.log")]
+                    "--logfile", os.path.join(REDIS_DIR, "redis-%d.log" % self.port)] + \
+                list(extra)
             self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
                                          stderr=subprocess.DEVNULL)
             if wait_for(lambda: self.ping() or self.proc.poll() is not None, 10,
@@ -145,7 +146,8 @@ class Redis:
     def ping(self):
         try:
             c = Resp(self.port)
-            ok = c.cmd("PING") == "PONG"
+            r = c.cmd("PING")
+            ok = r == "PONG" or (isinstance(r, RuntimeError) and "NOAUTH" in str(r))
             c.close()
             return ok
         except OSError:
@@ -849,6 +851,32 @@ def short_command_timeout():
     print("50 ms command timeout: blocking waits are not cut short", flush=True)
 
 
+def password():
+    """A Redis that requires a password (FROCKET_REDIS_PASSWORD, sent with AUTH): the CLI and
+    a worker work with it; a wrong or missing one is a clear error, exit 1."""
+    r2 = Redis()
+    r2.start(extra=["--requirepass", "s3cret pass"])
+    try:
+        px = {"FROCKET_REDIS_PORT": str(r2.port), "FROCKET_REDIS_PASSWORD": "s3cret pass"}
+        register("pw", os.path.join(ORACLE, "data"), extra=dict(px, FROCKET_INVOKER="local"))
+        want = doc(fr(["--nopretty", "run", "pw", "--string", Q_EVENTS],
+                      dict(px, FROCKET_INVOKER="local")))
+        ws = Workers()
+        ws.start(1, px)
+        rc, out, err = finish(run_bg("pw", Q_EVENTS, px))
+        d = doc(subprocess.CompletedProcess([], rc, out, err))
+        check(rc == 0 and d and want and d["query"] == want["query"],
+              "query with a password: %d %s %s" % (rc, out[:200], err[-300:]))
+        for pw, what in (("wrong", "WRONGPASS"), ("", "NOAUTH")):
+            p = fr(["--nopretty", "list"], dict(px, FROCKET_REDIS_PASSWORD=pw))
+            check(p.returncode == 1 and what in p.stderr and "s3cret" not in p.stderr,
+                  "password %r: exit %d %s" % (pw, p.returncode, p.stderr[-300:]))
+        ws.stop_all()
+    finally:
+        r2.stop()
+    print("password: AUTH works, a wrong or missing one is a clear error", flush=True)
+
+
 def bad_messages():
     c = REDIS.c()
     q = PREFIX + "queues:default"
@@ -1000,6 +1028,7 @@ def main():
         step(fails_twice_then_succeeds)
         step(self_select)
         step(short_command_timeout)
+        step(password)
         # 500 queries (issue 16) in the optimised build; the sanitized run of scripts/test
         # sets FR_SANITIZED=1, where each query costs several times more, and keeps it at 100.
         step(soak, 100 if os.environ.get("FR_SANITIZED") else 500)

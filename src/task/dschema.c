@@ -539,11 +539,16 @@ static int put_u64(fr_buf *b, uint64_t v)
 	return fr_buf_put_u64le(b, v);
 }
 
-/* Appends the blob of payload (count values of kind) to out, compressed when that pays. */
-static int ids_emit(fr_buf *out, int kind, uint64_t count, const fr_buf *payload)
+/* Payload forms (the flag byte): bit 0 zstd-compressed, bit 1 a bitmap (int ids only). */
+#define IDS_F_ZSTD 1
+#define IDS_F_BITMAP 2
+
+/* Appends the blob of payload (count values of kind, as a list or with IDS_F_BITMAP a
+ * bitmap) to out, compressed when that pays. */
+static int ids_emit(fr_buf *out, int kind, uint64_t count, uint8_t form, const fr_buf *payload)
 {
 	int rc = 0;
-	uint8_t flag = 0;
+	uint8_t flag = form;
 	fr_buf z = FR_BUF_INIT;
 	if (payload->len >= IDS_COMPRESS_MIN) {
 		size_t bound = ZSTD_compressBound(payload->len);
@@ -552,14 +557,14 @@ static int ids_emit(fr_buf *out, int kind, uint64_t count, const fr_buf *payload
 		size_t zn = ZSTD_compress(z.data, bound, payload->data, payload->len, 3);
 		if (!ZSTD_isError(zn) && zn + 8 < payload->len) {
 			z.len = zn;
-			flag = 1;
+			flag |= IDS_F_ZSTD;
 		}
 	}
 	if ((rc = fr_buf_append(out, IDS_MAGIC, 4)) || (rc = fr_buf_putc(out, IDS_VERSION)) ||
 	    (rc = fr_buf_putc(out, (uint8_t)kind)) || (rc = put_u64(out, count)) ||
 	    (rc = fr_buf_putc(out, flag)))
 		goto done;
-	if (flag) {
+	if (flag & IDS_F_ZSTD) {
 		if ((rc = put_u64(out, payload->len)) || (rc = fr_buf_append(out, z.data, z.len)))
 			goto done;
 	} else if (payload->len) {
@@ -572,7 +577,9 @@ done:
 
 /* Ids spanning a range not much wider than their number (a part of consecutive user ids, the
  * usual case) are sorted and made distinct by one bitmap over the range: one pass over the
- * ids and one over the bitmap, instead of a sort.  *dense = 0 leaves the ids to the sort. */
+ * ids and one over the bitmap, instead of a sort.  The payload is then that bitmap when it is
+ * no bigger than the list (*dense = 2), else the sorted list (*dense = 1); *dense = 0 leaves
+ * the ids to the sort. */
 static int ids_dense(const int64_t *v, size_t n, fr_buf *pay, uint64_t *count, int *dense)
 {
 	*dense = 0;
@@ -598,6 +605,18 @@ static int ids_dense(const int64_t *v, size_t n, fr_buf *pay, uint64_t *count, i
 	size_t m = 0;
 	for (size_t w = 0; w < words; w++)
 		m += (size_t)__builtin_popcountll(bm[w]);
+	if (words <= m) {   /* the bitmap itself is the payload: no bigger than the list */
+		int rc = fr_buf_reserve(pay, 8 + words * 8);
+		if (!rc) {
+			fr_buf_put_u64le(pay, (uint64_t)lo);   /* reserved: cannot fail */
+			for (size_t w = 0; w < words; w++)
+				fr_buf_put_u64le(pay, bm[w]);
+			*count = m;
+			*dense = 2;
+		}
+		free(bm);
+		return rc;
+	}
 	int rc = fr_buf_reserve(pay, m * 8);
 	if (!rc) {
 		uint8_t *o = pay->data + pay->len;
@@ -625,12 +644,14 @@ static int ids_build(const fr_vec *v, fr_buf *out, fr_err *err, const char *fnam
 	int rc = 0;
 	uint64_t count = 0;
 	int kind;
+	uint8_t form = 0;
 	if (v->kind == FR_VEC_I64) {
 		kind = IDS_KIND_INT;
 		size_t n = (size_t)v->len;
 		int dense = 0;
 		if ((rc = ids_dense(v->v.i64, n, &pay, &count, &dense)))
 			goto done;
+		form = dense == 2 ? IDS_F_BITMAP : 0;
 		if (dense)
 			goto emit;
 		int64_t *a = malloc((n ? n : 1) * sizeof *a);
@@ -694,7 +715,7 @@ emit:
 		                "%llu bytes", fname, col, (unsigned long long)IDS_MAX_RAW);
 		goto done;
 	}
-	rc = ids_emit(out, kind, count, &pay);
+	rc = ids_emit(out, kind, count, form, &pay);
 done:
 	fr_buf_free(&pay);
 	if (rc == FR_ENOMEM)
@@ -714,6 +735,10 @@ typedef struct idset {
 	int64_t iv;
 	const uint8_t *sv;
 	uint32_t sn;
+	/* bitmap form: bit d of the words is the id lo + d */
+	int bitmap;
+	uint64_t lo;                /* as unsigned: lo + d wraps like the signed sum */
+	uint64_t nwords, w, bits;   /* words, the current word's index and its bits left */
 } idset;
 
 static uint64_t rd_u64(const uint8_t *p)
@@ -734,7 +759,12 @@ static int idset_next(idset *s)
 {
 	if (s->pos >= s->count)
 		return 0;
-	if (s->kind == IDS_KIND_INT) {
+	if (s->bitmap) {   /* count bits are set in all (checked at open): one is left */
+		while (!s->bits)
+			s->bits = rd_u64(s->cur + 8 * ++s->w);
+		s->iv = (int64_t)(s->lo + (s->w << 6) + (uint64_t)__builtin_ctzll(s->bits));
+		s->bits &= s->bits - 1;
+	} else if (s->kind == IDS_KIND_INT) {
 		s->iv = (int64_t)rd_u64(s->cur);
 		s->cur += 8;
 	} else {
@@ -757,6 +787,39 @@ static int idset_cmp(const idset *a, const idset *b)
 	return a->sn < b->sn ? -1 : a->sn > b->sn;
 }
 
+/* The bitmap form's payload: u64 lo, then words; count bits set in all, and the last bit's
+ * id still an int64 above lo (no wrap).  Ascending by construction. */
+static int bitmap_open(idset *s, size_t plen, const char *name, fr_err *err)
+{
+	int bad = plen < 8 || (plen - 8) % 8;
+	if (!bad) {
+		s->lo = rd_u64(s->p);
+		s->nwords = (plen - 8) / 8;
+		/* the ids lo .. lo + 64 nwords - 1 must not pass INT64_MAX: in the order-keeping
+		 * unsigned image u = lo ^ 2^63, u + 64 nwords - 1 stays below 2^64 */
+		uint64_t u = s->lo ^ ((uint64_t)1 << 63);
+		if (s->nwords && 64 * s->nwords - 1 > UINT64_MAX - u)
+			bad = 1;
+		uint64_t m = 0;
+		for (uint64_t w = 0; !bad && w < s->nwords; w++)
+			m += (uint64_t)__builtin_popcountll(rd_u64(s->p + 8 + 8 * w));
+		if (m != s->count)
+			bad = 1;
+	}
+	if (bad) {
+		free(s->owned);
+		s->owned = NULL;
+		return fr_err_set(err, FR_ECORRUPT, "group ids of %s: a bitmap of the wrong length, "
+		                  "range or count", name);
+	}
+	s->bitmap = 1;
+	s->cur = s->p + 8;        /* the words */
+	s->w = 0;
+	s->bits = s->nwords ? rd_u64(s->cur) : 0;
+	s->pos = 0;
+	return 0;
+}
+
 /* Parses and fully validates blob (structure, exact length, strictly ascending values). */
 static int idset_open(const uint8_t *blob, size_t len, const char *name, idset *s, fr_err *err)
 {
@@ -772,7 +835,9 @@ static int idset_open(const uint8_t *blob, size_t len, const char *name, idset *
 	s->count = rd_u64(blob + 6);
 	uint8_t flag = blob[14];
 	const uint8_t *p = blob + IDS_HDR, *end = blob + len;
-	if (flag == 1) {
+	if (flag > (IDS_F_ZSTD | IDS_F_BITMAP) || ((flag & IDS_F_BITMAP) && s->kind != IDS_KIND_INT))
+		return fr_err_set(err, FR_ECORRUPT, "group ids of %s: unknown flag %u", name, flag);
+	if (flag & IDS_F_ZSTD) {
 		if (end - p < 8)
 			return fr_err_set(err, FR_ECORRUPT, "group ids of %s: truncated", name);
 		uint64_t raw = rd_u64(p);
@@ -795,13 +860,13 @@ static int idset_open(const uint8_t *blob, size_t len, const char *name, idset *
 		}
 		s->p = s->owned;
 		s->end = s->owned + raw;
-	} else if (flag == 0) {
+	} else {
 		s->p = p;
 		s->end = end;
-	} else {
-		return fr_err_set(err, FR_ECORRUPT, "group ids of %s: unknown flag %u", name, flag);
 	}
 	size_t plen = (size_t)(s->end - s->p);
+	if (flag & IDS_F_BITMAP)
+		return bitmap_open(s, plen, name, err);
 	int bad = 0;
 	if (s->kind == IDS_KIND_INT) {
 		if (s->count > plen / 8 || s->count * 8 != plen)

@@ -85,10 +85,14 @@ int fr_dschema_qschema(const fr_dschema *s, fr_arena *arena, fr_qschema *out, fr
 /* ---- Group-id sets (the uniqueness check, §5.7) ----
  * Blob: magic "FRID", u8 version (1), u8 kind (1 int64, 2 string), u64 count (LE), u8 flag,
  * then the payload: the values sorted ascending and distinct, int64 little-endian (signed
- * order), or u32 length + bytes (byte order).  Flag 0: the payload as is; flag 1: u64 payload
- * length, then one zstd frame holding the payload (its content size recorded) and nothing
- * after it.  Writers compress payloads of 1 KiB and more when that saves space; readers refuse
- * payloads over 1 GiB.  Sorted sets let the check merge k parts in one streaming pass. */
+ * order), or u32 length + bytes (byte order).  Flag bit 1 (int64 only): the payload is a
+ * bitmap instead, u64 lo then u64 words, bit d standing for the id lo + d (count bits set;
+ * written when no bigger than the list: a part of ids from a narrow range, the usual case,
+ * takes one bit per id of the range instead of 8 bytes per id).  Flag bit 0: the payload is
+ * stored as u64 payload length, then one zstd frame holding it (its content size recorded)
+ * and nothing after it.  Writers compress payloads of 1 KiB and more when that saves space;
+ * readers refuse payloads over 1 GiB.  Sorted sets let the check merge k parts in one
+ * streaming pass. */
 
 /* Checks that no group id appears in two of the n sets (each set is distinct already).
  * FR_EINVAL "Group IDs are not unique across the <n> sampled files! <id> is in both <a> and

@@ -815,6 +815,20 @@ static void hand_blob(fr_buf *b, int kind, const int64_t *v, int n)
 		fr_buf_put_u64le(b, (uint64_t)v[i]);
 }
 
+/* A bitmap-form blob by hand: kind, count, lo, words. */
+static void hand_bitmap(fr_buf *b, int kind, uint64_t count, int64_t lo, const uint64_t *w,
+                        int nw)
+{
+	fr_buf_append(b, "FRID", 4);
+	fr_buf_putc(b, 1);
+	fr_buf_putc(b, (uint8_t)kind);
+	fr_buf_put_u64le(b, count);
+	fr_buf_putc(b, 2);
+	fr_buf_put_u64le(b, (uint64_t)lo);
+	for (int i = 0; i < nw; i++)
+		fr_buf_put_u64le(b, w[i]);
+}
+
 static void ids_of_file(const char *path, const char *g, fr_buf *ids)
 {
 	fr_dschema_opts o = dopts();
@@ -860,7 +874,8 @@ START_TEST(ids_sets)
 	}
 	ck_assert_int_eq(bi[0].data[5], 1);
 	ck_assert_int_eq(bs[0].data[5], 2);
-	ck_assert_int_eq(bi[2].data[14], 1);   /* 5000 ids: compressed */
+	ck_assert_int_eq(bi[2].data[14], 2);   /* 5000 ids of one range: a bitmap (640 bytes) */
+	ck_assert_int_eq(bs[2].data[14], 1);   /* 5000 strings: compressed */
 	uint64_t cnt;
 	memcpy(&cnt, bi[1].data + 6, 8);
 	ck_assert_uint_eq(cnt, N / 2);          /* distinct */
@@ -932,6 +947,47 @@ START_TEST(ids_sets)
 	hand_blob(&bad, 1, rep, 0);
 	bl[0] = bad.data;
 	ck_assert_int_eq(fr_dschema_ids_check(bl, ln, names, 1, &e), 0);
+	/* a list against a bitmap (bi[2]: 3000..7999): the shared id is found and named */
+	fr_buf_reset(&bad);
+	int64_t one[2] = { -1, 3000 };
+	hand_blob(&bad, 1, one, 2);
+	const uint8_t *lb[2] = { bad.data, bi[2].data };
+	size_t ll[2] = { bad.len, bi[2].len };
+	ck_assert_int_eq(fr_dschema_ids_check(lb, ll, names, 2, &e), FR_EINVAL);
+	ck_assert_msg(strstr(e.msg, "3000 is in both p0 and p1"), "%s", e.msg);
+	/* bitmaps: a good one near the top of int64; a wrong count, a range past INT64_MAX, a
+	 * bitmap of strings, a length that is not whole words, an unknown flag */
+	uint64_t w2[2] = { 0x5, 0x8000000000000000ULL };
+	struct { int kind; uint64_t count; int64_t lo; int nw; int flag; int want; } bm[] = {
+		{ 1, 3, INT64_MAX - 127, 2, 2, 0 },
+		{ 1, 4, 0, 2, 2, FR_ECORRUPT },
+		{ 1, 3, INT64_MAX - 126, 2, 2, FR_ECORRUPT },
+		{ 2, 3, 0, 2, 2, FR_ECORRUPT },
+		{ 1, 3, 0, 2, 6, FR_ECORRUPT },
+	};
+	for (size_t i = 0; i < sizeof bm / sizeof *bm; i++) {
+		fr_buf_reset(&bad);
+		hand_bitmap(&bad, bm[i].kind, bm[i].count, bm[i].lo, w2, bm[i].nw);
+		bad.data[14] = (uint8_t)bm[i].flag;
+		bl[0] = bad.data;
+		ln[0] = bad.len;
+		ck_assert_msg(fr_dschema_ids_check(bl, ln, names, 1, &e) == bm[i].want, "bitmap %zu: %s",
+		              i, e.msg);
+	}
+	fr_buf_reset(&bad);
+	hand_bitmap(&bad, 1, 3, 0, w2, 2);
+	bl[0] = bad.data;
+	ln[0] = bad.len - 3;   /* not whole words */
+	ck_assert_int_eq(fr_dschema_ids_check(bl, ln, names, 1, &e), FR_ECORRUPT);
+	/* the bitmap's ids (0, 2, 127) against a list holding 127 */
+	int64_t l127[1] = { 127 };
+	fr_buf lst = FR_BUF_INIT;
+	hand_blob(&lst, 1, l127, 1);
+	const uint8_t *pb[2] = { bad.data, lst.data };
+	size_t pl[2] = { bad.len, lst.len };
+	ck_assert_int_eq(fr_dschema_ids_check(pb, pl, names, 2, &e), FR_EINVAL);
+	ck_assert_msg(strstr(e.msg, "127 is in both p0 and p1"), "%s", e.msg);
+	fr_buf_free(&lst);
 	fr_buf_free(&bad);
 	fr_buf_free(&small);
 	for (int p = 0; p < 3; p++) {
@@ -1199,7 +1255,8 @@ static int64_t *blob_ints(const fr_buf *b, uint64_t *count)
 	const uint8_t *p = b->data + 15;
 	size_t len = b->len - 15;
 	uint8_t *raw = NULL;
-	if (b->data[14]) {
+	ck_assert(b->data[14] <= 3);
+	if (b->data[14] & 1) {
 		uint64_t rl;
 		ck_assert(len >= 8);
 		memcpy(&rl, p, 8);
@@ -1208,9 +1265,28 @@ static int64_t *blob_ints(const fr_buf *b, uint64_t *count)
 		p = raw;
 		len = rl;
 	}
-	ck_assert_uint_eq(len, *count * 8);
-	int64_t *v = malloc((len ? len : 1));
-	memcpy(v, p, len);   /* little-endian host */
+	int64_t *v;
+	if (b->data[14] & 2) {   /* a bitmap: u64 lo, then words; bit d is lo + d */
+		ck_assert(len >= 8 && (len - 8) % 8 == 0);
+		uint64_t lo;
+		memcpy(&lo, p, 8);
+		v = malloc((*count ? *count : 1) * sizeof *v);
+		uint64_t k = 0;
+		for (size_t w = 0; w < (len - 8) / 8; w++) {
+			uint64_t bits;
+			memcpy(&bits, p + 8 + 8 * w, 8);
+			for (int d = 0; d < 64; d++)
+				if (bits >> d & 1) {
+					ck_assert(k < *count);
+					v[k++] = (int64_t)(lo + 64 * (uint64_t)w + (uint64_t)d);
+				}
+		}
+		ck_assert_uint_eq(k, *count);
+	} else {
+		ck_assert_uint_eq(len, *count * 8);
+		v = malloc((len ? len : 1));
+		memcpy(v, p, len);   /* little-endian host */
+	}
 	free(raw);
 	return v;
 }

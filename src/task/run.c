@@ -165,6 +165,14 @@ out:
 	return rc;
 }
 
+/* Decision 20: a part whose bytes do not load (corrupt, or not what the reader can read) is
+ * not served from the disk cache again.  Other failures say nothing about the cached bytes:
+ * a store that cannot be reached, a cancelled task, a full memory. */
+static int suspect_bytes(int rc)
+{
+	return rc == FR_ECORRUPT || rc == FR_EUNSUPPORTED;
+}
+
 static int run_query(const fr_task_req *req, fr_task_progress_fn progress, void *parg,
                      const volatile int *cancel, fr_arena *arena, fr_task_res *res, fr_err *err)
 {
@@ -192,7 +200,7 @@ static int run_query(const fr_task_req *req, fr_task_progress_fn progress, void 
 	fr_storage_open_opts so = { .dataset = req->dataset, .registered_at = req->registered_at,
 		.stats = &st };
 	if ((rc = fr_storage_open_ex(req->basepath, req->part_name, &so, &f, &size, err))) {
-		if (rc != FR_ETIMEOUT && rc != FR_ENOMEM)
+		if (suspect_bytes(rc))
 			fr_storage_evict(req->basepath, req->part_name, &so);
 		return rc;
 	}
@@ -206,9 +214,7 @@ static int run_query(const fr_task_req *req, fr_task_progress_fn progress, void 
 	/* served without a single request to the store */
 	res->from_cache = st.cache_hits > 0 && st.net_requests == 0;
 	if (rc) {
-		/* decision 20: a part that fails to load is not served from the cache again (a
-		 * cancelled task or a full memory says nothing about the part) */
-		if (rc != FR_ETIMEOUT && rc != FR_ENOMEM)
+		if (suspect_bytes(rc))
 			fr_storage_evict(req->basepath, req->part_name, &so);
 		fr_qresult_free(r);
 		return rc;

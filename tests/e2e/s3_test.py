@@ -330,6 +330,22 @@ def main():
     p, out, errs = one_query(cenv)
     check(not errs and out["stats"]["worker"]["cache"]["diskCache"] == 4, "warm again: %s" %
           p.stdout[:300])
+    # a store that cannot be reached fails a query needing uncached columns, and leaves the
+    # cache alone (decision 20 evicts only bytes that do not load): the warm query stays warm
+    proxy.fault("503", 1000, "oracle/")
+    p = fr(base_env(endpoint, {"FROCKET_WORKER_DISK_CACHE_SIZE_MB": "64",
+                               "FROCKET_S3_AWS_RETRIES_MAX_ATTEMPTS": "1",
+                               "FROCKET_INVOKER_RETRY_MAX_ATTEMPTS": "1"}),
+           ["--nopretty", "run", "oracle", "--string",
+            '{"query": {"aggregations": [{"column": "keywords"}, {"column": "qty"}]}}'])
+    check(p.returncode == 1, "a query with the store down: exit %d %s" % (p.returncode,
+                                                                        p.stdout[:300]))
+    proxy.call("/__reset", b"")
+    p, out, errs = one_query(cenv)
+    st = proxy.stats()
+    check(not errs and out["stats"]["worker"]["cache"]["diskCache"] == 4 and
+          st["requests"] == 0, "warm after the store was down: %s proxy %s" %
+          (p.stdout[:300], st))
 
     # faults (cache off): each retried transparently, the answer unchanged
     for mode, count, match in (("503", 2, "oracle/part-00001"), ("stall", 1, "oracle/part-00002"),

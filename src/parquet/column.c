@@ -1264,6 +1264,11 @@ void fr_pq_set_hooks(fr_pq_file *f, fr_pq_prefetch_fn prefetch, void (*release)(
 	f->release = release;
 }
 
+void fr_pq_set_view(fr_pq_file *f, fr_pq_view_fn view)
+{
+	f->view = view;
+}
+
 int fr_pq_prefetch(fr_pq_file *f, const int *cols, int ncols, const uint8_t *keep, fr_err *err)
 {
 	if (f->map || !f->prefetch || ncols <= 0 || f->nrg <= 0)
@@ -1320,6 +1325,8 @@ static int chunk_bytes(load *L, const fr_pq_chunk *ch, const uint8_t **basep, in
 #endif
 	} else if (f->tail && (uint64_t)start >= tail_start) {
 		base = f->tail + ((uint64_t)start - tail_start);   /* fetched with the footer */
+	} else if (f->view && (base = f->view(f->ctx, (uint64_t)start, (uint64_t)len))) {
+		f->bytes_read += (uint64_t)len;                     /* lent, not copied */
 	} else {
 		if (fr_pq_grow(&f->chunkbuf, &f->chunkcap, (size_t)len))
 			return oom(L);

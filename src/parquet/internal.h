@@ -107,6 +107,7 @@ struct fr_pq_file {
 	/* Range readers: optional hooks of the reader's owner (fr_pq_set_hooks). */
 	fr_pq_prefetch_fn prefetch;
 	void (*release)(void *ctx);
+	fr_pq_view_fn view;         /* fr_pq_set_view (may be NULL) */
 };
 
 enum { FR_PQ_APP_OTHER, FR_PQ_APP_PARQUET_MR, FR_PQ_APP_PARQUET_CPP, FR_PQ_APP_PARQUET_NET };

@@ -36,6 +36,11 @@ typedef int (*fr_pq_prefetch_fn)(void *ctx, const fr_pq_range *r, int n, fr_err 
  * of fr_pq_prefetch; release (may be NULL) is called with ctx by fr_pq_close, so the reader's
  * owner can tie its state to the file's life. */
 void fr_pq_set_hooks(fr_pq_file *f, fr_pq_prefetch_fn prefetch, void (*release)(void *ctx));
+/* A range reader that already holds bytes (fetched ahead, or in a local disk cache it can
+ * map) may lend them instead of copying: view returns the len bytes at off, valid until the
+ * file is closed, or NULL (the reader then reads them with the read function). */
+typedef const uint8_t *(*fr_pq_view_fn)(void *ctx, uint64_t off, uint64_t len);
+void fr_pq_set_view(fr_pq_file *f, fr_pq_view_fn view);
 /* A hint: columns cols[0..ncols) of the row groups with keep[rg] != 0 (NULL: all) will be
  * loaded next.  Hands their chunks' byte ranges (those not already fetched with the footer)
  * to the prefetch hook in one call; a no-op for mapped files or without a hook.  Chunks the

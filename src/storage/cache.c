@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -115,6 +116,35 @@ int fr_s3_cache_read(const char *key, const char *name, void *dst, uint64_t len)
 	}
 	close(fd);
 	return hit;
+}
+
+const void *fr_s3_cache_map(const char *key, const char *name, uint64_t len)
+{
+	const char *r = root();
+	if (!r || !key || len == 0 || len > ((uint64_t)1 << 34))
+		return NULL;
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s/%s", r, key, name);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	struct stat st;
+	void *p = NULL;
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode) && (uint64_t)st.st_size == len) {
+		/* entries are renamed into place whole and never rewritten: a mapping stays
+		 * valid, even when a pruning process unlinks the entry meanwhile */
+		p = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (p == MAP_FAILED) {
+			p = NULL;
+		} else {
+#ifdef MADV_POPULATE_READ
+			(void)madvise(p, (size_t)len, MADV_POPULATE_READ);   /* one call, not a fault per page */
+#endif
+			futimens(fd, NULL);   /* the LRU clock */
+		}
+	}
+	close(fd);
+	return p;
 }
 
 int fr_s3_cache_has(const char *key, const char *name, uint64_t len)

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1043,6 +1044,8 @@ typedef struct s3f {
 	int use_cache;
 	seg *segs;
 	int nseg, capseg;
+	seg *maps;                    /* disk-cache entries lent to the reader (mmap'ed) */
+	int nmap, capmap;
 	fr_storage_stats st;
 	fr_storage_stats *out;
 } s3f;
@@ -1054,6 +1057,9 @@ static void s3f_free(s3f *s)
 	for (int i = 0; i < s->nseg; i++)
 		free(s->segs[i].p);
 	free(s->segs);
+	for (int i = 0; i < s->nmap; i++)
+		munmap(s->maps[i].p, (size_t)s->maps[i].len);
+	free(s->maps);
 	free(s->bucket);
 	free(s->key);
 	free(s);
@@ -1137,6 +1143,37 @@ static int s3_read(void *ctx, uint64_t off, uint64_t len, void *dst, fr_err *err
 	}
 	fr_buf_free(&x.body);
 	return rc;
+}
+
+/* The reader's view hook: bytes fetched ahead, or a cached range mapped, lent until the file
+ * is closed (no copy); NULL sends the reader to s3_read. */
+static const uint8_t *s3_view(void *ctx, uint64_t off, uint64_t len)
+{
+	s3f *s = ctx;
+	if (off > s->size || len > s->size - off)
+		return NULL;
+	const seg *g = find_seg(s, off, len);
+	if (g)
+		return g->p + (off - g->off);
+	if (!s->use_cache)
+		return NULL;
+	if (s->nmap == s->capmap) {
+		int nc = s->capmap ? s->capmap * 2 : 8;
+		seg *nm = realloc(s->maps, (size_t)nc * sizeof *nm);
+		if (!nm)
+			return NULL;
+		s->maps = nm;
+		s->capmap = nc;
+	}
+	char name[64];
+	range_name(name, sizeof name, off, len);
+	const uint8_t *p = fr_s3_cache_map(s->cache_key, name, len);
+	if (!p)
+		return NULL;
+	s->maps[s->nmap++] = (seg){ off, len, (uint8_t *)p };
+	s->st.cache_hits++;
+	s->st.cache_bytes += len;
+	return p;
 }
 
 static int rng_cmp(const void *a, const void *b)
@@ -1399,6 +1436,7 @@ int fr_s3_open(const char *path, const fr_storage_open_opts *o, fr_pq_file **out
 		goto fail;
 	}
 	fr_pq_set_hooks(f, s3_prefetch, on_release);
+	fr_pq_set_view(f, s3_view);
 	*size = s->size;
 	*out = f;
 	fr_arena_free(a);

@@ -48,6 +48,9 @@ int fr_s3_cache_get(const char *key, const char *name, uint64_t want, fr_buf *ou
 int fr_s3_cache_read(const char *key, const char *name, void *dst, uint64_t len);
 /* 1 when an entry of exactly len bytes is there (it may still vanish before it is read). */
 int fr_s3_cache_has(const char *key, const char *name, uint64_t len);
+/* A read-only mapping of the entry when it holds exactly len bytes (munmap it with len), else
+ * NULL; a hit makes the entry the newest. */
+const void *fr_s3_cache_map(const char *key, const char *name, uint64_t len);
 void fr_s3_cache_put(const char *key, const char *name, const void *p, size_t n);
 void fr_s3_cache_evict(const char *key);
 /* Evicts least recently used entries until the cache fits its size (runtime.md §6.4). */

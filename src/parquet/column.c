@@ -960,12 +960,11 @@ static int peek_pair(load *L, const uint8_t **body, pghdr *h)
 	fr_pq_file *f = L->f;
 	const uint8_t *base = L->chunk_base;
 	int64_t len = L->chunk_len, at = L->chunk_next;
-	if (!f->map)
-		return -1;
 	if (at >= len) {
-		/* A single row group's load has no next chunk: looking for one would walk every
-		 * later row group, once per row group of the file. */
-		if (L->only_rg >= 0)
+		/* The next chunk's bytes are at hand only in a mapped file (a range reader fetches
+		 * a chunk when it is loaded).  A single row group's load has no next chunk: looking
+		 * for one would walk every later row group, once per row group of the file. */
+		if (!f->map || L->only_rg >= 0)
 			return -1;
 		int r = L->rg + 1;
 		for (; r < f->nrg; r++)

@@ -1247,6 +1247,37 @@ START_TEST(vectors_match_physical)
 }
 END_TEST
 
+/* The same through a range reader (the S3 path: chunks fetched into a buffer, pages of a
+ * chunk decompressed in pairs without a mapping). */
+static int visit_range(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st; (void)ftw;
+	if (type != FTW_F || !strstr(path, ".parquet") || strstr(path, "/expected/"))
+		return 0;
+	counting c = { fopen(path, "rb"), 0, 0 };
+	if (!c.fp)
+		return 0;
+	fr_err err = { 0 };
+	fr_pq_file *f;
+	if (!fr_pq_open_reader(path, file_size(c.fp), count_read, &c, &f, &err)) {
+		for (int k = 0; k < fr_pq_num_columns(f); k++)
+			compare_column(f, k);
+		fr_pq_close(f);
+		compared_files++;
+	}
+	fclose(c.fp);
+	return 0;
+}
+
+START_TEST(vectors_match_physical_range_reader)
+{
+	compared_files = compared_columns = 0;
+	ck_assert_int_eq(nftw(corpus(""), visit_range, 16, FTW_PHYS), 0);
+	ck_assert_int_gt(compared_files, 100);
+	ck_assert_int_gt(compared_columns, 300);
+}
+END_TEST
+
 /* ---- fr_pq_scan_bytes hands out exactly the non-null values the physical load gives ---- */
 
 typedef struct scan_acc {
@@ -1490,6 +1521,7 @@ int main(void)
 	tcase_add_test(tf, open_errors);
 	tcase_add_test(tf, unsigned_columns);
 	tcase_add_test(tf, vectors_match_physical);
+	tcase_add_test(tf, vectors_match_physical_range_reader);
 	tcase_add_test(tf, scan_bytes_matches_physical);
 	tcase_add_test(tf, scan_bytes_row_groups_and_errors);
 	suite_add_tcase(s, tf);

@@ -605,7 +605,7 @@ static int ids_dense(const int64_t *v, size_t n, fr_buf *pay, uint64_t *count, i
 	size_t m = 0;
 	for (size_t w = 0; w < words; w++)
 		m += (size_t)__builtin_popcountll(bm[w]);
-	if (words <= m) {   /* the bitmap itself is the payload: no bigger than the list */
+	if (words + 1 <= m) {   /* the bitmap (lo and the words) is no bigger than the list */
 		int rc = fr_buf_reserve(pay, 8 + words * 8);
 		if (!rc) {
 			fr_buf_put_u64le(pay, (uint64_t)lo);   /* reserved: cannot fail */

@@ -54,21 +54,36 @@ static int mkdirs(const char *path)
 	return mkdir(tmp, 0700) && errno != EEXIST ? -1 : 0;
 }
 
-int fr_s3_cache_get(const char *key, const char *name, uint64_t want, fr_buf *out)
+/* Opens the entry key/name of the cache (its path into path, its stat into st): the file
+ * descriptor, or -1 when the cache is off or the entry is not a regular file. */
+static int entry_open(const char *key, const char *name, char path[4096], struct stat *st)
 {
 	const char *r = root();
 	if (!r || !key)
-		return 0;
-	char path[4096];
-	snprintf(path, sizeof path, "%s/%s/%s", r, key, name);
+		return -1;
+	snprintf(path, 4096, "%s/%s/%s", r, key, name);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return 0;
+		return -1;
+	if (fstat(fd, st) || !S_ISREG(st->st_mode)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int fr_s3_cache_get(const char *key, const char *name, uint64_t want, fr_buf *out)
+{
+	char path[4096];
 	struct stat st;
+	int fd = entry_open(key, name, path, &st);
+	if (fd < 0)
+		return 0;
 	int hit = 0;
-	if (!fstat(fd, &st) && S_ISREG(st.st_mode) &&
-	    (want == 0 || (uint64_t)st.st_size == want) && st.st_size < ((off_t)1 << 34) &&
-	    !fr_buf_reserve(out, (size_t)st.st_size)) {
+	if (want && (uint64_t)st.st_size != want) {
+		/* renamed in whole, so a size mismatch is damage: drop it */
+		unlink(path);
+	} else if (st.st_size < ((off_t)1 << 34) && !fr_buf_reserve(out, (size_t)st.st_size)) {
 		size_t n = (size_t)st.st_size, got = 0;
 		while (got < n) {
 			ssize_t k = pread(fd, out->data + out->len + got, n - got, (off_t)got);
@@ -82,9 +97,6 @@ int fr_s3_cache_get(const char *key, const char *name, uint64_t want, fr_buf *ou
 			/* the LRU clock: a hit makes the entry the newest */
 			futimens(fd, NULL);
 		}
-	} else if (!fstat(fd, &st) && want && (uint64_t)st.st_size != want) {
-		/* renamed in whole, so a size mismatch is damage: drop it */
-		unlink(path);
 	}
 	close(fd);
 	return hit;
@@ -92,17 +104,13 @@ int fr_s3_cache_get(const char *key, const char *name, uint64_t want, fr_buf *ou
 
 int fr_s3_cache_read(const char *key, const char *name, void *dst, uint64_t len)
 {
-	const char *r = root();
-	if (!r || !key)
-		return 0;
 	char path[4096];
-	snprintf(path, sizeof path, "%s/%s/%s", r, key, name);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	int fd = entry_open(key, name, path, &st);
 	if (fd < 0)
 		return 0;
-	struct stat st;
 	int hit = 0;
-	if (!fstat(fd, &st) && S_ISREG(st.st_mode) && (uint64_t)st.st_size == len) {
+	if ((uint64_t)st.st_size == len) {
 		uint64_t got = 0;
 		while (got < len) {
 			ssize_t k = pread(fd, (char *)dst + got, (size_t)(len - got), (off_t)got);
@@ -120,17 +128,15 @@ int fr_s3_cache_read(const char *key, const char *name, void *dst, uint64_t len)
 
 const void *fr_s3_cache_map(const char *key, const char *name, uint64_t len)
 {
-	const char *r = root();
-	if (!r || !key || len == 0 || len > ((uint64_t)1 << 34))
+	if (len == 0 || len > ((uint64_t)1 << 34))
 		return NULL;
 	char path[4096];
-	snprintf(path, sizeof path, "%s/%s/%s", r, key, name);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	int fd = entry_open(key, name, path, &st);
 	if (fd < 0)
 		return NULL;
-	struct stat st;
 	void *p = NULL;
-	if (!fstat(fd, &st) && S_ISREG(st.st_mode) && (uint64_t)st.st_size == len) {
+	if ((uint64_t)st.st_size == len) {
 		/* entries are renamed into place whole and never rewritten: a mapping stays
 		 * valid, even when a pruning process unlinks the entry meanwhile */
 		p = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE, fd, 0);

@@ -69,13 +69,16 @@ expect_rc 1 "repartition over an old dataset, writes failing" limited "$FR" repa
 sums "$T/old" | cmp -s - "$T/old.sums" && ok "repartition failure: old dataset intact, no temp file" || fail "repartition failure changed $T/old"
 
 # ---- interrupted runs: no temporary file left behind --------------------------------------
-# wait_tmp DIR: polls (deadline 60 s) until DIR holds a temporary part.
+# wait_tmp DIR: waits (deadline 60 s) until DIR holds a temporary part, woken by the
+# directory's own events (inotifywait, at most a second each, so a process that died is
+# noticed); the check comes first, so a part created before the watch starts is not missed.
+command -v inotifywait >/dev/null || { echo "inotifywait is missing (scripts/install-deps installs inotify-tools)" >&2; exit 1; }
 wait_tmp() {
 	end=$(($(date +%s) + 60))
 	while [ "$(date +%s)" -lt "$end" ]; do
 		ls -A "$1" 2>/dev/null | grep -q '\.tmp$' && return 0
 		kill -0 "$pid" 2>/dev/null || return 1
-		sleep 0.01   # poll interval only: the deadline is the clock's
+		inotifywait -qq -t 1 -e create -e moved_to "$1" 2>/dev/null || true
 	done
 	return 1
 }

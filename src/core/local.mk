@@ -12,4 +12,4 @@ tests_unit_test_core_SOURCES = tests/unit/test_core.c
 tests_unit_test_core_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_core_LDADD = $(UNIT_LDADD)
 libfrocket_a_SOURCES += src/core/clock.c
-noinst_HEADERS += src/core/clock.h
+noinst_HEADERS += src/core/clock.h src/core/hash.h

@@ -7,6 +7,7 @@
 #include "parquet/decode.h"
 #include "parquet/snappy.h"
 #include "core/buf.h"
+#include "core/hash.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -135,39 +136,6 @@ static int oom(load *L)
 
 /* ---- string dictionary ---- */
 
-static inline uint64_t hash_bytes(const uint8_t *p, size_t n)
-{
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ (n * 0xff51afd7ed558ccdull);
-	size_t len = n;
-	while (n >= 8) {
-		uint64_t w;
-		memcpy(&w, p, 8);
-		h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-		h ^= h >> 29;
-		p += 8;
-		n -= 8;
-	}
-	if (n) {
-		/* The tail in fixed-size reads: a memcpy of a variable length is a library call per
-		 * value.  Reads may overlap bytes already hashed; the length is in h already. */
-		uint64_t w;
-		if (len >= 8) {
-			memcpy(&w, p + n - 8, 8);
-		} else if (n >= 4) {
-			uint32_t a, b;
-			memcpy(&a, p, 4);
-			memcpy(&b, p + n - 4, 4);
-			w = a | (uint64_t)b << 32;
-		} else {
-			w = p[0] | (uint64_t)p[n >> 1] << 8 | (uint64_t)p[n - 1] << 16;
-		}
-		h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-	}
-	h ^= h >> 32;
-	h *= 0x9e3779b97f4a7c15ull;
-	return h ^ (h >> 29);
-}
-
 static int sd_rehash(strdict *d, uint32_t newsize)
 {
 	uint64_t *sl = calloc(newsize, sizeof *sl);
@@ -206,7 +174,7 @@ static uint32_t sd_insert(strdict *d, const uint8_t *p, uint32_t n)
 		if (ns == 0 || sd_rehash(d, ns))
 			return UINT32_MAX;
 	}
-	uint64_t h = hash_bytes(p, n);
+	uint64_t h = fr_hash_bytes(p, n);
 	uint64_t tag = h >> 32 << 32;
 	uint32_t i = (uint32_t)h & d->mask;
 	for (;;) {

@@ -8,6 +8,7 @@
 #include "parquet/format.h"
 #include "parquet/thrift_enc.h"
 #include "core/buf.h"
+#include "core/hash.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -277,24 +278,6 @@ static inline uint32_t hash_i64(int64_t x)
 {
 	uint64_t h = (uint64_t)x * 0x9E3779B97F4A7C15ull;
 	return (uint32_t)(h >> 32) ^ (uint32_t)h;
-}
-
-static uint32_t hash_bytes(const uint8_t *p, size_t n)
-{
-	uint64_t h = 0x243F6A8885A308D3ull ^ n;
-	while (n >= 8) {
-		uint64_t x;
-		memcpy(&x, p, 8);
-		h = (h ^ x) * 0x9E3779B97F4A7C15ull;
-		h ^= h >> 29;
-		p += 8;
-		n -= 8;
-	}
-	uint64_t x = 0;
-	memcpy(&x, p, n);
-	h = (h ^ x) * 0x9E3779B97F4A7C15ull;
-	h ^= h >> 32;
-	return (uint32_t)h;
 }
 
 /* ---- row helpers ----------------------------------------------------------------------- */
@@ -575,7 +558,7 @@ static size_t build_dict(fr_pqw *w, int col, const fr_vec *v, int64_t nrows, int
 		uint32_t len;
 		row_str(v, r, &p, &len);
 		*plain_bytes += 4 + (size_t)len;
-		uint32_t h = hash_bytes(p, len);
+		uint32_t h = (uint32_t)fr_hash_bytes(p, len);
 		size_t mask = cap - 1, s = h & mask;
 		uint32_t code;
 		for (;;) {

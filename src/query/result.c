@@ -8,6 +8,7 @@
 
 #include "query/internal.h"
 #include "core/jw.h"
+#include "core/hash.h"
 
 static int alloc_aggs(fr_arena *a, const fr_qagglist *l, fr_qaggres **out)
 {
@@ -149,14 +150,6 @@ double fr_qres_kth_largest(double *v, uint32_t n, uint32_t k)
 
 /* ---- merge ---- */
 
-static uint64_t hash_key(const char *k, uint32_t n)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (uint32_t i = 0; i < n; i++)
-		h = (h ^ (uint8_t)k[i]) * 1099511628211ull;
-	return h ^ (h >> 29);
-}
-
 static void neumaier_add(double *sum, double *comp, double v)
 {
 	double t = *sum + v;
@@ -173,7 +166,7 @@ static int rehash(fr_arena *a, fr_qaggres *m, uint32_t cap)
 	if (!ht)
 		return FR_ENOMEM;
 	for (uint32_t i = 0; i < m->n; i++) {
-		uint32_t h = (uint32_t)hash_key(m->e[i].key, m->e[i].klen) & (cap - 1);
+		uint32_t h = (uint32_t)fr_hash_bytes(m->e[i].key, m->e[i].klen) & (cap - 1);
 		while (ht[h])
 			h = (h + 1) & (cap - 1);
 		ht[h] = i + 1;
@@ -193,7 +186,7 @@ static int merge_map(fr_arena *a, fr_qaggres *acc, const fr_qaggres *p)
 			if (cap < acc->htcap || rehash(a, acc, cap))
 				return FR_ENOMEM;
 		}
-		uint32_t h = (uint32_t)hash_key(pe->key, pe->klen) & (acc->htcap - 1);
+		uint32_t h = (uint32_t)fr_hash_bytes(pe->key, pe->klen) & (acc->htcap - 1);
 		fr_qentry *e = NULL;
 		while (acc->ht[h]) {
 			fr_qentry *c = &acc->e[acc->ht[h] - 1];

@@ -13,6 +13,7 @@
 #include <zstd.h>
 
 #include "core/log.h"
+#include "core/hash.h"
 #include "parquet/format.h"
 #include "core/jw.h"
 
@@ -109,17 +110,6 @@ typedef struct strset {
 	size_t cap;
 } strset;
 
-static uint64_t hash_bytes(const void *p, size_t n)
-{
-	const unsigned char *s = p;
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < n; i++) {
-		h ^= s[i];
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-
 static int strset_init(strset *s, fr_arena *a, size_t n)
 {
 	size_t cap = 16;
@@ -134,7 +124,7 @@ static int strset_init(strset *s, fr_arena *a, size_t n)
 /* Index of name's slot: occupied by name, or the empty slot where it would go. */
 static size_t strset_find(const strset *s, const char *name)
 {
-	size_t i = hash_bytes(name, strlen(name)) & (s->cap - 1);
+	size_t i = fr_hash_bytes(name, strlen(name)) & (s->cap - 1);
 	while (s->slot[i] && strcmp(s->slot[i], name))
 		i = (i + 1) & (s->cap - 1);
 	return i;
@@ -1150,36 +1140,6 @@ typedef struct spart {
 	uint32_t mask;
 } spart;
 
-static uint64_t fast_hash(const uint8_t *p, size_t n)
-{
-	size_t len = n;
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ ((uint64_t)n * 0xff51afd7ed558ccdull);
-	while (n >= 8) {
-		uint64_t w;
-		memcpy(&w, p, 8);
-		h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-		h ^= h >> 29;
-		p += 8;
-		n -= 8;
-	}
-	if (n) {
-		/* The tail without a variable-length memcpy (a call, then a load the CPU cannot
-		 * forward from its stores: it was most of the cost of hashing short strings). */
-		uint64_t w = 0;
-		if (len >= 8) {
-			memcpy(&w, p + n - 8, 8);
-			w >>= 8 * (8 - n);
-		} else {
-			for (size_t i = 0; i < n; i++)
-				w |= (uint64_t)p[i] << (8 * i);
-		}
-		h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-	}
-	h ^= h >> 32;
-	h *= 0x9e3779b97f4a7c15ull;
-	return h ^ (h >> 29);
-}
-
 /* memcmp(a, b, n) == 0 inline: nearly every comparison is of two equal values (a repeated
  * value meets its first occurrence), and the call was a tenth of the counting. */
 static inline int same_bytes(const uint8_t *a, const uint8_t *b, size_t n)
@@ -1286,7 +1246,7 @@ static int part_values(void *ctx, const fr_pq_bytes *v, size_t n, fr_err *err)
 {
 	spart *ps = ctx;
 	for (size_t i = 0; i < n; i++) {
-		uint64_t h = fast_hash(v[i].p, v[i].n);
+		uint64_t h = fr_hash_bytes(v[i].p, v[i].n);
 		spart *s = &ps[h >> 56];
 		if (s->pend.cap - s->pend.len < PENT_HDR + (size_t)v[i].n &&
 		    fr_buf_reserve(&s->pend, PENT_HDR + (size_t)v[i].n))

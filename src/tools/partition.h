@@ -9,15 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-static inline uint64_t fr_fmix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
+#include "core/hash.h"
 
 static inline uint32_t fr_part_of_int(int64_t v, uint32_t nparts)
 {
@@ -26,12 +18,7 @@ static inline uint32_t fr_part_of_int(int64_t v, uint32_t nparts)
 
 static inline uint32_t fr_part_of_bytes(const uint8_t *p, size_t n, uint32_t nparts)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (size_t i = 0; i < n; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ull;
-	}
-	return (uint32_t)(fr_fmix64(h) % nparts);
+	return (uint32_t)(fr_fmix64(fr_fnv1a64(p, n)) % nparts);
 }
 
 #endif

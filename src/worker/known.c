@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/hash.h"
 #include "net/workq.h"
 
 typedef struct entry {
@@ -70,14 +71,6 @@ static char *reg_key(const char *dataset, const char *registered_at, const char 
 	return (char *)b.data;   /* the buffer is ours now: NUL-terminated above */
 }
 
-static uint64_t hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 1099511628211ULL;
-	return h;
-}
-
 void fr_known_add(fr_known *k, const char *dataset, const char *registered_at,
                   const char *basepath, int idx, const char *name)
 {
@@ -88,7 +81,7 @@ void fr_known_add(fr_known *k, const char *dataset, const char *registered_at,
 		free(nm);
 		return;   /* a preference, not a duty: nothing breaks without it */
 	}
-	uint64_t h = hash(reg);
+	uint64_t h = fr_hash_bytes(reg, strlen(reg));
 	pthread_mutex_lock(&k->mu);
 	k->clock++;
 	int at = -1;
@@ -135,7 +128,7 @@ int fr_known_candidates(fr_known *k, const char *dataset, const char *registered
 	if (!reg)
 		return 0;
 	int out = 0;
-	uint64_t h = hash(reg);
+	uint64_t h = fr_hash_bytes(reg, strlen(reg));
 	pthread_mutex_lock(&k->mu);
 	const entry **hits = fr_arena_calloc(a, (size_t)(k->n ? k->n : 1), sizeof *hits);
 	int nh = 0, nk = 0;

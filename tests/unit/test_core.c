@@ -15,6 +15,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "core/hash.h"
 #include "core/log.h"
 
 START_TEST(arena_alignment_and_large)
@@ -426,6 +427,38 @@ static TCase *bin_tcase(void)
 	return tc;
 }
 
+/* fr_hash_bytes reads its tail in overlapping fixed-size loads: every byte of every length
+ * must still count, equal bytes hash equal wherever they sit, and lengths differ. */
+START_TEST(hash_bytes_every_byte_counts)
+{
+	uint8_t a[80], b[80];
+	for (int i = 0; i < 80; i++)
+		a[i] = (uint8_t)(i * 37 + 11);
+	uint64_t byl[65];
+	for (size_t n = 0; n <= 64; n++) {
+		byl[n] = fr_hash_bytes(a, n);
+		for (size_t m = 0; m < n; m++)
+			ck_assert_msg(byl[m] != byl[n], "lengths %zu and %zu collide", m, n);
+		for (size_t off = 1; off < 16; off++) {
+			memcpy(b + off, a, n);
+			ck_assert_msg(fr_hash_bytes(b + off, n) == byl[n], "length %zu moved by %zu", n, off);
+		}
+		for (size_t pos = 0; pos < n; pos++)
+			for (int bit = 0; bit < 8; bit++) {
+				memcpy(b, a, n);
+				b[pos] ^= (uint8_t)(1u << bit);
+				ck_assert_msg(fr_hash_bytes(b, n) != byl[n], "length %zu: byte %zu bit %d ignored",
+				              n, pos, bit);
+			}
+	}
+	/* the stable pair: FNV-1a-64's published values, MurmurHash3's finaliser of 0 */
+	ck_assert_uint_eq(fr_fnv1a64("", 0), 0xcbf29ce484222325ull);
+	ck_assert_uint_eq(fr_fnv1a64("a", 1), 0xaf63dc4c8601ec8cull);
+	ck_assert_uint_eq(fr_fnv1a64("foobar", 6), 0x85944171f73967e8ull);
+	ck_assert_uint_eq(fr_fmix64(0), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("core");
@@ -440,6 +473,7 @@ int main(void)
 	tcase_add_test(tc, config_strict);
 	tcase_add_test(tc, config_known_ranges);
 	tcase_add_test(tc, file_regular_only);
+	tcase_add_test(tc, hash_bytes_every_byte_counts);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, bin_tcase());
 	SRunner *sr = srunner_create(s);

@@ -110,36 +110,12 @@ static int open_common(fr_pq_file *f, fr_err *err)
 int fr_pq_open_path(const char *path, fr_pq_file **out, fr_err *err)
 {
 	*out = NULL;
-	fr_pq_file *f = file_new(path, err);
-	if (!f)
-		return err->code;
 	/* Refuses FIFOs, directories and devices by name without blocking in open(). */
+	int fd;
 	struct stat st;
-	if (fr_file_open_regular(path, &f->fd, &st, err)) {
-		fr_pq_close(f);
+	if (fr_file_open_regular(path, &fd, &st, err))
 		return err->code;
-	}
-	f->size = (uint64_t)st.st_size;
-	if (f->size > 0) {
-		void *m = mmap(NULL, f->size, PROT_READ, MAP_PRIVATE, f->fd, 0);
-		if (m == MAP_FAILED) {
-			int e = errno;
-			fr_pq_close(f);
-			return fr_err_set(err, FR_EIO, "%s: mmap: %s", path, strerror(e));
-		}
-		f->map = m;
-	}
-	/* The mapping holds the file; the descriptor is not needed past this point. */
-	close(f->fd);
-	f->fd = -1;
-	f->read = map_read;
-	f->ctx = f;
-	if (open_common(f, err)) {
-		fr_pq_close(f);
-		return err->code;
-	}
-	*out = f;
-	return 0;
+	return fr_pq_open_fd(path, fd, out, err);
 }
 
 int fr_pq_open_reader(const char *name, uint64_t size, fr_pq_read_fn read, void *ctx,

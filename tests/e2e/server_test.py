@@ -921,13 +921,16 @@ def job_cap_disconnects_sigterm(slow):
         sock.close()
         r = parse_response(buf + rest)
         lines = check_stream("slow stream", *r, ntasks=4, success=False)
-        # clients that vanish mid-stream: the job is cancelled (the slot frees at once)
+        # clients that vanish mid-stream: the job is cancelled (the slot frees at once).  Left
+        # alone, the job ends only after its third attempt, 2 x 1.5 s after it started: a slot
+        # back within 2 s of the disconnect can only be the cancellation, and 2 s leaves a
+        # loaded sanitizer run room to notice the closed socket.
         for _ in range(3):
             sock, buf = start_stream()
             check(buf.startswith(b"HTTP/1.1 200"), "warm-up stream started: %r" % buf[:100])
             sock.close()
             waited = wait_slot(10)
-            check(waited is not None and waited < 1.4, "cancelled job freed the slot after %s s"
+            check(waited is not None and waited < 2.0, "cancelled job freed the slot after %s s"
                   % waited)
         time.sleep(0)
         rss0, thr0 = s.proc_status()
@@ -939,7 +942,7 @@ def job_cap_disconnects_sigterm(slow):
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
             sock.close()
             waited = wait_slot(10)
-            check(waited is not None and waited < 1.4, "disconnect %d: slot after %s s" % (i, waited))
+            check(waited is not None and waited < 2.0, "disconnect %d: slot after %s s" % (i, waited))
         deadline = time.time() + 10
         while True:
             rss1, thr1 = s.proc_status()

@@ -7,6 +7,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>   /* malloc_trim */
+#endif
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
@@ -84,7 +87,16 @@ void fr_arena_cache_release(void)
 	tl_cache = NULL;
 	if (cache_key_ok)
 		pthread_setspecific(cache_key, NULL);
+	int had = c->n > 0;
 	cache_destroy(c);
+#ifdef __GLIBC__
+	/* Freed blocks under malloc's mmap threshold (which grows up to 32 MiB after big frees)
+	 * stay in its heaps; this hands their pages back to the system as well. */
+	if (had)
+		(void)malloc_trim(0);
+#else
+	(void)had;
+#endif
 }
 
 size_t fr_arena_cache_bytes(void)

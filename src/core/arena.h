@@ -28,7 +28,9 @@ size_t fr_arena_used(const fr_arena *a);
 /* Blocks of 1 MiB and more of a freed arena are kept in a cache of the freeing thread (bounded,
  * 1 GiB) and reused by its next arenas: a worker loading part after part then touches warm
  * pages instead of faulting in fresh ones.  The cache goes at thread exit; this releases the
- * calling thread's cache earlier (e.g. before a long idle period). */
+ * calling thread's cache earlier and returns the freed pages to the system (the task threads
+ * of the local executor and of frocket-worker call it once idle for
+ * FROCKET_WORKER_IDLE_RELEASE_SECONDS). */
 void fr_arena_cache_release(void);
 /* Bytes held by the calling thread's cache (for tests and stats). */
 size_t fr_arena_cache_bytes(void);

@@ -58,6 +58,7 @@ static const struct known {
 	{ "s3.read.coalesce.bytes", K_INT, 0, 1073741824.0, NULL, "65536" },
 	{ "worker.disk.cache.size.mb", K_DOUBLE, 0, 1073741824.0, NULL, "256" },
 	{ "worker.disk.cache.dir", K_STR, 0, 0, NULL, "$TMPDIR/frocket-cache-<uid>" },
+	{ "worker.idle.release.seconds", K_DOUBLE, 0, 86400, NULL, "10" },
 	/* distributed mode (issue 16; fr_invoker_opts_load, fr_invoker_redis_opts_load) */
 	{ "datastore", K_ENUM, 0, 0, datastore_names, "embedded" },
 	{ "invoker", K_ENUM, 0, 0, invoker_names, "local" },

@@ -130,7 +130,8 @@ int fr_invoker_opts_load(fr_invoker_opts *o, fr_err *err)
 	                  &o->unregister_interval, err)) ||
 	    (rc = get_percentiles(o, err)))
 		return rc;
-	if ((rc = fr_config_int("catalog.busy.timeout.ms", 5000, &v, err)))
+	if ((rc = fr_config_int("catalog.busy.timeout.ms", 5000, &v, err)) ||
+	    (rc = fr_config_double("worker.idle.release.seconds", 10, &o->idle_release, err)))
 		return rc;
 	o->busy_timeout_ms = (int)v;
 	/* distributed mode: which catalog and which executor, and their settings */
@@ -264,7 +265,7 @@ int fr_invoker_new(const fr_invoker_opts *o, fr_invoker **out, fr_err *err)
 {
 	fr_executor *e;
 	int rc = o->work_queue ? fr_executor_work_queue_new(o, &e, err)
-	                       : fr_executor_local_new(o->threads, &e, err);
+	                       : fr_executor_local_new(o->threads, o->idle_release, &e, err);
 	if (rc)
 		return rc;
 	return fr_invoker_new_with(o, e, out, err);

@@ -25,6 +25,8 @@
 typedef struct fr_invoker_opts {
 	const char *home;              /* FROCKET_HOME (default ~/.frocket): the embedded catalog */
 	int threads;                   /* FROCKET_LOCAL_THREADS (default: online cores) */
+	double idle_release;           /* worker.idle.release.seconds (10): a task thread idle
+	                                * this long gives its cached memory back to the system */
 	int retry_max;                 /* invoker.retry.max.attempts (3): attempts per task */
 	double retry_failed_interval;  /* invoker.retry.failed.interval (3 s) */
 	double run_timeout;            /* invoker.run.timeout (60 s): the tasks' phase of a job */
@@ -247,8 +249,9 @@ struct fr_executor {
 };
 
 /* The local executor: `threads` threads taking tasks of any number of jobs from one FIFO and
- * running them with fr_task_run. */
-int fr_executor_local_new(int threads, fr_executor **out, fr_err *err);
+ * running them with fr_task_run.  A thread that has run a task and then finds nothing to do
+ * for idle_release seconds releases its cached arena blocks (fr_arena_cache_release). */
+int fr_executor_local_new(int threads, double idle_release, fr_executor **out, fr_err *err);
 /* The Redis work-queue executor (FROCKET_INVOKER=work_queue): requests go onto a Redis list
  * for frocket-worker processes; a poller thread reads the jobs' status hashes every
  * o->poll_interval_ms and reports into the jobs.  Connects (and pings) at once. */

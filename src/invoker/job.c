@@ -33,11 +33,7 @@ int fr_job_new(int ntasks, int max_att, fr_job **out, fr_err *err)
 	for (int i = 0; i < ntasks; i++)
 		j->tasks[i].att = att + (size_t)i * (size_t)max_att;
 	pthread_mutex_init(&j->mu, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&j->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	fr_cond_init_mono(&j->cv);
 	j->refs = 1;
 	j->ntasks = ntasks;
 	j->max_att = max_att;
@@ -170,14 +166,7 @@ void fr_job_request_id(char *out, size_t n)
 
 static void wait_until(fr_job *job, double deadline)
 {
-	double s = deadline;
-	struct timespec ts;
-	ts.tv_sec = (time_t)s;
-	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	struct timespec ts = fr_mono_timespec(deadline);
 	pthread_cond_timedwait(&job->cv, &job->mu, &ts);
 }
 

@@ -3,10 +3,13 @@
  * as it would through the Redis queue, and runs with fr_task_run, the one task runner. */
 #include "invoker/internal.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/arena.h"
+#include "core/clock.h"
 #include "core/log.h"
 
 typedef struct item {
@@ -25,6 +28,7 @@ typedef struct local_exec {
 	int stop;
 	int nthreads;
 	pthread_t *threads;
+	double idle_release;   /* seconds idle before a thread releases its cached memory */
 } local_exec;
 
 typedef struct progress_ctx {
@@ -78,15 +82,36 @@ static void run_item(item *it)
 	fr_arena_free(a);
 }
 
+/* Waits for work or a stop; a thread that ran a task and then waits idle_release seconds with
+ * nothing to do gives its cached arena blocks back to the system (a long-lived server keeps
+ * the memory of its biggest query only while queries keep coming).  Called locked. */
+static void wait_work(local_exec *e, int *dirty)
+{
+	while (!e->stop && !e->head) {
+		if (!*dirty) {
+			pthread_cond_wait(&e->cv, &e->mu);
+			continue;
+		}
+		struct timespec until = fr_mono_after(e->idle_release);
+		if (pthread_cond_timedwait(&e->cv, &e->mu, &until) == ETIMEDOUT && !e->head) {
+			pthread_mutex_unlock(&e->mu);
+			fr_arena_cache_release();
+			pthread_mutex_lock(&e->mu);
+			*dirty = 0;
+		}
+	}
+}
+
 static void *worker(void *arg)
 {
 	local_exec *e = arg;
+	int dirty = 0;   /* ran a task since the last release */
 	pthread_mutex_lock(&e->mu);
 	for (;;) {
-		while (!e->stop && !e->head)
-			pthread_cond_wait(&e->cv, &e->mu);
+		wait_work(e, &dirty);
 		if (!e->head)
 			break;   /* stopping with nothing left */
+		dirty = 1;
 		item *it = e->head;
 		e->head = it->next;
 		if (!e->head)
@@ -196,7 +221,7 @@ static const fr_executor_ops local_ops = {
 	.can_lose_tasks = 0,
 };
 
-int fr_executor_local_new(int threads, fr_executor **out, fr_err *err)
+int fr_executor_local_new(int threads, double idle_release, fr_executor **out, fr_err *err)
 {
 	*out = NULL;
 	if (threads < 1 || threads > 4096)
@@ -208,8 +233,14 @@ int fr_executor_local_new(int threads, fr_executor **out, fr_err *err)
 		return fr_err_set(err, FR_ENOMEM, "out of memory");
 	}
 	e->base.ops = &local_ops;
+	e->idle_release = idle_release > 0 ? idle_release : 0;
 	pthread_mutex_init(&e->mu, NULL);
-	pthread_cond_init(&e->cv, NULL);
+	if (fr_cond_init_mono(&e->cv)) {
+		pthread_mutex_destroy(&e->mu);
+		free(e->threads);
+		free(e);
+		return fr_err_set(err, FR_EIO, "local executor: cannot make a condition variable");
+	}
 	for (int i = 0; i < threads; i++) {
 		if (pthread_create(&e->threads[i], NULL, worker, e)) {
 			local_free(&e->base);

@@ -574,11 +574,7 @@ static void *poller(void *arg)
 			int rc = wait_done(e, kd, nk, tmo, argv, len, &err);
 			double left = t_pass + gap - fr_mono_s();
 			if (!rc && left > 0 && !e->stop) {
-				struct timespec ts;
-				clock_gettime(CLOCK_REALTIME, &ts);
-				ts.tv_nsec += (long)(left * 1e9);
-				ts.tv_sec += ts.tv_nsec / 1000000000L;
-				ts.tv_nsec %= 1000000000L;
+				struct timespec ts = fr_mono_after(left);
 				pthread_cond_timedwait(&e->cv, &e->poll_mu, &ts);
 			}
 			if (!rc)
@@ -595,11 +591,7 @@ static void *poller(void *arg)
 					}
 			pthread_mutex_unlock(&e->mu);
 		}
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += (long)period * 1000000L;
-		ts.tv_sec += ts.tv_nsec / 1000000000L;
-		ts.tv_nsec %= 1000000000L;
+		struct timespec ts = fr_mono_after(period / 1000.0);
 		pthread_cond_timedwait(&e->cv, &e->poll_mu, &ts);
 	}
 	pthread_mutex_unlock(&e->poll_mu);
@@ -698,7 +690,7 @@ int fr_executor_work_queue_new(const fr_invoker_opts *o, fr_executor **out, fr_e
 	e->o = *o;
 	pthread_mutex_init(&e->mu, NULL);
 	pthread_mutex_init(&e->poll_mu, NULL);
-	pthread_cond_init(&e->cv, NULL);
+	fr_cond_init_mono(&e->cv);
 	/* Keys outlive any job that could still read them (the run timeout plus the slack of
 	 * enqueueing and a few lost intervals), and then expire (decision 21). */
 	double ttl = 2 * o->run_timeout + 4 * o->retry_lost_interval + 60;

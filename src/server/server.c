@@ -1081,7 +1081,7 @@ int fr_srv_start(const fr_srv_opts *o, fr_invoker *inv, fr_srv **out, fr_err *er
 	if (o->prometheus)
 		fr_invoker_set_metrics(inv, fr_srv_metrics_observe, s->metrics);
 	pthread_mutex_init(&s->mu, NULL);
-	pthread_cond_init(&s->cv, NULL);
+	fr_cond_init_mono(&s->cv);
 	pthread_key_create(&s->cat_key, cat_destructor);
 	unsigned char seed[4] = { 0 };
 	FILE *ur = fopen("/dev/urandom", "rb");
@@ -1152,12 +1152,8 @@ static int wait_until(fr_srv *s, int (*cond)(fr_srv *), double deadline)
 		double now = fr_mono_s();
 		if (deadline >= 0 && now >= deadline)
 			break;
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
 		double w = deadline < 0 || deadline - now > 0.2 ? 0.2 : deadline - now;
-		ts.tv_nsec += (long)(w * 1e9);
-		ts.tv_sec += ts.tv_nsec / 1000000000L;
-		ts.tv_nsec %= 1000000000L;
+		struct timespec ts = fr_mono_timespec(now + w);
 		pthread_cond_timedwait(&s->cv, &s->mu, &ts);
 	}
 	int ok = cond(s);

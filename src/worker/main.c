@@ -96,6 +96,7 @@ int main(int argc, char **argv)
 	if (fr_invoker_redis_opts_load("datastore", &o.redis, &err) ||
 	    fr_invoker_redis_opts_load("blobstore", &o.blob_redis, &err) ||
 	    fr_config_double("worker.reject.age", 60, &o.reject_age, &err) ||
+	    fr_config_double("worker.idle.release.seconds", 10, &o.idle_release, &err) ||
 	    fr_config_int("part.selection.preflight.ms", 200, &preflight_ms, &err)) {
 		fprintf(stderr, "frocket-worker: %s\n", err.msg);
 		return 2;

@@ -58,6 +58,8 @@ typedef struct loop {
 	size_t sel_bits;
 	int down;                  /* Redis was unreachable at the last try */
 	double backoff;
+	int dirty;                 /* ran a task since its memory was last released */
+	double last_task;          /* fr_mono_s() when the last task ended */
 } loop;
 
 /* ---- heartbeat ---- */
@@ -120,8 +122,7 @@ static void *hb_main(void *arg)
 			pthread_cond_broadcast(&h->cv);
 			continue;
 		}
-		double s = h->next;
-		struct timespec ts = { (time_t)s, (long)((s - floor(s)) * 1e9) };
+		struct timespec ts = fr_mono_timespec(h->next);
 		pthread_cond_timedwait(&h->cv, &h->mu, &ts);
 	}
 	pthread_mutex_unlock(&h->mu);
@@ -132,11 +133,7 @@ static int hb_init(hb *h, const fr_redis_opts *ro, fr_err *err)
 {
 	memset(h, 0, sizeof *h);
 	pthread_mutex_init(&h->mu, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&h->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	fr_cond_init_mono(&h->cv);
 	int rc = fr_redis_new(ro, &h->r, err);
 	if (rc)
 		return rc;
@@ -671,7 +668,15 @@ static void *loop_main(void *arg)
 		if (rep->type == REDIS_REPLY_STRING) {
 			handle(l, rep);
 			drop_proc(l);
+			l->dirty = 1;
+			l->last_task = fr_mono_s();
 		} else if (rep->type == REDIS_REPLY_NIL) {
+			/* Idle: the arena blocks kept for the next task go back to the system once
+			 * no task came for idle_release seconds. */
+			if (l->dirty && fr_mono_s() - l->last_task >= l->o->idle_release) {
+				fr_arena_cache_release();
+				l->dirty = 0;
+			}
 			/* Nothing queued: wait until something is, without taking it (moving the
 			 * queue's tail onto itself changes nothing); then race for it above. */
 			freeReplyObject(rep);

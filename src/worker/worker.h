@@ -14,6 +14,9 @@ typedef struct fr_worker_opts {
 	double preflight;          /* part.selection.preflight.ms / 1000 (0.2 s): in self-select,
 	                            * a worker with no part of the dataset read before waits up
 	                            * to this long after the invocation before taking any part */
+	double idle_release;       /* worker.idle.release.seconds (10): a loop that ran a task
+	                            * and then finds no work this long releases its cached
+	                            * memory (checked at each empty take, about once a second) */
 	int threads;               /* task loops (--threads, default 1) */
 	char id[128];              /* "<host>:<pid>": names the processing lists */
 } fr_worker_opts;

@@ -201,13 +201,17 @@ def doc(p):
         return None
 
 
+WORKER_LOGS = [0]   # one log file per worker started, whichever Workers set it belongs to
+
+
 class Workers:
     def __init__(self):
         self.procs = []
 
     def start(self, n=1, extra=None):
         for _ in range(n):
-            i = len(self.procs)
+            i = WORKER_LOGS[0]
+            WORKER_LOGS[0] += 1
             log = open(os.path.join(TMP, "worker-%d.log" % i), "w+")
             p = subprocess.Popen([WORKER], stdout=log, stderr=subprocess.STDOUT,
                                  env=base_env(extra))
@@ -704,6 +708,47 @@ def slow_not_retried(big):
     print("slow task (%.2f s, lost interval %.2f s) not retried" % (took, lost), flush=True)
 
 
+def rss_anon(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1])
+    return 0
+
+
+def idle_release():
+    """A worker idle for FROCKET_WORKER_IDLE_RELEASE_SECONDS gives back the memory its loop
+    kept from the last task (arena blocks cached for the next one)."""
+    if os.environ.get("FR_SANITIZED"):
+        print("idle release: not measurable under AddressSanitizer (it keeps freed memory)",
+              flush=True)
+        return
+    wait_idle()
+    ws = Workers()
+    ws.start(1, {"FROCKET_WORKER_IDLE_RELEASE_SECONDS": "0.5"})
+    w = ws.procs[0]
+    others = WORKERS.alive()
+    for o in others:
+        o.send_signal(signal.SIGSTOP)
+    try:
+        base = rss_anon(w.pid)
+        rc, out, err = finish(run_bg("big", Q_HEAVY))
+        after = rss_anon(w.pid)
+        check(rc == 0, "query for the idle test: %d %s" % (rc, err[-500:]))
+        if not check(after - base > 32 * 1024, "the worker kept no memory to release: %d -> %d "
+                     "kB" % (base, after)):
+            return
+        now = wait_for(lambda: (lambda r: r if r - base < (after - base) / 2 else None)(
+            rss_anon(w.pid)), 30, "the idle worker's memory released (RssAnon %d kB, %d after "
+            "the query)" % (base, after))
+        print("idle release: worker RssAnon %d kB, %d after the query, %s once idle" %
+              (base, after, now), flush=True)
+    finally:
+        for o in others:
+            o.send_signal(signal.SIGCONT)
+        ws.stop_all()
+
+
 def fails_twice_then_succeeds():
     d = os.path.join(TMP, "flaky")
     os.makedirs(d)
@@ -1056,6 +1101,7 @@ def main():
         step(kill_mid_task, {"paths": paths})
         step(slow_not_retried, {"paths": paths})
         step(sigterm_mid_task)
+        step(idle_release)
         step(fails_twice_then_succeeds)
         step(self_select)
         step(short_command_timeout)

@@ -860,6 +860,53 @@ def token_and_roots():
         s.stop()
 
 
+def rss_anon(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1])
+    return 0
+
+
+def idle_release():
+    """A server idle for FROCKET_WORKER_IDLE_RELEASE_SECONDS gives back the memory its task
+    threads kept from the last query (arena blocks cached for the next one)."""
+    data = os.path.join(TMP, "idle")
+    g = subprocess.run([os.path.join(BUILD, "frocket"), "gen", "--rows", "2M", "--parts", "2",
+                        "--out", data, "--no-progress"], capture_output=True, text=True)
+    if not check(g.returncode == 0, "gen for the idle test: %s" % g.stderr[-300:]):
+        return
+    s = Server("idle", {"FROCKET_WORKER_IDLE_RELEASE_SECONDS": "0.5"})
+    try:
+        if s.sanitized():
+            print("idle release: not measurable under AddressSanitizer (it keeps freed memory)")
+            return
+        st, _, d = s.json("POST", "/datasets/register", register_body("idle", data,
+                          groupIdColumn="visitorid", timestampColumn="timestamp"))
+        if not check(st == 200 and d.get("success"), "register idle: %s %s" % (st, str(d)[:300])):
+            return
+        base = rss_anon(s.p.pid)
+        st, _, d = s.json("POST", "/datasets/idle/query", {"query": {
+            "conditions": [{"filter": ["event", "==", "view"]}],
+            "aggregations": [{"column": "itemid"}, {"column": "cryptic_attrs"}]}})
+        after = rss_anon(s.p.pid)
+        check(st == 200 and d.get("success"), "query for the idle test: %s %s" % (st, str(d)[:300]))
+        if not check(after - base > 32 * 1024, "the query kept no memory to release: %d -> %d kB"
+                     % (base, after)):
+            return
+        deadline, now = time.time() + 30, after
+        while time.time() < deadline:
+            now = rss_anon(s.p.pid)
+            if now - base < (after - base) / 2:
+                break
+            time.sleep(0.1)
+        check(now - base < (after - base) / 2, "idle 30 s, memory kept: %d -> %d -> %d kB" %
+              (base, after, now))
+        print("idle release: RssAnon %d kB, %d after the query, %d once idle" % (base, after, now))
+    finally:
+        s.stop()
+
+
 def slow_dataset():
     """A dataset whose part 2 was deleted after registration: its queries retry the part
     (FROCKET_INVOKER_RETRY_FAILED_INTERVAL=1.5) and last about 3 s, then fail."""
@@ -1011,6 +1058,7 @@ def main():
     print("main server: %.1f s" % (time.time() - t0))
     switches_off()
     token_and_roots()
+    idle_release()
     job_cap_disconnects_sigterm(slow_dataset())
     for srv in servers:
         if srv.p.poll() is None:

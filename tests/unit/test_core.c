@@ -1,5 +1,7 @@
 /* Unit tests for src/core: arena, buffers, errors, configuration parsing. */
 #include <check.h>
+#include <errno.h>
+#include <pthread.h>
 #include <math.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,6 +14,7 @@
 #include "core/arena.h"
 #include "core/bin.h"
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/file.h"
@@ -464,6 +467,34 @@ START_TEST(hash_bytes_every_byte_counts)
 }
 END_TEST
 
+/* Timed waits on the monotonic clock: deadlines normalised, a wait that times out does so
+ * no earlier than asked. */
+START_TEST(mono_timed_waits)
+{
+	struct timespec ts = fr_mono_timespec(5.9999999999);
+	ck_assert(ts.tv_nsec >= 0 && ts.tv_nsec < 1000000000L);
+	ck_assert(ts.tv_sec == 5 || ts.tv_sec == 6);
+	ts = fr_mono_timespec(-3);
+	ck_assert(ts.tv_sec == 0 && ts.tv_nsec == 0);
+	ts = fr_mono_timespec(INFINITY);
+	ck_assert(ts.tv_sec > 0 && ts.tv_nsec >= 0 && ts.tv_nsec < 1000000000L);
+	pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	pthread_cond_t cv;
+	ck_assert_int_eq(fr_cond_init_mono(&cv), 0);
+	pthread_mutex_lock(&mu);
+	double t0 = fr_mono_s();
+	struct timespec until = fr_mono_after(0.02);
+	int rc;
+	while ((rc = pthread_cond_timedwait(&cv, &mu, &until)) == 0)
+		;   /* spurious wake-ups */
+	double waited = fr_mono_s() - t0;
+	pthread_mutex_unlock(&mu);
+	pthread_cond_destroy(&cv);
+	ck_assert_int_eq(rc, ETIMEDOUT);
+	ck_assert_msg(waited >= 0.019, "woke after %.4f s", waited);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("core");
@@ -479,6 +510,7 @@ int main(void)
 	tcase_add_test(tc, config_known_ranges);
 	tcase_add_test(tc, file_regular_only);
 	tcase_add_test(tc, hash_bytes_every_byte_counts);
+	tcase_add_test(tc, mono_timed_waits);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, bin_tcase());
 	SRunner *sr = srunner_create(s);

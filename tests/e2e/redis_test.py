@@ -25,6 +25,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "query"))
 from oracle_cmp import compare  # noqa: E402
+from procstat import PeakRss, rss_anon  # noqa: E402
 
 TOP = os.environ.get("FR_TOP_SRCDIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("FR_TOP_BUILDDIR", TOP)
@@ -706,33 +707,6 @@ def slow_not_retried(big):
     check(took > 1.5 * lost, "the slow query took only %.2f s (lost interval %.2f s): not a test "
           "of heartbeats" % (took, lost))
     print("slow task (%.2f s, lost interval %.2f s) not retried" % (took, lost), flush=True)
-
-
-def rss_anon(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("RssAnon:"):
-                return int(line.split()[1])
-    return 0
-
-
-class PeakRss:
-    """The highest RssAnon of a process while it is sampled (every 10 ms, in a thread): the
-    memory a task kept is seen even if the release comes before the query's client returns
-    (on a loaded machine it can)."""
-    def __init__(self, pid):
-        self.pid, self.peak, self.done = pid, rss_anon(pid), threading.Event()
-        self.th = threading.Thread(target=self.run, daemon=True)
-        self.th.start()
-
-    def run(self):
-        while not self.done.wait(0.01):
-            self.peak = max(self.peak, rss_anon(self.pid))
-
-    def stop(self):
-        self.done.set()
-        self.th.join()
-        return self.peak
 
 
 def idle_release():

@@ -22,6 +22,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "query"))
 from oracle_cmp import compare  # noqa: E402
+from procstat import PeakRss, rss_anon  # noqa: E402
 
 TOP = os.environ.get("FR_TOP_SRCDIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("FR_TOP_BUILDDIR", TOP)
@@ -860,14 +861,6 @@ def token_and_roots():
         s.stop()
 
 
-def rss_anon(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("RssAnon:"):
-                return int(line.split()[1])
-    return 0
-
-
 def idle_release():
     """A server idle for FROCKET_WORKER_IDLE_RELEASE_SECONDS gives back the memory its task
     threads kept from the last query (arena blocks cached for the next one)."""
@@ -886,21 +879,11 @@ def idle_release():
         if not check(st == 200 and d.get("success"), "register idle: %s %s" % (st, str(d)[:300])):
             return
         base = rss_anon(s.p.pid)
-        # the highest RssAnon while the query runs: on a loaded machine the release can come
-        # before the response is read
-        peak, done = [base], threading.Event()
-
-        def sample():
-            while not done.wait(0.01):
-                peak[0] = max(peak[0], rss_anon(s.p.pid))
-        th = threading.Thread(target=sample, daemon=True)
-        th.start()
+        peak = PeakRss(s.p.pid)
         st, _, d = s.json("POST", "/datasets/idle/query", {"query": {
             "conditions": [{"filter": ["event", "==", "view"]}],
             "aggregations": [{"column": "itemid"}, {"column": "cryptic_attrs"}]}})
-        done.set()
-        th.join()
-        after = peak[0]
+        after = peak.stop()
         check(st == 200 and d.get("success"), "query for the idle test: %s %s" % (st, str(d)[:300]))
         if not check(after - base > 32 * 1024, "the query kept no memory to release: %d -> %d kB"
                      % (base, after)):
@@ -913,7 +896,8 @@ def idle_release():
             time.sleep(0.1)
         check(now - base < (after - base) / 2, "idle 30 s, memory kept: %d -> %d -> %d kB" %
               (base, after, now))
-        print("idle release: RssAnon %d kB, peak %d during the query, %d once idle" % (base, after, now))
+        print("idle release: RssAnon %d kB, peak %d during the query, %d once idle" %
+              (base, after, now))
     finally:
         s.stop()
 

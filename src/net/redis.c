@@ -101,7 +101,6 @@ int fr_redis_want(const fr_redis *r, const redisReply *rep, int type, const char
 	return 0;
 }
 
-/* One command on the raw context, reply checked only against errors. */
 /* The seconds a blocking command may wait at the server (its last argument), 0 for any
  * other command. */
 static double blocking_wait(int argc, const char **argv, const size_t *len)
@@ -119,6 +118,7 @@ static double blocking_wait(int argc, const char **argv, const size_t *len)
 	return w > 0 && w < 86400 ? w : 0;
 }
 
+/* One command on the raw context, reply checked only against errors. */
 static int raw(fr_redis *r, int argc, const char **argv, const size_t *len, redisReply **out,
                fr_err *err)
 {

@@ -54,14 +54,22 @@ static int mkdirs(const char *path)
 	return mkdir(tmp, 0700) && errno != EEXIST ? -1 : 0;
 }
 
-/* Opens the entry key/name of the cache (its path into path, its stat into st): the file
- * descriptor, or -1 when the cache is off or the entry is not a regular file. */
-static int entry_open(const char *key, const char *name, char path[4096], struct stat *st)
+/* The path of the entry key/name into path; -1 when the cache is off. */
+static int entry_path(const char *key, const char *name, char path[4096])
 {
 	const char *r = root();
 	if (!r || !key)
 		return -1;
 	snprintf(path, 4096, "%s/%s/%s", r, key, name);
+	return 0;
+}
+
+/* Opens the entry key/name of the cache (its path into path, its stat into st): the file
+ * descriptor, or -1 when the cache is off or the entry is not a regular file. */
+static int entry_open(const char *key, const char *name, char path[4096], struct stat *st)
+{
+	if (entry_path(key, name, path))
+		return -1;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
@@ -155,13 +163,10 @@ const void *fr_s3_cache_map(const char *key, const char *name, uint64_t len)
 
 int fr_s3_cache_has(const char *key, const char *name, uint64_t len)
 {
-	const char *r = root();
-	if (!r || !key)
-		return 0;
 	char path[4096];
-	snprintf(path, sizeof path, "%s/%s/%s", r, key, name);
 	struct stat st;
-	return !stat(path, &st) && S_ISREG(st.st_mode) && (uint64_t)st.st_size == len;
+	return !entry_path(key, name, path) && !stat(path, &st) && S_ISREG(st.st_mode) &&
+	       (uint64_t)st.st_size == len;
 }
 
 void fr_s3_cache_put(const char *key, const char *name, const void *p, size_t n)

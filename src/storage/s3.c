@@ -103,12 +103,18 @@ static int keep(void *p)
 	return 0;
 }
 
-/* The entries of env the credential chain reads (AWS_*, HOME), copied; NULL when none. */
+/* An entry of the environment the credential chain reads (AWS_*, HOME). */
+static int chain_var(const char *e)
+{
+	return !strncmp(e, "AWS_", 4) || !strncmp(e, "HOME=", 5);
+}
+
+/* The entries of env the credential chain reads, copied; NULL when none. */
 static char *const *own_env(char *const *env, int *oom)
 {
 	size_t n = 0;
 	for (char *const *e = env; e && *e; e++)
-		n += !strncmp(*e, "AWS_", 4) || !strncmp(*e, "HOME=", 5);
+		n += chain_var(*e);
 	if (!n)
 		return NULL;
 	const char **arr = calloc(n + 1, sizeof *arr);
@@ -119,7 +125,7 @@ static char *const *own_env(char *const *env, int *oom)
 	}
 	size_t k = 0;
 	for (char *const *e = env; *e && k < n; e++)
-		if ((!strncmp(*e, "AWS_", 4) || !strncmp(*e, "HOME=", 5)) && !(arr[k++] = own(*e)))
+		if (chain_var(*e) && !(arr[k++] = own(*e)))
 			*oom = 1;
 	return (char *const *)arr;
 }
@@ -136,7 +142,7 @@ int fr_storage_s3_init(const fr_storage_s3_opts *o, fr_err *err)
 	g_opts.cache_dir = own(o->cache_dir);
 	int oom = 0;
 	g_opts.env = own_env(o->env, &oom);
-	if (oom ||(o->region && *o->region && !g_opts.region) ||
+	if (oom || (o->region && *o->region && !g_opts.region) ||
 	    (o->endpoint_url && *o->endpoint_url && !g_opts.endpoint_url) ||
 	    (o->access_key_id && *o->access_key_id && !g_opts.access_key_id) ||
 	    (o->secret_access_key && *o->secret_access_key && !g_opts.secret_access_key) ||
@@ -1090,12 +1096,18 @@ static int add_seg(s3f *s, uint64_t off, uint64_t len, uint8_t *p)
 	return 0;
 }
 
+/* The segment of v[0..n) holding [off, off + len), or NULL. */
+static const seg *seg_in(const seg *v, int n, uint64_t off, uint64_t len)
+{
+	for (int i = 0; i < n; i++)
+		if (off >= v[i].off && off + len <= v[i].off + v[i].len)
+			return &v[i];
+	return NULL;
+}
+
 static const seg *find_seg(const s3f *s, uint64_t off, uint64_t len)
 {
-	for (int i = 0; i < s->nseg; i++)
-		if (off >= s->segs[i].off && off + len <= s->segs[i].off + s->segs[i].len)
-			return &s->segs[i];
-	return NULL;
+	return seg_in(s->segs, s->nseg, off, len);
 }
 
 /* Steals a buffer's bytes (the buffer is left empty). */
@@ -1153,6 +1165,8 @@ static const uint8_t *s3_view(void *ctx, uint64_t off, uint64_t len)
 	if (off > s->size || len > s->size - off)
 		return NULL;
 	const seg *g = find_seg(s, off, len);
+	if (!g)   /* a range lent before (a column loaded twice) is lent again, not mapped again */
+		g = seg_in(s->maps, s->nmap, off, len);
 	if (g)
 		return g->p + (off - g->off);
 	if (!s->use_cache)
